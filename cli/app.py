@@ -1,0 +1,51 @@
+"""The ``mandates`` command: every subcommand, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import asyncpg
+import typer
+
+from cli import audit, dev
+from config.logging import configure_logging
+from domain.errors import DomainError
+
+app = typer.Typer(
+    name="mandates",
+    help="Track what resolutions ask the Secretariat to do.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(dev.app, name="dev")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    configure_logging(os.environ.get("LOG_FORMAT", "console"), "warning")
+    try:
+        app()
+    except DomainError as exc:
+        _die(str(exc))
+    except asyncpg.PostgresError as exc:
+        _die(f"database: {exc}")
+    except (TimeoutError, OSError) as exc:
+        _die(f"cannot reach a server: {exc}")
+    except RuntimeError as exc:
+        _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except KeyboardInterrupt:
+        _die("interrupted", 130)
+
+
+def _die(message: str, code: int = 1) -> None:
+    if os.environ.get("MANDATES_DEBUG"):
+        raise
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

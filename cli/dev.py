@@ -1,0 +1,70 @@
+"""``mandates dev``: the embedded dev stack."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+
+import typer
+
+from cli.output import print_json, table
+from config.settings import Settings
+from devstack.stack import DevStack, PartStatus
+
+app = typer.Typer(help="Run the embedded dev stack: Temporal dev server + Web UI, Postgres, worker.")
+
+
+def _print_status(rows: list[PartStatus]) -> None:
+    typer.echo(
+        table(["part", "state", "address", "pid"], [(r.name, r.state, r.address, r.pid) for r in rows])
+    )
+
+
+@app.command()
+def up(
+    detach: bool = typer.Option(False, "--detach", "-d", help="Leave the stack running in the background."),
+) -> None:
+    """Start every part of the stack that is not running, wait until each answers."""
+    settings = Settings.load()
+    stack = DevStack(settings)
+    already = stack.running()
+    rows = asyncio.run(stack.up())
+    typer.echo("")
+    _print_status(rows)
+    typer.echo("")
+    if settings.uses_embedded_temporal:
+        typer.echo(f"Temporal Web UI: {settings.temporal_ui_url}")
+    typer.echo(f"Data folder: {stack.root}  (logs in {stack.log_dir})")
+    if detach:
+        typer.echo("Stop it with: mandates dev down")
+        return
+    started = [name for name in stack.running() if name not in already]
+    typer.echo("Running in the foreground; press Ctrl-C to stop.")
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(1.0):
+        if any(name not in stack.running() for name in started):
+            typer.echo("a part of the stack stopped; see its log under " + str(stack.log_dir), err=True)
+            break
+    stopped = [name for name in stack.down() if name in started]
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing'}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the processes this data folder's stack started."""
+    stack = DevStack(Settings.load())
+    stopped = stack.down()
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Report each part of the stack as up or down."""
+    rows = DevStack(Settings.load()).status()
+    if as_json:
+        print_json([r.__dict__ for r in rows])
+    else:
+        _print_status(rows)

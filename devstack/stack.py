@@ -1,0 +1,239 @@
+"""``mandates dev up | down | status``: bring the embedded stack up, report it, stop it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from config.client import connect_temporal
+from config.settings import EMBEDDED_DATABASE, Settings
+from devstack.postgres import EmbeddedPostgres, ensure_database, migrate, redact
+from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
+from devstack.temporal import (
+    dev_server_command,
+    ensure_search_attributes,
+    temporal_cli,
+    web_ui_answers,
+)
+
+PARTS = ("postgres", "temporal", "worker")
+
+
+@dataclass(frozen=True)
+class PartStatus:
+    """What ``dev status`` says of one part."""
+
+    name: str
+    state: str  # up, down, external, starting
+    address: str
+    pid: int | None = None
+    note: str = ""
+
+
+class DevStack:
+    """The parts of the embedded stack under one data folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = settings.data_path
+        self.run_dir = self.root / "run"
+        self.log_dir = self.root / "logs"
+        self.parts = {name: ManagedProcess(name, self.run_dir, self.log_dir) for name in PARTS}
+
+    # Paths and commands.
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "postgres"
+
+    @property
+    def temporal_db(self) -> Path:
+        return self.root / "temporal.db"
+
+    def postgres(self) -> EmbeddedPostgres:
+        return EmbeddedPostgres(self.pgdata, self.settings.postgres_port, self.parts["postgres"])
+
+    def worker_command(self) -> list[str]:
+        return [sys.executable, "-m", "worker"]
+
+    def worker_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MANDATES_DATA_DIR"] = str(self.root)
+        env.setdefault("LOG_FORMAT", "json")
+        return env
+
+    # What is running.
+
+    def running(self) -> dict[str, int]:
+        """The parts whose recorded process is alive, with their pids."""
+        found = {}
+        for name, part in self.parts.items():
+            process = part.running()
+            if process is not None:
+                found[name] = process.pid
+        return found
+
+    def status(self) -> list[PartStatus]:
+        s = self.settings
+        alive = self.running()
+        rows = []
+        if s.uses_embedded_postgres:
+            address = f"127.0.0.1:{s.postgres_port}"
+            up = "postgres" in alive and port_answers(s.postgres_port)
+            rows.append(PartStatus("postgres", "up" if up else "down", address, alive.get("postgres")))
+        else:
+            rows.append(PartStatus("postgres", "external", redact(s.database_url)))
+        if s.uses_embedded_temporal:
+            up = "temporal" in alive and port_answers(s.temporal_port)
+            rows.append(
+                PartStatus("temporal", "up" if up else "down", s.temporal_address, alive.get("temporal"))
+            )
+            ui_up = up and web_ui_answers(s.temporal_ui_url)
+            rows.append(
+                PartStatus("web-ui", "up" if ui_up else "down", s.temporal_ui_url, alive.get("temporal"))
+            )
+        else:
+            rows.append(PartStatus("temporal", "external", s.temporal_address))
+        rows.append(
+            PartStatus(
+                "worker",
+                "up" if "worker" in alive else "down",
+                f"task queue {s.task_queue}",
+                alive.get("worker"),
+            )
+        )
+        return rows
+
+    # Bringing it up.
+
+    async def up(self, say=print) -> list[PartStatus]:
+        """Start every part that is not running; return the resulting status."""
+        s = self.settings
+        self.root.mkdir(parents=True, exist_ok=True)
+        alive = self.running()
+        for name in alive:
+            say(f"{name} is already running (pid {alive[name]}); leaving it as it is")
+
+        if s.uses_embedded_postgres and "postgres" not in alive:
+            require_free_ports("Postgres", {"port": s.postgres_port})
+            server = self.postgres()
+            say(f"starting Postgres on 127.0.0.1:{s.postgres_port} (data in {self.pgdata})")
+            server.start()
+            await ensure_database(server.url(), EMBEDDED_DATABASE)
+        elif not s.uses_embedded_postgres:
+            say(f"using the Postgres server of DATABASE_URL: {redact(s.database_url)}")
+        applied = await migrate(s.database_admin_url)
+        say(f"migrations applied: {applied} new")
+
+        if s.uses_embedded_temporal and "temporal" not in alive:
+            binary, origin = temporal_cli()
+            require_free_ports("Temporal", {"frontend": s.temporal_port, "Web UI": s.temporal_ui_port})
+            say(f"starting the Temporal dev server on {s.temporal_address} ({binary}, {origin})")
+            part = self.parts["temporal"]
+            started = part.start(
+                dev_server_command(
+                    binary, self.temporal_db, s.temporal_port, s.temporal_ui_port, s.temporal_namespace
+                )
+            )
+            client = await self._wait_for_temporal(part, started)
+            await self._wait(lambda: web_ui_answers(s.temporal_ui_url), "the Temporal Web UI", part, started)
+        else:
+            if not s.uses_embedded_temporal:
+                say(f"using the Temporal server of TEMPORAL_ADDRESS: {s.temporal_address}")
+            client = await self._connect(timeout=15)
+        added = await ensure_search_attributes(client, s.temporal_namespace)
+        if added:
+            say(f"registered search attributes: {', '.join(added)}")
+
+        if "worker" not in alive:
+            part = self.parts["worker"]
+            say(f"starting the worker on task queue {s.task_queue!r}")
+            started = part.start(self.worker_command(), env=self.worker_env())
+            await self._wait_for_worker(client, part, started)
+        return self.status()
+
+    def down(self) -> list[str]:
+        """Stop exactly the processes this data folder's pid files name; worker first."""
+        stopped = []
+        for name in reversed(PARTS):
+            part = self.parts[name]
+            did = self.postgres().stop() if name == "postgres" and self.pgdata.exists() else part.stop()
+            if did:
+                stopped.append(name)
+        return stopped
+
+    # Waiting for parts to answer.
+
+    async def _connect(self, timeout: float) -> Client:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                return await connect_temporal(self.settings)
+            except RuntimeError as exc:  # the SDK reports connection failures as RuntimeError
+                last = exc
+                await asyncio.sleep(0.3)
+        raise DevStackError(f"cannot reach Temporal at {self.settings.temporal_address}: {_first_line(last)}")
+
+    async def _wait_for_temporal(self, part: ManagedProcess, started) -> Client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reason = part.exited_early(started)
+            if reason is not None:
+                raise DevStackError(
+                    f"the Temporal dev server exited while starting: {reason} (log: {part.logfile})"
+                )
+            try:
+                return await connect_temporal(self.settings)
+            except RuntimeError:
+                await asyncio.sleep(0.3)
+        raise DevStackError(f"the Temporal dev server did not answer within 60s (log: {part.logfile})")
+
+    async def _wait(self, check, what: str, part: ManagedProcess, started, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await asyncio.to_thread(check):
+                return
+            reason = part.exited_early(started)
+            if reason is not None:
+                raise DevStackError(f"{what} exited while starting: {reason} (log: {part.logfile})")
+            await asyncio.sleep(0.3)
+        raise DevStackError(f"{what} did not answer within {timeout:.0f}s (log: {part.logfile})")
+
+    async def _wait_for_worker(self, client: Client, part: ManagedProcess, started) -> None:
+        request = DescribeTaskQueueRequest(
+            namespace=self.settings.temporal_namespace,
+            task_queue=TaskQueue(name=self.settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+
+        async def polling() -> bool:
+            # The server remembers pollers for a while: look for this process's identity.
+            response = await client.workflow_service.describe_task_queue(request)
+            return any(p.identity.startswith(f"{started.pid}@") for p in response.pollers)
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reason = part.exited_early(started)
+            if reason is not None:
+                raise DevStackError(f"the worker exited while starting: {reason} (log: {part.logfile})")
+            if await polling():
+                return
+            await asyncio.sleep(0.3)
+        raise DevStackError(f"the worker did not poll its task queue within 60s (log: {part.logfile})")
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return "no answer"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

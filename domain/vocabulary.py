@@ -1,0 +1,21 @@
+"""Words the whole engine shares: what a mandate is about and who it is addressed to."""
+
+from enum import StrEnum
+
+
+class MandateKind(StrEnum):
+    """What an operative paragraph asks the Secretariat to do."""
+
+    DIALOGUE = "dialogue"
+    MOU_EXPLORATION = "mou_exploration"
+    INFORMATION_COLLECTION = "information_collection"
+    REPORTING = "reporting"
+
+
+class Actor(StrEnum):
+    """Who an operative paragraph is addressed to."""
+
+    SECRETARIAT = "secretariat"
+    STATES_PARTIES = "states_parties"
+    CONFERENCE = "conference"
+    OTHER = "other"

@@ -1,0 +1,1 @@
+"""Postgres persistence: numbered SQL migrations, the audit event store and its verifier."""

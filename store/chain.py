@@ -1,0 +1,178 @@
+"""The audit log's hash chain: canonical form, hashes, and the check of a chain.
+
+Pure functions, shared by the store (which hashes what it appends) and the verifier
+(which recomputes every hash). The position is deliberately not part of an event's
+content hash: the chain itself fixes the order, so a reordering shows up as a broken
+link rather than as an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+GENESIS_HASH = "0" * 64
+
+
+def normalize_json(value: Any) -> Any:
+    """Return ``value`` as it will read back from a ``jsonb`` column.
+
+    Integral floats become ints (jsonb prints ``1e20`` as an integer); NaN and
+    infinities are refused because JSON has no spelling for them.
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("audit payloads cannot hold NaN or infinite numbers")
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {str(k): normalize_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize_json(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 as is: one text for one value."""
+    return json.dumps(normalize_json(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def timestamp_text(moment: datetime) -> str:
+    """UTC, microseconds: the precision Postgres keeps."""
+    if moment.tzinfo is None:
+        raise ValueError("audit timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def content_hash(
+    *,
+    stream_id: str,
+    version: int,
+    event_type: str,
+    actor: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: dict[str, Any],
+    correlation_id: str | None,
+    causation_id: str | None,
+    idempotency_key: str,
+) -> str:
+    """SHA-256 of the canonical JSON of everything an event says."""
+    document = {
+        "actor": actor,
+        "causation_id": causation_id,
+        "correlation_id": correlation_id,
+        "event_type": event_type,
+        "idempotency_key": idempotency_key,
+        "occurred_at": timestamp_text(occurred_at),
+        "payload": payload,
+        "recorded_at": timestamp_text(recorded_at),
+        "stream_id": stream_id,
+        "version": version,
+    }
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+
+
+def chain_hash(prev_hash: str, content: str) -> str:
+    """The link: SHA-256 of the previous hash followed by this event's content hash."""
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+BreakReason = Literal["edited", "missing", "reordered", "inserted", "truncated"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """Where and why a chain stops verifying."""
+
+    position: int
+    reason: BreakReason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    """The stored columns the verifier needs for one event."""
+
+    position: int
+    prev_hash: str
+    hash: str
+    content_hash: str
+
+
+class ChainChecker:
+    """Walks rows in position order and reports the first break.
+
+    On a broken link the caller says which position stores the hash the row links to
+    (``owner_of_prev``), so that the break can be told apart: a link to a later row is
+    a reordering, a link that skips one row means that row was inserted.
+    """
+
+    def __init__(self, head_position: int, head_hash: str) -> None:
+        self.head_position = head_position
+        self.head_hash = head_hash
+        self.expected_position = 1
+        self.expected_prev = GENESIS_HASH
+
+    @property
+    def checked(self) -> int:
+        return self.expected_position - 1
+
+    def links(self, row: ChainRow) -> bool:
+        """Whether the row continues the chain verified so far."""
+        return row.prev_hash == self.expected_prev
+
+    def check(self, row: ChainRow, owner_of_prev: int | None = None) -> ChainBreak | None:
+        """Check the next row. Call with ``owner_of_prev`` when ``links(row)`` is false."""
+        if row.position != self.expected_position:
+            missing = self.expected_position
+            last_missing = row.position - 1
+            return ChainBreak(
+                missing,
+                "missing",
+                f"positions {missing}..{last_missing} are missing"
+                if last_missing > missing
+                else f"position {missing} is missing",
+            )
+        if row.position > self.head_position:
+            return ChainBreak(
+                row.position,
+                "inserted",
+                f"the event lies beyond the recorded head of the log (position {self.head_position})",
+            )
+        if chain_hash(row.prev_hash, row.content_hash) != row.hash:
+            return ChainBreak(row.position, "edited", "the event's content no longer matches its hash")
+        if not self.links(row):
+            return _broken_link(row, owner_of_prev)
+        self.expected_prev = row.hash
+        self.expected_position += 1
+        return None
+
+    def finish(self) -> ChainBreak | None:
+        """After the last row: compare the verified chain with the recorded head."""
+        last = self.checked
+        if self.head_position > last:
+            return ChainBreak(
+                last + 1,
+                "truncated",
+                f"the log ends at position {last} but its head records position {self.head_position}",
+            )
+        if self.head_hash != self.expected_prev:
+            return ChainBreak(last, "edited", "the last event's hash differs from the recorded head")
+        return None
+
+
+def _broken_link(row: ChainRow, owner_of_prev: int | None) -> ChainBreak:
+    if owner_of_prev is None:
+        return ChainBreak(row.position, "inserted", "the event links to no event in the log: it was forged")
+    if owner_of_prev == row.position - 2:
+        return ChainBreak(
+            row.position - 1,
+            "inserted",
+            f"position {row.position} links to {owner_of_prev}: position {row.position - 1} was inserted",
+        )
+    where = "which comes later" if owner_of_prev > row.position else "not to its predecessor"
+    return ChainBreak(row.position, "reordered", f"the event links to position {owner_of_prev}, {where}")

@@ -1,0 +1,68 @@
+"""The composition root: settings, logging, the Postgres pool, the Temporal client and the worker.
+
+Run it with ``python -m worker`` (``mandates dev up`` does). It stops cleanly on SIGINT
+or SIGTERM, letting running activities finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import asyncpg
+import structlog
+from temporalio.worker import Worker
+
+from activities import build_activities
+from config.client import connect_temporal
+from config.logging import configure_logging
+from config.settings import Settings
+from domain.errors import DomainError
+from workflows import WORKFLOWS
+
+log = structlog.get_logger("worker")
+
+
+def build_worker(client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    """The worker for the engine's task queue, with every workflow and activity registered."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(pool),
+    )
+
+
+async def run(settings: Settings) -> None:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+    try:
+        client = await connect_temporal(settings)
+        worker = build_worker(client, pool, settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+        async with worker:
+            await stop.wait()
+        log.info("worker stopped")
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    try:
+        settings = Settings.load()
+        configure_logging(settings.log_format, settings.log_level)
+        asyncio.run(run(settings))
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, RuntimeError, asyncpg.PostgresError) as exc:
+        print(f"error: the worker cannot start: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
