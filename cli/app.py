@@ -9,7 +9,11 @@ import asyncpg
 import typer
 
 from cli import audit, dev
+from config.client import connect_temporal
 from config.logging import configure_logging
+from config.settings import Settings
+from devstack.postgres import migrate
+from devstack.temporal import ensure_namespace, ensure_search_attributes
 from domain.errors import DomainError
 
 app = typer.Typer(
@@ -21,6 +25,23 @@ app = typer.Typer(
 )
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
+
+
+@app.command()
+def setup() -> None:
+    """Apply the database migrations and register the Temporal namespace and search attributes."""
+    settings = Settings.load()
+
+    async def run() -> None:
+        applied = await migrate(settings.database_admin_url)
+        typer.echo(f"migrations: {applied} applied")
+        client = await connect_temporal(settings)
+        if await ensure_namespace(client, settings.temporal_namespace):
+            typer.echo(f"namespace {settings.temporal_namespace!r} registered")
+        added = await ensure_search_attributes(client, settings.temporal_namespace)
+        typer.echo(f"search attributes: {', '.join(added) if added else 'all present'}")
+
+    asyncio.run(run())
 
 
 def main() -> None:

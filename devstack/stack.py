@@ -20,6 +20,7 @@ from devstack.postgres import EmbeddedPostgres, ensure_database, migrate, redact
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
 from devstack.temporal import (
     dev_server_command,
+    ensure_namespace,
     ensure_search_attributes,
     temporal_cli,
     web_ui_answers,
@@ -150,6 +151,7 @@ class DevStack:
             if not s.uses_embedded_temporal:
                 say(f"using the Temporal server of TEMPORAL_ADDRESS: {s.temporal_address}")
             client = await self._connect(timeout=15)
+        await ensure_namespace(client, s.temporal_namespace)
         added = await ensure_search_attributes(client, s.temporal_namespace)
         if added:
             say(f"registered search attributes: {', '.join(added)}")

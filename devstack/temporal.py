@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -13,7 +14,9 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from devstack.processes import LOOPBACK, DevStackError
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -78,3 +81,17 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+async def ensure_namespace(client: Client, namespace: str, retention: timedelta = timedelta(days=90)) -> bool:
+    """Register the namespace unless it exists (a fresh cluster has none); return whether it was."""
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+        return False
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    request = RegisterNamespaceRequest(namespace=namespace)
+    request.workflow_execution_retention_period.FromTimedelta(retention)
+    await client.workflow_service.register_namespace(request)
+    return True
