@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from config.client import connect_temporal
+from config.database import create_pool
 from config.logging import configure_logging
 from config.settings import Settings
 from domain.errors import DomainError
@@ -35,7 +36,7 @@ def build_worker(client, pool: asyncpg.Pool, settings: Settings) -> Worker:
 
 
 async def run(settings: Settings) -> None:
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+    pool = await create_pool(settings.database_url)
     try:
         client = await connect_temporal(settings)
         worker = build_worker(client, pool, settings)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import typer
 
 from cli.output import print_json
+from config.database import connect
 from config.settings import Settings
 from store.verify import Verification, verify_log
 
@@ -15,7 +15,7 @@ app = typer.Typer(help="Inspect and verify the audit event log.")
 
 
 async def _verify(settings: Settings) -> Verification:
-    conn = await asyncpg.connect(settings.database_url, timeout=10)
+    conn = await connect(settings.database_url)
     try:
         return await verify_log(conn)
     finally:

@@ -11,10 +11,8 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
+from config.database import connect
 from devstack.processes import LOOPBACK, DevStackError, ManagedProcess, as_account, wait_until
 from store.migrate import apply_migrations
 
@@ -30,15 +28,6 @@ def binaries_dir() -> Path | None:
         return None
     candidate = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     return candidate if (candidate / "postgres").exists() else None
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _server_account() -> str | None:
@@ -146,7 +135,7 @@ class EmbeddedPostgres:
 
 async def ensure_database(admin_url: str, name: str) -> None:
     """Create database ``name`` on the server of ``admin_url`` unless it exists."""
-    conn = await asyncpg.connect(admin_url)
+    conn = await connect(admin_url)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
@@ -157,16 +146,8 @@ async def ensure_database(admin_url: str, name: str) -> None:
 
 async def migrate(admin_url: str) -> int:
     """Apply the migrations as the schema owner; return how many were applied now."""
-    try:
-        conn = await asyncpg.connect(admin_url, timeout=10)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        raise DevStackError(f"cannot reach Postgres at {redact(admin_url)}: {_reason(exc)}") from None
+    conn = await connect(admin_url)
     try:
         return len(await apply_migrations(conn))
     finally:
         await conn.close()
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text

@@ -48,11 +48,11 @@ def port_answers(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
 
 
 def require_free_ports(part: str, ports: dict[str, int]) -> None:
-    for label, port in ports.items():
+    """Fail with one line if a port is taken; ``ports`` maps the setting's variable to its port."""
+    for variable, port in ports.items():
         if not port_is_free(port):
             raise DevStackError(
-                f"port {port} on {LOOPBACK} ({part} {label}) is busy: stop what uses it "
-                f"or choose another port"
+                f"port {port} on {LOOPBACK} ({part}) is busy: stop what uses it or set {variable}"
             )
 
 

@@ -15,8 +15,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from config.client import connect_temporal
+from config.database import redact
 from config.settings import EMBEDDED_DATABASE, Settings
-from devstack.postgres import EmbeddedPostgres, ensure_database, migrate, redact
+from devstack.postgres import EmbeddedPostgres, ensure_database, migrate
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
 from devstack.temporal import (
     dev_server_command,
@@ -125,7 +126,7 @@ class DevStack:
             say(f"{name} is already running (pid {alive[name]}); leaving it as it is")
 
         if s.uses_embedded_postgres and "postgres" not in alive:
-            require_free_ports("Postgres", {"port": s.postgres_port})
+            require_free_ports("Postgres", {"MANDATES_PG_PORT": s.postgres_port})
             server = self.postgres()
             say(f"starting Postgres on 127.0.0.1:{s.postgres_port} (data in {self.pgdata})")
             server.start()
@@ -137,7 +138,10 @@ class DevStack:
 
         if s.uses_embedded_temporal and "temporal" not in alive:
             binary, origin = temporal_cli()
-            require_free_ports("Temporal", {"frontend": s.temporal_port, "Web UI": s.temporal_ui_port})
+            require_free_ports(
+                "Temporal",
+                {"MANDATES_TEMPORAL_PORT": s.temporal_port, "MANDATES_UI_PORT": s.temporal_ui_port},
+            )
             say(f"starting the Temporal dev server on {s.temporal_address} ({binary}, {origin})")
             part = self.parts["temporal"]
             started = part.start(
