@@ -9,7 +9,7 @@ import sys
 import asyncpg
 import typer
 
-from cli import audit, dev
+from cli import audit, dev, importing
 from config.client import connect_temporal
 from config.logging import configure_logging
 from config.settings import Settings
@@ -24,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("import")(importing.import_command)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 
