@@ -1,0 +1,51 @@
+"""Settings: defaults point at the embedded stack; a bad value is one line naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import Settings, SettingsInvalid
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "TEMPORAL_ADDRESS",
+        "DATABASE_URL",
+        "DATABASE_ADMIN_URL",
+        "MANDATES_PG_PORT",
+        "MANDATES_TEMPORAL_PORT",
+        "MANDATES_UI_PORT",
+        "LOG_FORMAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_point_at_the_embedded_stack_on_loopback() -> None:
+    s = Settings.load()
+    assert s.uses_embedded_postgres and s.uses_embedded_temporal
+    assert s.temporal_address == "127.0.0.1:7233"
+    assert s.database_url == "postgresql://mandates_app@127.0.0.1:55432/mandates"
+    assert s.database_admin_url == "postgresql://postgres@127.0.0.1:55432/mandates"
+    assert s.temporal_ui_url == "http://127.0.0.1:8233"
+
+
+def test_real_servers_replace_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.example:7233")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:secret@db:5432/mandates")
+    s = Settings.load()
+    assert not s.uses_embedded_postgres and not s.uses_embedded_temporal
+    assert s.temporal_address == "temporal.example:7233"
+    assert s.database_admin_url == s.database_url == "postgresql://app:secret@db:5432/mandates"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MANDATES_PG_PORT", "not-a-port"), ("MANDATES_UI_PORT", "70000"), ("LOG_FORMAT", "xml")],
+)
+def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsInvalid) as raised:
+        Settings.load()
+    message = str(raised.value)
+    assert message.startswith(f"invalid setting {variable}: ") and "\n" not in message
