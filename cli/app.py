@@ -9,7 +9,7 @@ import sys
 import asyncpg
 import typer
 
-from cli import audit, dev, importing
+from cli import audit, dev, importing, steering
 from config.client import connect_temporal
 from config.logging import configure_logging
 from config.settings import Settings
@@ -25,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("import")(importing.import_command)
+for _name, _command in steering.COMMANDS.items():
+    app.command(_name)(_command)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 

@@ -14,7 +14,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from config.client import connect_temporal
+from config.client import TemporalUnreachable, connect_temporal
 from config.database import redact
 from config.settings import EMBEDDED_DATABASE, Settings
 from devstack.postgres import EmbeddedPostgres, ensure_database, migrate
@@ -181,14 +181,13 @@ class DevStack:
 
     async def _connect(self, timeout: float) -> Client:
         deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        while True:
             try:
                 return await connect_temporal(self.settings)
-            except RuntimeError as exc:  # the SDK reports connection failures as RuntimeError
-                last = exc
+            except TemporalUnreachable:
+                if time.monotonic() > deadline:
+                    raise
                 await asyncio.sleep(0.3)
-        raise DevStackError(f"cannot reach Temporal at {self.settings.temporal_address}: {_first_line(last)}")
 
     async def _wait_for_temporal(self, part: ManagedProcess, started) -> Client:
         deadline = time.monotonic() + 60
@@ -200,7 +199,7 @@ class DevStack:
                 )
             try:
                 return await connect_temporal(self.settings)
-            except RuntimeError:
+            except TemporalUnreachable:
                 await asyncio.sleep(0.3)
         raise DevStackError(f"the Temporal dev server did not answer within 60s (log: {part.logfile})")
 
@@ -236,10 +235,3 @@ class DevStack:
                 return
             await asyncio.sleep(0.3)
         raise DevStackError(f"the worker did not poll its task queue within 60s (log: {part.logfile})")
-
-
-def _first_line(exc: BaseException | None) -> str:
-    if exc is None:
-        return "no answer"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,202 @@
+"""Commands that steer a running mandate: respond, approve, reject, complete, extend, withdraw.
+
+Each sends one validated Temporal Update to the mandate's workflow. A refused action
+(wrong person, wrong state, unknown party) comes back at once with the reason and is
+printed as one line with exit code 1; nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import typer
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli.output import fail
+from config.client import connect_temporal
+from config.settings import Settings
+from workflows.mandate import MandateWorkflow
+from workflows.messages import (
+    ApproveRequest,
+    CompleteTaskRequest,
+    ExtendDeadlineRequest,
+    RejectRequest,
+    RespondRequest,
+    UpdateResult,
+    WithdrawRequest,
+)
+
+MANDATE_ID = typer.Argument(..., metavar="ID", help="The mandate id (see `mandates list`).")
+
+
+def caller() -> str:
+    """Who is acting when `--as` is not given: $MANDATES_USER, else the login name."""
+    return os.environ.get("MANDATES_USER") or getpass.getuser()
+
+
+async def _send(mandate_id: str, update: Any, request: Any) -> UpdateResult:
+    client = await connect_temporal(Settings.load())
+    handle = client.get_workflow_handle(mandate_id)
+    try:
+        return await handle.execute_update(update, request, result_type=UpdateResult)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        fail(f"refused: {reason}")
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            fail(f"no running mandate {mandate_id!r} (see `mandates list`)")
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
+            fail(f"mandate {mandate_id!r} is no longer running")
+        fail(f"Temporal refused the request: {exc.message}")
+
+
+def _report(mandate_id: str, result: UpdateResult) -> None:
+    recorded = ", ".join(result.events) or "nothing new"
+    where = f"now at step {result.current_step}" if result.current_step else f"now {result.status.value}"
+    typer.echo(f"{mandate_id}: recorded {recorded}; {where} (version {result.version})")
+
+
+def _run(mandate_id: str, update: Any, request: Any) -> None:
+    _report(mandate_id, asyncio.run(_send(mandate_id, update, request)))
+
+
+def _response_text(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        fail("give the response with exactly one of --text or --file", code=2)
+    if file is not None:
+        try:
+            text = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"{file} is not UTF-8 text")
+        except OSError as exc:
+            fail(f"cannot read {file}: {exc.strerror or exc}", code=2)
+    assert text is not None
+    if not text.strip():
+        fail("the response is empty")
+    return text
+
+
+def respond(
+    mandate_id: str = MANDATE_ID,
+    party: str = typer.Option(..., "--party", help="The consulted party answering."),
+    text: str | None = typer.Option(None, "--text", help="The response."),
+    file: Path | None = typer.Option(None, "--file", help="A UTF-8 file holding the response."),
+) -> None:
+    """Record a consulted party's response to the current consultation."""
+    request = RespondRequest(party=party, text=_response_text(text, file))
+    _run(mandate_id, MandateWorkflow.respond, request)
+
+
+def approve(
+    mandate_id: str = MANDATE_ID,
+    person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
+    comment: str = typer.Option("", "--comment", help="An optional comment."),
+) -> None:
+    """Approve the pending approval step."""
+    _run(mandate_id, MandateWorkflow.approve, ApproveRequest(by=person, comment=comment))
+
+
+def reject(
+    mandate_id: str = MANDATE_ID,
+    person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
+    comment: str = typer.Option(..., "--comment", help="Why: the step the plan names gets it."),
+) -> None:
+    """Reject the pending approval: the mandate goes back to the step the plan names."""
+    if not comment.strip():
+        fail("a rejection needs a --comment saying why", code=2)
+    _run(mandate_id, MandateWorkflow.reject, RejectRequest(by=person, comment=comment))
+
+
+def _amount(value: str | None, option: str) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        fail(f"{option} must be a number, not {value!r}", code=2)
+    if not amount.is_finite() or amount < 0:
+        fail(f"{option} must be zero or more, not {value!r}", code=2)
+    return amount
+
+
+def complete(
+    mandate_id: str = MANDATE_ID,
+    outcome: str = typer.Option(..., "--outcome", help="What the task produced."),
+    effort_days: str | None = typer.Option(None, "--effort-days", help="Effort in person-days."),
+    cost: str | None = typer.Option(None, "--cost", help="Cost, e.g. 1500 or 1500 EUR (default USD)."),
+    person: str | None = typer.Option(None, "--as", help="Who completed it (default: $MANDATES_USER)."),
+) -> None:
+    """Complete the current task or report, with its outcome, effort and cost."""
+    if not outcome.strip():
+        fail("--outcome is empty", code=2)
+    currency = "USD"
+    amount_text = cost
+    if cost is not None and " " in cost.strip():
+        amount_text, currency = cost.strip().rsplit(" ", 1)
+        currency = currency.upper()
+        if not (len(currency) == 3 and currency.isalpha()):
+            fail(f"--cost currency must be a three-letter code, not {currency!r}", code=2)
+    request = CompleteTaskRequest(
+        by=person or caller(),
+        outcome=outcome,
+        effort_days=_amount(effort_days, "--effort-days"),
+        cost=_amount(amount_text, "--cost"),
+        currency=currency,
+    )
+    _run(mandate_id, MandateWorkflow.complete_task, request)
+
+
+def _deadline(value: str) -> datetime:
+    """A date (end of that day, UTC) or an ISO date-time with a zone."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(23, 59, 59), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--until must be a date like 2027-03-31 (or an ISO date-time), not {value!r}", code=2)
+    if moment.tzinfo is None:
+        fail("--until with a time needs a zone, e.g. 2027-03-31T17:00:00+01:00", code=2)
+    return moment
+
+
+def extend(
+    mandate_id: str = MANDATE_ID,
+    until: str = typer.Option(..., "--until", help="The new deadline: a date (end of day, UTC)."),
+    reason: str = typer.Option(..., "--reason", help="Why the deadline moves."),
+    person: str | None = typer.Option(None, "--as", help="Who extends it (default: $MANDATES_USER)."),
+) -> None:
+    """Extend the current step's deadline; its reminders are rescheduled."""
+    if not reason.strip():
+        fail("--reason is empty", code=2)
+    request = ExtendDeadlineRequest(by=person or caller(), until=_deadline(until), reason=reason)
+    _run(mandate_id, MandateWorkflow.extend_deadline, request)
+
+
+def withdraw(
+    mandate_id: str = MANDATE_ID,
+    reason: str = typer.Option(..., "--reason", help="Why the mandate is withdrawn."),
+    person: str | None = typer.Option(None, "--as", help="Who withdraws it (default: $MANDATES_USER)."),
+) -> None:
+    """Withdraw a mandate: it stops, and the audit log says why."""
+    if not reason.strip():
+        fail("--reason is empty", code=2)
+    _run(mandate_id, MandateWorkflow.withdraw, WithdrawRequest(by=person or caller(), reason=reason))
+
+
+COMMANDS = {
+    "respond": respond,
+    "approve": approve,
+    "reject": reject,
+    "complete": complete,
+    "extend": extend,
+    "withdraw": withdraw,
+}

@@ -1,0 +1,151 @@
+"""From a parsed resolution to the mandates the engine tracks (pure).
+
+A Secretariat paragraph that asks for at least one kind of work becomes a
+:class:`~domain.mandate.Mandate` with a plan (the default plan for its kinds, or
+the plan file's). Every other paragraph (addressed to States parties or the
+Conference, or asking the Secretariat for nothing the engine recognises) is
+*followed*: recorded in the audit log with a :class:`MandateFollowed` event and
+no steps, so that reports can still account for it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.default_plans import default_plan
+from domain.errors import DomainError
+from domain.mandate import Mandate, mandate_id
+from domain.plan import Plan, validate_plan
+from domain.resolution import OperativeParagraph, Resolution
+from domain.vocabulary import Actor, MandateKind
+
+TITLE_LENGTH = 72
+
+
+class PlanFileInvalid(DomainError):
+    """The plan file does not fit the resolution being imported."""
+
+    code = "plan_invalid"
+
+
+class MandateFollowed(BaseModel):
+    """An operative paragraph the engine records and follows, but runs no steps for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["MandateFollowed"] = "MandateFollowed"
+    at: AwareDatetime
+    mandate_id: str
+    resolution: str
+    resolution_slug: str
+    paragraph: int
+    verb: str
+    actor: Actor
+    kinds: list[MandateKind]
+    reports_to: str | None
+    text: str
+    why: str
+
+    def to_payload(self) -> tuple[str, dict[str, Any]]:
+        return self.type, self.model_dump(mode="json", exclude={"type"})
+
+
+class ImportPlan(BaseModel):
+    """What importing a resolution means: mandates to start, paragraphs to follow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resolution: Resolution
+    mandates: list[Mandate]
+    followed: list[MandateFollowed]
+
+
+_ACTION = re.compile(r"\bto ([a-z]+\b.*)")
+
+
+def short_title(paragraph: OperativeParagraph) -> str:
+    """A public one-line description: what the paragraph asks ("Continue its dialogue with…").
+
+    The first infinitive ("... the Secretariat, within existing resources, to undertake ...")
+    names the action; without one, the words after the verb do.
+    """
+    found = _ACTION.search(paragraph.text)
+    if found:
+        text = found[1]
+    else:
+        words = paragraph.text.split()
+        text = " ".join(words[len(paragraph.verb.split()) :]) or paragraph.text
+    text = text.rstrip(" ;.,")
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+
+
+def plans_by_paragraph(data: Any, numbers: list[int]) -> dict[int, Plan]:
+    """Read a plan file's data: one plan for every mandate, or ``{"paragraphs": {"1": plan}}``.
+
+    Raises:
+        PlanInvalid: a plan breaks a rule.
+        PlanFileInvalid: the file names a paragraph the resolution gives no mandate.
+    """
+    if isinstance(data, dict) and "paragraphs" in data:
+        plans = data["paragraphs"]
+        if not isinstance(plans, dict):
+            raise PlanFileInvalid("plan file: 'paragraphs' must map paragraph numbers to plans")
+        result = {}
+        for key, value in plans.items():
+            if not str(key).isdigit() or int(key) not in numbers:
+                raise PlanFileInvalid(
+                    f"plan file: paragraph {key} is not a Secretariat mandate of this resolution"
+                )
+            result[int(key)] = validate_plan(value)
+        return result
+    plan = validate_plan(data)
+    return dict.fromkeys(numbers, plan)
+
+
+def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = None) -> ImportPlan:
+    """Decide which paragraphs become mandates (with which plan) and which are followed."""
+    symbol = resolution.symbol or resolution.slug
+    workable = [p for p in resolution.operative if p.actor is Actor.SECRETARIAT and p.kinds]
+    overrides = plans_by_paragraph(plan_data, [p.number for p in workable]) if plan_data is not None else {}
+    mandates = [
+        Mandate(
+            resolution_symbol=symbol,
+            resolution_slug=resolution.slug,
+            paragraph=p.number,
+            verb=p.verb,
+            actor=p.actor,
+            kinds=list(p.kinds),
+            confidential=p.confidential,
+            reports_to=p.reports_to,
+            title=short_title(p),
+            plan=overrides.get(p.number) or default_plan(p.kinds, reports_to=p.reports_to),
+        )
+        for p in workable
+    ]
+    followed = [
+        MandateFollowed(
+            at=now,
+            mandate_id=mandate_id(resolution.slug, p.number),
+            resolution=symbol,
+            resolution_slug=resolution.slug,
+            paragraph=p.number,
+            verb=p.verb,
+            actor=p.actor,
+            kinds=list(p.kinds),
+            reports_to=p.reports_to,
+            text=p.text,
+            why=(
+                f"addressed to {p.actor.value.replace('_', ' ')}"
+                if p.actor is not Actor.SECRETARIAT
+                else "asks the Secretariat for no work the engine tracks"
+            ),
+        )
+        for p in resolution.operative
+        if p not in workable
+    ]
+    return ImportPlan(resolution=resolution, mandates=mandates, followed=followed)
