@@ -127,6 +127,8 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
         )
         for p in workable
     ]
+    for mandate in mandates:
+        mandate.plan.resolve(now)  # raises PlanInvalid if resolved deadlines break a rule
     followed = [
         MandateFollowed(
             at=now,
