@@ -1,0 +1,27 @@
+"""Activities: the engine's I/O (Postgres), each idempotent and safe to retry.
+
+``build_activities(pool)`` builds the activity classes once with the worker's
+pool and returns their bound methods for ``Worker(activities=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from activities.audit import AuditActivities
+from activities.notifications import NotificationActivities
+from store.audit import AuditStore
+from store.notifications import NotificationOutbox
+
+
+def build_activities(pool: asyncpg.Pool) -> list[Callable[..., Any]]:
+    """The engine's activities, bound to stores that share ``pool``."""
+    audit = AuditActivities(AuditStore(pool))
+    outbox = NotificationActivities(NotificationOutbox(pool))
+    return [audit.append_mandate_events, outbox.enqueue_notifications]
+
+
+__all__ = ["AuditActivities", "NotificationActivities", "build_activities"]

@@ -1,0 +1,262 @@
+"""A mandate's plan: the ordered steps the Secretariat takes to carry it out.
+
+A plan is data. It is validated when it is built or loaded (``load_plan``) and
+every problem is reported as one line through ``PlanInvalid``. Step deadlines
+are written either absolutely (``due``) or relative to the mandate's start
+(``due_in_days``); ``Plan.resolve(start)`` turns every relative deadline into
+an absolute one when the mandate starts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from domain.errors import DomainError
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+StepId = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PlanInvalid(DomainError):
+    """A plan (a plan file or a plan built in code) breaks a rule; the message says which."""
+
+    code = "plan_invalid"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Step(_Frozen):
+    """What every step has: a unique slug id, a title and exactly one deadline."""
+
+    id: StepId
+    title: Name
+    due: AwareDatetime | None = None
+    due_in_days: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> _Step:
+        if (self.due is None) == (self.due_in_days is None):
+            raise ValueError(f"step {self.id!r} needs exactly one of due or due_in_days")
+        return self
+
+    def due_at(self, start: datetime) -> datetime:
+        """The absolute deadline of this step for a mandate started at ``start``."""
+        if self.due is not None:
+            return self.due
+        assert self.due_in_days is not None
+        return start + timedelta(days=self.due_in_days)
+
+
+def _names(step_id: str, what: str, names: list[str]) -> None:
+    if not names:
+        raise ValueError(f"step {step_id!r} has no {what}")
+    if any(not n.strip() for n in names):
+        raise ValueError(f"step {step_id!r} has a blank name among its {what}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"step {step_id!r} lists one of its {what} twice")
+
+
+class ConsultationStep(_Step):
+    """Parties (States parties, partner secretariats) are asked for input by the deadline.
+
+    The consultation stays open ``grace_days`` after its deadline for late answers
+    (overdue, with escalations), then closes with the non-respondents recorded.
+    """
+
+    type: Literal["consultation"] = "consultation"
+    parties: list[Name]
+    confidential: bool = False
+    grace_days: Annotated[int, Field(ge=0, le=365)] = 14
+
+    @model_validator(mode="after")
+    def _parties(self) -> ConsultationStep:
+        _names(self.id, "parties", self.parties)
+        return self
+
+
+class ApprovalStep(_Step):
+    """Named approvers or roles approve (all of them, or any one); a rejection sends
+    the mandate back to ``on_reject_go_to`` (an earlier step; the step just before
+    this one when not given)."""
+
+    type: Literal["approval"] = "approval"
+    approvers: list[Name]
+    rule: Literal["all", "any"] = "all"
+    on_reject_go_to: StepId | None = None
+
+    @model_validator(mode="after")
+    def _approvers(self) -> ApprovalStep:
+        _names(self.id, "approvers", self.approvers)
+        return self
+
+
+class TaskStep(_Step):
+    """Secretariat work, completed with an outcome, the effort and the cost it took."""
+
+    type: Literal["task"] = "task"
+    assignee: Name = "secretariat"
+
+
+class ReportStep(_Step):
+    """A contribution due before a reporting body's session."""
+
+    type: Literal["report"] = "report"
+    body: Name = "Implementation Review Group"
+    session_date: date | None = None
+    assignee: Name = "secretariat"
+
+    @model_validator(mode="after")
+    def _before_session(self) -> ReportStep:
+        if self.due is not None and self.session_date is not None:
+            if self.due.astimezone(UTC).date() >= self.session_date:
+                raise ValueError(
+                    f"report step {self.id!r} is due {self.due.date()}, "
+                    f"not before its session on {self.session_date}"
+                )
+        return self
+
+
+Step = Annotated[
+    ConsultationStep | ApprovalStep | TaskStep | ReportStep,
+    Field(discriminator="type"),
+]
+STEP_TYPES = ("consultation", "approval", "task", "report")
+
+
+class DeadlinePolicy(_Frozen):
+    """When reminders, overdue notices and escalations fall.
+
+    ``late_start_days``: a step whose planned deadline has already passed when it
+    starts (earlier steps ran late, or it is being reworked) gets this many days.
+    """
+
+    reminder_days: tuple[Annotated[int, Field(ge=1)], ...] = (14, 3, 1)
+    escalation_every_days: Annotated[int, Field(ge=1)] = 7
+    late_start_days: Annotated[int, Field(ge=1)] = 14
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DeadlinePolicy:
+        if len(set(self.reminder_days)) != len(self.reminder_days):
+            raise ValueError("reminder_days lists an offset twice")
+        return self
+
+
+class Plan(_Frozen):
+    """An ordered list of uniquely named steps and the deadline policy they run under."""
+
+    steps: Annotated[list[Step], Field(min_length=1)]
+    deadlines: DeadlinePolicy = DeadlinePolicy()
+
+    @model_validator(mode="after")
+    def _rules(self) -> Plan:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"duplicate step id {step.id!r}")
+            seen.add(step.id)
+        for index, step in enumerate(self.steps):
+            if isinstance(step, ApprovalStep) and step.on_reject_go_to is not None:
+                earlier = {s.id for s in self.steps[:index]}
+                if step.on_reject_go_to not in earlier:
+                    raise ValueError(
+                        f"approval step {step.id!r} sends rejections to "
+                        f"{step.on_reject_go_to!r}, which is not an earlier step"
+                    )
+        _check_order(self.steps)
+        return self
+
+    def step(self, step_id: str) -> ConsultationStep | ApprovalStep | TaskStep | ReportStep:
+        """The step with this id (KeyError when there is none)."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def index(self, step_id: str) -> int:
+        """The position of the step with this id."""
+        return [s.id for s in self.steps].index(step_id)
+
+    def step_ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    def is_resolved(self) -> bool:
+        return all(s.due is not None for s in self.steps)
+
+    def resolve(self, start: datetime) -> Plan:
+        """This plan with every relative deadline made absolute from ``start``.
+
+        Raises:
+            PlanInvalid: the resolved deadlines break a rule (e.g. a report falls
+                on or after its session date).
+        """
+        steps = [
+            s.model_dump(mode="python") | {"due": s.due_at(start), "due_in_days": None} for s in self.steps
+        ]
+        return validate_plan({"steps": steps, "deadlines": self.deadlines.model_dump()})
+
+
+def _check_order(steps: list[Any]) -> None:
+    """Deadlines must not decrease along the plan (compared within one representation)."""
+    last_abs: tuple[str, datetime] | None = None
+    last_rel: tuple[str, int] | None = None
+    for step in steps:
+        if step.due is not None:
+            if last_abs is not None and step.due < last_abs[1]:
+                raise ValueError(f"step {step.id!r} is due before the earlier step {last_abs[0]!r}")
+            last_abs = (step.id, step.due)
+        elif step.due_in_days is not None:
+            if last_rel is not None and step.due_in_days < last_rel[1]:
+                raise ValueError(f"step {step.id!r} is due before the earlier step {last_rel[0]!r}")
+            last_rel = (step.id, step.due_in_days)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``: the instant a date-only deadline means."""
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    kind = first["type"]
+    loc = [str(p) for p in first["loc"] if p not in STEP_TYPES]
+    where = ".".join(loc)
+    if kind == "value_error":
+        message = str(first.get("ctx", {}).get("error", first["msg"]))
+        return message if not where or "step" in message else f"{where}: {message}"
+    if kind == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag")
+        return f"{where}: unknown step type {tag!r} (expected {', '.join(STEP_TYPES)})"
+    if kind == "union_tag_not_found":
+        return f"{where}: a step needs a type ({', '.join(STEP_TYPES)})"
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+def validate_plan(data: Any) -> Plan:
+    """A plan from plain data (dicts and lists), or ``PlanInvalid`` with the reason."""
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as err:
+        raise PlanInvalid(_one_line(err)) from None
+
+
+def load_plan(text: str) -> Plan:
+    """A plan from the text of a JSON plan file, or ``PlanInvalid`` with the reason."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanInvalid(f"plan file is not valid JSON: {err.msg} at line {err.lineno}") from None
+    return validate_plan(data)

@@ -1,0 +1,103 @@
+"""Temporal fixtures: one time-skipping test server for the session, a worker per test.
+
+The worker registers the real workflows and the real activities, built on the
+test's own migrated database (the ``pool`` fixture of ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import build_activities
+from store.audit import AuditStore
+from store.notifications import NotificationOutbox
+from workflows import WORKFLOWS
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (the venv's binary; the SDK's download if it has none)."""
+    existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=existing
+    )
+    try:
+        await register_search_attributes(env.client)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def register_search_attributes(client: Client) -> None:
+    """The test server knows no custom search attribute until told (and cannot list them)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+
+
+@dataclass
+class Engine:
+    """What a scenario drives: the client, its task queue, and the stores it checks."""
+
+    env: WorkflowEnvironment
+    task_queue: str
+    audit: AuditStore
+    outbox: NotificationOutbox
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+
+@pytest.fixture
+def engine_factory(workflow_env: WorkflowEnvironment, pool: asyncpg.Pool) -> Callable[..., Any]:
+    """Run a worker on a fresh task queue (optionally with other activities) for a test."""
+
+    def start(activities: Sequence[Callable[..., Any]] | None = None) -> Any:
+        return _running_engine(workflow_env, pool, activities)
+
+    return start
+
+
+@asynccontextmanager
+async def _running_engine(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, activities: Sequence[Callable[..., Any]] | None
+) -> AsyncIterator[Engine]:
+    engine = Engine(env, f"mandates-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
+    async with Worker(
+        env.client,
+        task_queue=engine.task_queue,
+        workflows=WORKFLOWS,
+        activities=list(activities) if activities is not None else build_activities(pool),
+    ):
+        yield engine
+
+
+@pytest.fixture
+async def engine(engine_factory: Callable[..., Any]) -> AsyncIterator[Engine]:
+    """A worker with the real workflows and activities on a fresh task queue."""
+    async with engine_factory() as running:
+        yield running

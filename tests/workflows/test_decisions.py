@@ -1,0 +1,205 @@
+"""Approvals, rework, withdrawal, refusals and duplicate starts."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from domain import events as ev
+from domain.plan import validate_plan
+from domain.state import MandateStatus, StepStatus
+from tests.workflows.conftest import Engine
+from tests.workflows.helpers import (
+    checked_log,
+    make_mandate,
+    record_histories,
+    start,
+    state_of,
+    types,
+    until,
+)
+from workflows.consultation import ConsultationWorkflow
+from workflows.mandate import MandateWorkflow
+from workflows.messages import (
+    ApproveRequest,
+    CompleteTaskRequest,
+    RejectRequest,
+    RespondRequest,
+    WithdrawRequest,
+)
+from workflows.starter import consultation_handle, start_mandate
+
+REWORK_PLAN = validate_plan(
+    {
+        "steps": [
+            {"type": "consultation", "id": "consult-partners", "title": "Consult partners",
+             "due_in_days": 30, "parties": ["OECD Working Group on Bribery", "OAS (MESICIC)"]},
+            {"type": "task", "id": "draft-mou", "title": "Draft the MoU", "due_in_days": 60},
+            {"type": "approval", "id": "legal-approval", "title": "Legal approval", "due_in_days": 75,
+             "approvers": ["legal-affairs", "chief.of.section"], "rule": "all",
+             "on_reject_go_to": "consult-partners"},
+        ]
+    }
+)  # fmt: skip
+
+
+async def respond_all(handle: object, parties: list[str]) -> None:
+    for party in parties:
+        await handle.execute_update(  # type: ignore[attr-defined]
+            MandateWorkflow.respond, RespondRequest(party=party, text="agreed")
+        )
+
+
+async def refusal(call: object) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await call  # type: ignore[misc]
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
+
+
+async def test_a_rejection_sends_the_mandate_back_to_the_named_step(engine: Engine) -> None:
+    handle = await start(engine, make_mandate("decisions-rework", REWORK_PLAN))
+    partners = ["OECD Working Group on Bribery", "OAS (MESICIC)"]
+    await respond_all(handle, partners)
+    draft = CompleteTaskRequest(by="j.doe", outcome="draft v1", effort_days=2, cost=800)
+    await handle.execute_update(MandateWorkflow.complete_task, draft)
+    await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="chief.of.section"))
+
+    rejected = await handle.execute_update(
+        MandateWorkflow.reject, RejectRequest(by="legal-affairs", comment="ask about data protection")
+    )
+
+    assert rejected.events == ["Rejected", "StepStarted", "ConsultationOpened"]
+    state = await until(handle, lambda s: s.current_step == "consult-partners")
+    consult = state.step("consult-partners")
+    assert consult.attempt == 2 and consult.rework_comment == "ask about data protection"
+    assert state.step("legal-approval").status is StepStatus.PENDING
+    await respond_all(handle, partners)
+    await handle.execute_update(MandateWorkflow.complete_task, draft.model_copy(update={"outcome": "v2"}))
+    await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="legal-affairs"))
+    done = await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="chief.of.section"))
+    assert done.events == ["Approved", "StepCompleted", "MandateCompleted"]
+    assert (await handle.result()).status is MandateStatus.COMPLETED
+
+    events = await checked_log(engine, handle)
+    consultation = [
+        "StepStarted", "ConsultationOpened", "ResponseReceived", "ResponseReceived",
+        "ConsultationClosed", "StepCompleted",
+    ]  # fmt: skip
+    assert types(events) == [
+        "MandateStarted", *consultation,
+        "StepStarted", "TaskCompleted", "StepCompleted",
+        "StepStarted", "ApprovalRequested", "Approved", "Rejected",
+        *consultation,
+        "StepStarted", "TaskCompleted", "StepCompleted",
+        "StepStarted", "ApprovalRequested", "Approved", "Approved", "StepCompleted",
+        "MandateCompleted",
+    ]  # fmt: skip
+    (rejection,) = [e for e in events if isinstance(e, ev.Rejected)]
+    assert rejection.go_to == "consult-partners" and rejection.by == "legal-affairs"
+    assert (await state_of(handle)).costs == {"USD": 1600}
+    await record_histories(engine, handle, "decisions-rework")
+
+
+async def test_withdrawal_during_a_consultation(engine: Engine) -> None:
+    handle = await start(engine, make_mandate("decisions-withdrawal", REWORK_PLAN))
+    await handle.execute_update(
+        MandateWorkflow.respond, RespondRequest(party="OAS (MESICIC)", text="interested")
+    )
+
+    withdrawn = await handle.execute_update(
+        MandateWorkflow.withdraw, WithdrawRequest(by="coordinator", reason="superseded by resolution 8/2")
+    )
+
+    assert withdrawn.events == ["MandateWithdrawn"] and withdrawn.status is MandateStatus.WITHDRAWN
+    result = await handle.result()
+    assert result.status is MandateStatus.WITHDRAWN
+    child = consultation_handle(engine.client, handle.id, "consult-partners")
+    assert (await child.result()).stopped is True
+    events = await checked_log(engine, handle)
+    assert types(events) == [
+        "MandateStarted", "StepStarted", "ConsultationOpened", "ResponseReceived", "MandateWithdrawn",
+    ]  # fmt: skip
+    state = await state_of(handle)
+    assert state.withdrawal_reason == "superseded by resolution 8/2"
+    assert (await engine.outbox.for_mandate(handle.id)) == []
+    await record_histories(engine, handle, "decisions-withdrawal")
+
+
+async def test_refused_requests_get_the_reason_and_never_enter_the_history(engine: Engine) -> None:
+    handle = await start(engine, make_mandate("decisions-refusals", REWORK_PLAN))
+    child = consultation_handle(engine.client, handle.id, "consult-partners")
+
+    unknown = await refusal(
+        handle.execute_update(MandateWorkflow.respond, RespondRequest(party="France", text="x"))
+    )
+    assert unknown.type == "unknown_party"
+    assert unknown.message == "'France' is not consulted in step 'consult-partners'"
+    not_pending = await refusal(
+        handle.execute_update(
+            MandateWorkflow.approve, ApproveRequest(by="legal-affairs", step_id="legal-approval")
+        )
+    )
+    assert not_pending.type == "step_not_pending" and not_pending.non_retryable
+    await until(handle, lambda s: s.version == 3)
+    unknown_to_child = await refusal(
+        child.execute_update(ConsultationWorkflow.respond, RespondRequest(party="France", text="x"))
+    )
+    assert unknown_to_child.type == "unknown_party"
+
+    await respond_all(handle, ["OECD Working Group on Bribery", "OAS (MESICIC)"])
+    closed = await refusal(
+        handle.execute_update(
+            MandateWorkflow.respond,
+            RespondRequest(party="OAS (MESICIC)", text="again", step_id="consult-partners"),
+        )
+    )
+    assert closed.type == "consultation_closed"
+    await handle.execute_update(MandateWorkflow.complete_task, CompleteTaskRequest(by="j.doe", outcome="v1"))
+    not_an_approver = await refusal(
+        handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="intern"))
+    )
+    assert not_an_approver.type == "not_an_approver"
+    assert "intern" in not_an_approver.message
+    await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="legal-affairs"))
+    twice = await refusal(handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="legal-affairs")))
+    assert twice.type == "already_approved"
+
+    history = await handle.fetch_history()
+    accepted = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+    assert len(accepted) == 4  # two responses, the task, one approval: no refused request
+    events = await checked_log(engine, handle)
+    assert types(events)[-2:] == ["ApprovalRequested", "Approved"]
+
+
+async def test_a_mandate_is_started_once_even_after_it_ends(engine: Engine) -> None:
+    mandate = make_mandate("decisions-start-once", REWORK_PLAN)
+    first = await start_mandate(engine.client, mandate, engine.task_queue)
+    again = await start_mandate(engine.client, mandate, engine.task_queue)
+
+    assert first.status == "started" and first.workflow_id == mandate.id
+    assert again.status == "already_running" and again.run_id == first.run_id
+    handle = engine.client.get_workflow_handle_for(MandateWorkflow.run, mandate.id)
+    await until(handle, lambda s: s.version > 0)
+    await handle.execute_update(MandateWorkflow.withdraw, WithdrawRequest(by="c", reason="duplicate"))
+    await handle.result()
+    after = await start_mandate(engine.client, mandate, engine.task_queue)
+    assert after.status == "already_closed" and after.run_id == first.run_id
+    events = await checked_log(engine, handle)
+    assert types(events).count("MandateStarted") == 1
+    described = await engine.client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=engine.client.namespace, execution=WorkflowExecution(workflow_id=mandate.id)
+        )
+    )
+    summary = engine.client.data_converter.payload_converter.from_payload(
+        described.execution_config.user_metadata.summary, str
+    )
+    assert summary == "7/6 para 3 · information collection · enhancing synergies"

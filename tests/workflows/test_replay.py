@@ -1,0 +1,50 @@
+"""Every recorded history replays against the current workflow code.
+
+A change to ``workflows/`` that would break running mandates (non-determinism)
+fails here. Regenerate the histories, when a change is meant to be
+incompatible and versioned, with ``RECORD_HISTORIES=1 pytest tests/workflows``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows import WORKFLOWS
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("RECORD_HISTORIES")), reason="recording the histories, not replaying them"
+)
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    names = {path.stem.split("--")[0] for path in HISTORIES}
+    assert len(names) >= 8, names
+    assert any("--" in path.stem for path in HISTORIES), "consultation histories are missing"
+
+
+def load(path: Path) -> tuple[str, WorkflowHistory]:
+    """The workflow type a history file starts and the history itself."""
+    text = path.read_text()
+    first = json.loads(text)["events"][0]
+    workflow_type = first["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+    return workflow_type, WorkflowHistory.from_json(path.stem, text)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_a_recorded_history_replays(path: Path) -> None:
+    workflow_type, history = load(path)
+
+    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+        history
+    )
+
+    assert result.replay_failure is None
+    assert workflow_type in {w.__name__ for w in WORKFLOWS}

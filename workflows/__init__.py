@@ -1,0 +1,20 @@
+"""Workflows: the durable processes that carry out mandates.
+
+- ``MandateWorkflow`` (``workflows.mandate``): one per mandate, id = mandate id.
+- ``ConsultationWorkflow`` (``workflows.consultation``): a consultation step,
+  child of its mandate, id ``<mandate-id>--<step-id>``.
+- ``workflows.starter``: client-side helpers (start a mandate once, find its handle).
+- ``workflows.messages``: the models that cross these boundaries.
+
+Workflow code is deterministic: state comes from ``domain`` functions, every side
+effect is an activity, time is ``workflow.now()``.
+"""
+
+from __future__ import annotations
+
+from workflows.consultation import ConsultationWorkflow
+from workflows.mandate import MandateWorkflow
+
+WORKFLOWS: list[type] = [MandateWorkflow, ConsultationWorkflow]
+
+__all__ = ["WORKFLOWS", "ConsultationWorkflow", "MandateWorkflow"]

@@ -1,0 +1,204 @@
+"""What the mandate and consultation workflows share: deciding, recording, timers, legibility.
+
+A ``Recorder`` holds the mandate's state inside one workflow. ``execute`` decides
+a command with the pure domain, appends the events to the mandate's audit
+stream through the audit activity (then the outbox activity for reminders,
+overdue notices and escalations), folds them into the state and refreshes the
+search attributes and current details. A lock keeps one batch at a time, so
+versions are gapless and the workflow stays the stream's sole writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.audit import AppendEventsInput, AuditActivities
+    from activities.notifications import NotificationActivities, NotifyInput
+    from domain import events as ev
+    from domain.deadlines import Alarm, next_alarm
+    from domain.decide import Command, command_for, decide
+    from domain.errors import DomainError, IdempotencyConflict, VersionConflict
+    from domain.state import MandateState, fold, progress_line
+    from workflows import search_attributes as sa
+    from workflows.messages import UpdateResult
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=[VersionConflict.code, IdempotencyConflict.code],
+)
+
+
+def refusal(err: DomainError) -> ApplicationError:
+    """The error an update caller gets for a refused command: typed with the domain code."""
+    return ApplicationError(str(err), type=err.code, non_retryable=True)
+
+
+def update_result(state: MandateState, recorded: Sequence[ev.RecordedEvent]) -> UpdateResult:
+    """What an accepted update tells its caller."""
+    return UpdateResult(
+        version=state.version,
+        status=state.status,
+        current_step=state.current_step,
+        events=[r.event.type for r in recorded],
+    )
+
+
+def update_id() -> str | None:
+    """The id of the update being handled, recorded as the events' causation id."""
+    info = workflow.current_update_info()
+    return info.id if info is not None else None
+
+
+class Recorder:
+    """The mandate's state inside a workflow, and the one way to change it."""
+
+    def __init__(
+        self,
+        mandate_id: str,
+        state: MandateState,
+        on_recorded: Callable[[list[ev.RecordedEvent]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.mandate_id = mandate_id
+        self.state = state
+        self._on_recorded = on_recorded
+        self._lock = asyncio.Lock()
+        self._published: dict[str, Any] = {}
+
+    def check(self, command: Command) -> None:
+        """Refuse (for an update validator) a command the current state would refuse."""
+        try:
+            decide(self.state, command, workflow.now())
+        except DomainError as err:
+            raise refusal(err) from None
+
+    async def execute(self, command: Command, causation_id: str | None = None) -> list[ev.RecordedEvent]:
+        """Decide ``command`` now and record what it causes (DomainError when refused)."""
+        async with self._lock:
+            events = decide(self.state, command, workflow.now())
+            return await self._record(events, causation_id)
+
+    async def _record(
+        self, events: Sequence[ev.MandateEvent], causation_id: str | None
+    ) -> list[ev.RecordedEvent]:
+        if not events:
+            return []
+        version = self.state.version
+        try:
+            await workflow.execute_activity_method(
+                AuditActivities.append_mandate_events,
+                AppendEventsInput(
+                    stream_id=self.mandate_id,
+                    expected_version=version,
+                    events=list(events),
+                    correlation_id=self.mandate_id,
+                    causation_id=causation_id,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"audit v{version + 1}-{version + len(events)}: {events[-1].type}",
+            )
+        except ActivityError as err:
+            # The stream holds other events than this workflow decided: a bug, not a
+            # refusal. Fail the workflow task (it retries, visibly) rather than the mandate.
+            raise RuntimeError(f"audit stream {self.mandate_id} rejected versions after {version}") from err
+        recorded = [ev.RecordedEvent(version=version + i, event=e) for i, e in enumerate(events, start=1)]
+        self.apply(recorded)
+        notices = [r for r in recorded if r.event.type in ev.NOTIFYING]
+        if notices:
+            await self._notify(notices)
+        if self._on_recorded is not None:
+            await self._on_recorded(recorded)
+        return recorded
+
+    async def _notify(self, notices: list[ev.RecordedEvent]) -> None:
+        mandate = self.state.mandate
+        assert mandate is not None
+        await workflow.execute_activity_method(
+            NotificationActivities.enqueue_notifications,
+            NotifyInput(
+                mandate_id=self.mandate_id,
+                resolution_symbol=mandate.resolution_symbol,
+                paragraph=mandate.paragraph,
+                step_titles={s.id: s.title for s in mandate.plan.steps},
+                events=notices,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"outbox: {', '.join(r.event.type for r in notices)}",
+        )
+
+    def apply(self, recorded: Sequence[ev.RecordedEvent]) -> None:
+        """Fold events recorded here or by a consultation (those already folded are skipped)."""
+        new = [r for r in recorded if r.version > self.state.version]
+        if not new:
+            return
+        if [r.version for r in new] != list(range(self.state.version + 1, self.state.version + 1 + len(new))):
+            raise RuntimeError(
+                f"events of {self.mandate_id} arrived out of order: at version {self.state.version}, "
+                f"got {[r.version for r in new]}"
+            )
+        self.state = fold([r.event for r in new], self.state)
+        self.publish()
+
+    def publish(self) -> None:
+        """Refresh the search attributes that changed, and the current details."""
+        workflow.set_current_details(progress_line(self.state))
+        mandate = self.state.mandate
+        if mandate is None:
+            return
+        step = self.state.active_step()
+        wanted: list[tuple[Any, Any]] = [
+            (sa.MANDATE_KIND, [k.value for k in mandate.kinds]),
+            (sa.MANDATE_STATUS, self.state.status.value),
+            (sa.RESOLUTION_SYMBOL, mandate.resolution_symbol),
+            (sa.OPERATIVE_PARAGRAPH, mandate.paragraph),
+            (sa.CURRENT_STEP, step.step_id if step else None),
+            (sa.NEXT_DEADLINE, self.state.next_deadline()),
+            (sa.AWAITING_PARTIES, self.state.awaiting() or None),
+        ]
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in wanted:
+            if key.name in self._published and self._published[key.name] == value:
+                continue
+            self._published[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    async def wait_for_alarm(self, interrupted: Callable[[], bool]) -> None:
+        """Wait for the active step's next alarm and act on it, unless the state changes
+        (or ``interrupted()`` turns true) first; then return so the caller can look again."""
+        alarm = next_alarm(self.state)
+        seen = self.state.version
+
+        def changed() -> bool:
+            return self.state.version != seen or interrupted()
+
+        if alarm is None:
+            await workflow.wait_condition(changed)
+            return
+        delay = alarm.at - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(changed, timeout=delay, timeout_summary=alarm.summary())
+                return
+            except TimeoutError:
+                pass
+        await self._fire(alarm)
+
+    async def _fire(self, alarm: Alarm) -> None:
+        try:
+            await self.execute(command_for(alarm))
+        except DomainError as err:  # the state moved on while the timer ran
+            workflow.logger.info("alarm %s of %s skipped: %s", alarm.kind, alarm.step_id, err.code)
