@@ -137,7 +137,7 @@ class Resolution(BaseModel):
     Attributes:
         slug: A stable identifier, [a-z0-9-], at most 60 characters: the
             symbol when there is one ("cac-cosp-2019-l-7"), else derived from
-            body, session and title ("cosp-7-enhancing-synergies-between-...").
+            body, session and title ("cosp-7-enhancing-synergies").
         symbol: The document symbol ("CAC/COSP/2017/L.5"), or None.
         title: The title, or None.
         body: The adopting body ("Conference of the States Parties to ..."), or None.
@@ -770,6 +770,20 @@ def _session_slug(session: str) -> str:
     return str(numbers[0]) if numbers else _slugify(session.replace("session", ""))
 
 
+TITLE_SLUG_WORDS = 2
+"""How many significant title words a slug keeps: "cosp-7-enhancing-synergies"."""
+
+_SLUG_STOPWORDS = frozenset(
+    "a an and as at between by for from in into its of on or our relevant the their to with within".split()
+)
+
+
+def _title_words(title: str) -> str:
+    """The first significant words of a title, for a short, typeable slug."""
+    words = [w for w in _slugify(title).split("-") if w not in _SLUG_STOPWORDS]
+    return "-".join(words[:TITLE_SLUG_WORDS])
+
+
 def _make_slug(header: _Header, operative: tuple[OperativeParagraph, ...]) -> str:
     """A stable slug: from the symbol, else body + session + title, else a digest."""
     if header.symbol:
@@ -779,7 +793,7 @@ def _make_slug(header: _Header, operative: tuple[OperativeParagraph, ...]) -> st
     parts = [
         _body_abbreviation(header.body) if header.body else "",
         _session_slug(header.session) if header.session else "",
-        _slugify(header.title) if header.title else "",
+        _title_words(header.title) if header.title else "",
     ]
     slug = _truncate_slug("-".join(_slugify(p) for p in parts if _slugify(p)))
     if slug:

@@ -29,7 +29,7 @@ def test_secretariat_paragraphs_with_work_become_mandates(resolution) -> None:
     assert [f.paragraph for f in planned.followed] == [4]
     para3 = planned.mandates[2]
     assert para3.confidential and para3.kinds == [MandateKind.INFORMATION_COLLECTION]
-    assert para3.id == "mandate-cosp-7-enhancing-synergies-between-relevant-multilateral-para-3"
+    assert para3.id == "mandate-cosp-7-enhancing-synergies-para-3"
     followed = planned.followed[0]
     assert followed.actor is Actor.STATES_PARTIES and followed.why == "addressed to states parties"
     assert followed.to_payload()[0] == "MandateFollowed"

@@ -396,7 +396,7 @@ def test_single_newline_document_with_crlf_and_no_emphasis() -> None:
     assert (res.place, res.date) == ("Vienna", "20-24 May 2019")
     assert res.title == "Countering the smuggling of migrants"
     assert res.sponsors == ()
-    assert res.slug == "ccpcj-28-countering-the-smuggling-of-migrants"
+    assert res.slug == "ccpcj-28-countering-smuggling"
     assert res.preambular == (
         "Recalling its resolution 27/1, in which it requested the United Nations Office on"
         " Drugs and Crime to report,",
@@ -521,7 +521,7 @@ def test_general_assembly_style_header() -> None:
     assert res.body == "General Assembly"
     assert res.session == "Seventieth session"
     assert res.title == "Transforming our world: the 2030 Agenda for Sustainable Development"
-    assert res.slug == "ga-70-transforming-our-world-the-2030-agenda-for-sustainable"
+    assert res.slug == "ga-70-transforming-world"
     assert res.preambular == ("Recalling its resolution 69/315,",)
     assert [(p.verb, p.actor) for p in res.operative] == [
         ("adopts", Actor.OTHER),
