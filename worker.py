@@ -7,6 +7,7 @@ or SIGTERM, letting running activities finish.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 
@@ -53,16 +54,22 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
+    code = 0
     try:
         settings = Settings.load()
         configure_logging(settings.log_format, settings.log_level)
         asyncio.run(run(settings))
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+        code = 1
     except (OSError, RuntimeError, asyncpg.PostgresError) as exc:
         print(f"error: the worker cannot start: {exc}", file=sys.stderr)
-        sys.exit(1)
+        code = 1
+    # No interpreter teardown: the Temporal client's native threads can abort it
+    # (temporalio/sdk-python#300).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sys
 import asyncpg
 import typer
 
-from cli import audit, dev, importing, steering
+from cli import audit, calendar, contacts, dev, importing, steering
 from config.client import connect_temporal
 from config.logging import configure_logging
 from config.settings import Settings
@@ -29,6 +29,8 @@ for _name, _command in steering.COMMANDS.items():
     app.command(_name)(_command)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
+app.add_typer(contacts.app, name="contacts")
+app.command("calendar")(calendar.calendar_command)
 
 
 @app.command()
@@ -49,27 +51,40 @@ def setup() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: run the command, turn failures into one line, exit."""
     configure_logging(os.environ.get("LOG_FORMAT", "console"), "warning")
+    code = run_cli()
+    # Leave without interpreter teardown: the Temporal client's native threads can abort a
+    # finalizing interpreter (temporalio/sdk-python#300), which would turn success into 134.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run_cli(args: list[str] | None = None) -> int:
+    """Run one command; return its exit code."""
     try:
-        app()
+        app(args)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DomainError as exc:
-        _die(str(exc))
+        return _die(str(exc))
     except asyncpg.PostgresError as exc:
-        _die(f"database: {exc}")
+        return _die(f"database: {exc}")
     except (TimeoutError, OSError) as exc:
-        _die(f"cannot reach a server: {exc}")
+        return _die(f"cannot reach a server: {exc}")
     except RuntimeError as exc:
-        _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
-        _die("interrupted", 130)
+        return _die("interrupted", 130)
+    return 0
 
 
-def _die(message: str, code: int = 1) -> None:
+def _die(message: str, code: int = 1) -> int:
     if os.environ.get("MANDATES_DEBUG"):
         raise
     print(f"error: {message}", file=sys.stderr)
-    sys.exit(code)
+    return code
 
 
 if __name__ == "__main__":

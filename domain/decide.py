@@ -300,6 +300,11 @@ def _finish_step(batch: _Batch, step_id: str, outcome: str, now: datetime) -> No
         batch.add(ev.MandateCompleted(at=now))
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "an approval", "a task"."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def _current(state: MandateState, step_id: str | None, types: tuple[str, ...]) -> StepState:
     """The step a person's command acts on: the current one, of one of ``types``."""
     current = state.active_step()
@@ -318,7 +323,7 @@ def _current(state: MandateState, step_id: str | None, types: tuple[str, ...]) -
     if current is None:
         raise StepNotPending("no step of this mandate is under way")
     if current.type not in types:
-        raise StepNotPending(f"the current step {current.step_id!r} is a {current.type}, not a {wanted}")
+        raise StepNotPending(f"the current step {current.step_id!r} is {_a(current.type)}, not {_a(wanted)}")
     return current
 
 
