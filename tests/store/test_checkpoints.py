@@ -1,0 +1,115 @@
+"""Signed checkpoints outside the database catch what the chain alone cannot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from store.audit import AuditStore, NewEvent
+from store.chain import GENESIS_HASH, chain_hash, content_hash
+from store.checkpoints import (
+    CheckpointInvalid,
+    append_checkpoint,
+    load_or_create_key,
+    read_checkpoints,
+    take_checkpoint,
+)
+from store.verify import verify_log
+
+T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+
+
+async def fill(store: AuditStore, count: int) -> None:
+    for n in range(1, count + 1):
+        await store.append(
+            "mandate-a",
+            n - 1,
+            [
+                NewEvent(
+                    type="ResponseReceived",
+                    actor="party",
+                    occurred_at=T0,
+                    payload={"n": n},
+                    idempotency_key=f"k{n}",
+                )
+            ],
+        )
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> bytes:
+    return load_or_create_key(tmp_path / "checkpoint.key")
+
+
+async def test_key_file_is_private_and_stable(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "checkpoint.key"
+    first = load_or_create_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_or_create_key(path) == first and len(first) == 32
+
+
+async def test_checkpoints_round_trip_and_forged_signatures_are_refused(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes, tmp_path: Path
+) -> None:
+    await fill(audit_store, 3)
+    file = tmp_path / "audit.jsonl"
+    append_checkpoint(file, await take_checkpoint(admin_conn, key, T0))
+    (checkpoint,) = read_checkpoints(file, key)
+    assert checkpoint.position == 3
+    assert (await verify_log(admin_conn, [checkpoint])).ok
+
+    forged = json.loads(file.read_text()) | {"position": 2}
+    file.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(CheckpointInvalid, match="signature does not verify"):
+        read_checkpoints(file, key)
+    with pytest.raises(CheckpointInvalid):
+        read_checkpoints(tmp_path / "audit.jsonl", b"another key")
+
+
+async def test_truncated_tail_with_the_head_rewritten_is_caught_by_the_checkpoint(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes
+) -> None:
+    await fill(audit_store, 10)
+    checkpoint = await take_checkpoint(admin_conn, key, T0)
+    # The owner removes the last three events and moves the head back to match.
+    await admin_conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+    await admin_conn.execute("ALTER TABLE audit_head DISABLE TRIGGER USER")
+    await admin_conn.execute("DELETE FROM audit_events WHERE position > 7")
+    await admin_conn.execute(
+        "UPDATE audit_head SET position = 7, hash = (SELECT hash FROM audit_events WHERE position = 7)"
+    )
+    assert (await verify_log(admin_conn)).ok  # the chain alone cannot tell
+    result = await verify_log(admin_conn, [checkpoint])
+    assert (result.ok, result.first_bad_position, result.reason) == (False, 8, "truncated")
+
+
+async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes
+) -> None:
+    await fill(audit_store, 5)
+    checkpoint = await take_checkpoint(admin_conn, key, T0)
+    # The owner edits event 2 and recomputes every hash after it, head included.
+    await admin_conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+    await admin_conn.execute("UPDATE audit_events SET payload = '{\"n\": 99}' WHERE position = 2")
+    prev = GENESIS_HASH
+    for event in await audit_store.read_all():
+        digest = chain_hash(prev, content_hash(
+            stream_id=event.stream_id, version=event.version, event_type=event.type, actor=event.actor,
+            occurred_at=event.occurred_at, recorded_at=event.recorded_at, payload=event.payload,
+            correlation_id=event.correlation_id, causation_id=event.causation_id,
+            idempotency_key=event.idempotency_key))  # fmt: skip
+        await admin_conn.execute(
+            "UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE position = $3",
+            prev,
+            digest,
+            event.position,
+        )
+        prev = digest
+    await admin_conn.execute("UPDATE audit_head SET hash = $1", prev)
+    assert (await verify_log(admin_conn)).ok  # a consistent forgery
+    result = await verify_log(admin_conn, [checkpoint])
+    assert (result.ok, result.first_bad_position, result.reason) == (False, 5, "rewritten")
