@@ -1,0 +1,132 @@
+"""The coordinators' CLI end to end, as a newcomer runs it, against the real dev stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.devstack
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "examples" / "resolutions" / "cosp-7-synergies.txt"
+MANDATES = str(Path(sys.executable).parent / "mandates")
+PARA = "mandate-cosp-7-enhancing-synergies-para-{}"
+
+
+class Cli:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def __call__(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [MANDATES, *args], env={**self.env, **env}, capture_output=True, text=True, timeout=timeout
+        )
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    data = tmp_path_factory.mktemp("cli-stack")
+    external = {"DATABASE_URL", "DATABASE_ADMIN_URL", "TEMPORAL_ADDRESS"}
+    env = {k: v for k, v in os.environ.items() if k not in external}
+    env.update(
+        MANDATES_DATA_DIR=str(data / "data"),
+        MANDATES_PG_PORT=str(free_port()),
+        MANDATES_TEMPORAL_PORT=str(free_port()),
+        MANDATES_UI_PORT=str(free_port()),
+        MANDATES_SMTP_PORT=str(free_port()),
+        MANDATES_TASK_QUEUE="cli-e2e",
+        MANDATES_USER="coordinator",
+    )
+    run = Cli(env)
+    up = run("dev", "up", "--detach", timeout=240)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        yield run
+    finally:
+        run("dev", "down", timeout=60)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_bad_resolution_files_start_nothing(cli: Cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "scan.pdf"
+    binary.write_bytes(b"%PDF-1.7\x00\x01\x02\xff")
+    prose = tmp_path / "prose.txt"
+    prose.write_text("The Conference,\n\nRecalling its earlier work,\n\nNoting the reports,\n")
+
+    assert "empty" in one_line_error(cli("import", str(empty), "--start"))
+    assert "binary" in one_line_error(cli("import", str(binary), "--start"))
+    assert "no operative paragraphs" in one_line_error(cli("import", str(prose), "--start"))
+    assert "cannot read" in one_line_error(cli("import", str(tmp_path / "missing.txt")), code=2)
+    verify = cli("audit", "verify", "--json")
+    assert json.loads(verify.stdout)["checked"] == 0  # nothing was recorded
+
+
+def test_unreachable_temporal_starts_nothing(cli: Cli) -> None:
+    line = one_line_error(
+        cli("import", str(REFERENCE), "--start", TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
+    )
+    assert "cannot reach Temporal" in line
+    assert json.loads(cli("audit", "verify", "--json").stdout)["checked"] == 0
+
+
+def test_import_then_steer_a_mandate(cli: Cli) -> None:
+    dry = cli("import", str(REFERENCE), "--json")
+    assert dry.returncode == 0
+    found = json.loads(dry.stdout)
+    assert [p["verb"] for p in found] == ["requests", "invites", "calls upon", "calls upon", "requests"]
+
+    first = cli("import", str(REFERENCE), "--start")
+    assert first.returncode == 0, first.stderr
+    assert "4 mandate(s) started" in first.stdout
+    again = cli("import", str(REFERENCE), "--start")
+    assert again.returncode == 0
+    assert again.stdout.count("already running") == 4 and "0 mandate(s) started" in again.stdout
+
+    para1 = PARA.format(1)
+    done = cli(
+        "complete", para1, "--outcome", "Interlocutors identified", "--effort-days", "2", "--cost", "1500 EUR"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "now at step dialogue-consultation" in done.stdout
+
+    answered = cli("respond", para1, "--party", "States parties", "--text", "We welcome the dialogue.")
+    assert answered.returncode == 0, answered.stderr
+    assert "recorded ResponseReceived" in answered.stdout
+
+    # Refusals: one line, exit 1, nothing recorded.
+    assert "not consulted" in one_line_error(cli("respond", para1, "--party", "Atlantis", "--text", "hi"))
+    assert "already" in one_line_error(cli("respond", para1, "--party", "States parties", "--text", "twice"))
+    assert "approval" in one_line_error(cli("approve", para1, "--as", "chief.of.section"))
+    assert "no running mandate" in one_line_error(cli("approve", PARA.format(9), "--as", "x"))
+    assert "exactly one of --text or --file" in one_line_error(cli("respond", para1, "--party", "P"), code=2)
+    assert cli("approve", para1).returncode == 2  # --as is required: bad usage
+
+    verified = cli("audit", "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("ok: ")
+
+
+def test_approval_by_the_named_approver_only(cli: Cli) -> None:
+    para5 = PARA.format(5)
+    compiled = cli("complete", para5, "--outcome", "Report compiled", "--effort-days", "3")
+    assert compiled.returncode == 0, compiled.stderr
+    assert "not an approver" in one_line_error(cli("approve", para5, "--as", "intern"))
+    approved = cli("approve", para5, "--as", "chief.of.section", "--comment", "Good")
+    assert approved.returncode == 0, approved.stderr
+    assert "recorded Approved" in approved.stdout
