@@ -1,0 +1,244 @@
+"""``mandates list`` and ``mandates show``: read from the read models and the audit log.
+
+Neither needs Temporal, so both work while it is down and after workflow histories
+have gone with retention. Response text is never printed: the read models do not
+hold it, and the timeline says who answered, not what they said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+import typer
+
+from cli.output import fail, print_json, table
+from config.database import create_pool
+from config.settings import Settings
+from domain.mandate import KIND_LABELS
+from domain.progress_report import ACTOR_LABELS
+from domain.vocabulary import MandateKind
+from projections import CHECKPOINT, MandateDetail, MandateSummary, Projector, list_mandates, mandate_detail
+from projections.queries import StepDetail
+
+STATUSES = ("active", "completed", "withdrawn", "followed")
+KINDS = tuple(k.value for k in MandateKind)
+
+
+def _day(value: datetime | None) -> str:
+    return value.astimezone(UTC).date().isoformat() if value is not None else ""
+
+
+def _kinds(kinds: list[str]) -> str:
+    return " + ".join(KIND_LABELS[MandateKind(k)] if k in KINDS else k for k in kinds) or "-"
+
+
+async def _behind(pool: asyncpg.Pool) -> int:
+    return (await Projector(pool, name=CHECKPOINT).status()).behind
+
+
+def _lag_note(behind: int) -> None:
+    if behind > 0:
+        plural = "s" if behind != 1 else ""
+        typer.echo(
+            f"note: the read models are {behind} event{plural} behind the audit log "
+            "(is the projector running? `mandates projections status`)",
+            err=True,
+        )
+
+
+async def _list(status: str | None, kind: str | None, overdue: bool) -> tuple[list[MandateSummary], int]:
+    pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
+    try:
+        rows = await list_mandates(pool, now=datetime.now(UTC), status=status, kind=kind, overdue=overdue)
+        return rows, await _behind(pool)
+    finally:
+        await pool.close()
+
+
+def list_command(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    status: str | None = typer.Option(None, "--status", help=f"Only mandates that are {'|'.join(STATUSES)}."),
+    kind: str | None = typer.Option(None, "--kind", help=f"Only mandates of this kind ({'|'.join(KINDS)})."),
+    overdue: bool = typer.Option(
+        False, "--overdue", help="Only active mandates whose current step is overdue."
+    ),
+) -> None:
+    """List the mandates, by resolution and paragraph, with their current step and deadline."""
+    if status is not None and status not in STATUSES:
+        fail(f"unknown status {status!r} (expected {', '.join(STATUSES)})", code=2)
+    if kind is not None and kind not in KINDS:
+        fail(f"unknown kind {kind!r} (expected {', '.join(KINDS)})", code=2)
+    rows, behind = asyncio.run(_list(status, kind, overdue))
+    _lag_note(behind)
+    if as_json:
+        print_json([row.model_dump(mode="json") for row in rows])
+        return
+    if not rows:
+        typer.echo(
+            "no mandates" + (" match" if status or kind or overdue else " yet (see `mandates import`)")
+        )
+        return
+    typer.echo(
+        table(
+            ["mandate", "resolution", "para", "kinds", "status", "current step", "due", "waiting on"],
+            [
+                (
+                    r.mandate_id,
+                    r.resolution,
+                    r.paragraph,
+                    _kinds(r.kinds),
+                    r.status,
+                    r.current_step or "",
+                    _day(r.next_deadline) + (" OVERDUE" if r.overdue else ""),
+                    ", ".join(r.awaiting),
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+async def _show(mandate_id: str) -> tuple[MandateDetail | None, int]:
+    pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
+    try:
+        return await mandate_detail(pool, mandate_id), await _behind(pool)
+    finally:
+        await pool.close()
+
+
+def show_command(
+    mandate_id: str = typer.Argument(..., metavar="ID", help="The mandate id (see `mandates list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Show a mandate: its state, steps, deadlines, who has not answered, costs and audit timeline."""
+    detail, behind = asyncio.run(_show(mandate_id))
+    if detail is None:
+        fail(f"no mandate {mandate_id!r} (see `mandates list`)")
+    _lag_note(behind)
+    if as_json:
+        print_json(detail.model_dump(mode="json"))
+        return
+    typer.echo(describe(detail))
+
+
+def describe(d: MandateDetail) -> str:
+    """The human view of one mandate."""
+    actor = ACTOR_LABELS.get(d.actor, d.actor)
+    lines = [
+        d.mandate_id,
+        f"{d.resolution_symbol} para {d.paragraph} · {_kinds(d.kinds)} · {d.verb} {actor}".rstrip(),
+    ]
+    if d.title:
+        lines.append(d.title)
+    facts = [f"status: {d.status}", f"version {d.version}"]
+    if d.confidential:
+        facts.append("information collected is confidential")
+    if d.reports_to:
+        facts.append(f"reports to {d.reports_to}")
+    lines.append(" · ".join(facts))
+    if d.withdrawal_reason:
+        lines.append(f"withdrawn: {d.withdrawal_reason}")
+    current = next((s for s in d.steps if s.step_id == d.current_step), None)
+    if current is not None:
+        overdue = " · OVERDUE" if current.overdue else ""
+        lines.append(
+            f"current step: {current.step_id} ({current.title}) · due {_day(current.deadline)}{overdue}"
+        )
+        lines.append(f"waiting on: {', '.join(d.awaiting) or 'nobody'}")
+    if d.paragraph_text:
+        lines += ["", d.paragraph_text]
+    if d.steps:
+        lines += ["", "STEPS"]
+        lines.append(
+            table(
+                ["#", "step", "type", "status", "deadline", "note"],
+                [
+                    (n, s.step_id, s.type, s.status, _day(s.deadline or s.planned_due), _note(s))
+                    for n, s in enumerate(d.steps, 1)
+                ],
+            )
+        )
+    waiting = [
+        s for s in d.steps if s.parties or s.approvals or (s.type == "approval" and s.status == "active")
+    ]
+    if waiting:
+        lines += ["", "CONSULTATIONS AND APPROVALS"]
+        for s in waiting:
+            lines.append(f"{s.step_id}:{' (confidential)' if s.confidential else ''}")
+            for p in s.parties:
+                when = f" {_day(p.answered_at)}" if p.answered_at else ""
+                lines.append(f"  {p.party}: {p.status}{when}")
+            approved = {a.approver: a for a in s.approvals}
+            for approver in s.approvers if s.type == "approval" else []:
+                a = approved.get(approver)
+                lines.append(
+                    f"  {approver}: " + (f"approved {_day(a.approved_at)}" if a else "not yet approved")
+                )
+    if d.deadlines:
+        lines += ["", "DEADLINES"]
+        lines.append(
+            table(
+                ["step", "deadline", "set", "status", "reason"],
+                [
+                    (
+                        x.step_id,
+                        _day(x.deadline),
+                        _day(x.set_at) + (f" by {x.set_by}" if x.set_by else ""),
+                        x.status + (" (overdue)" if x.overdue and x.status == "open" else ""),
+                        x.reason or "",
+                    )
+                    for x in d.deadlines
+                ],
+            )
+        )
+    if d.cost_lines:
+        lines += ["", "EFFORT AND COSTS"]
+        lines.append(
+            table(
+                ["step", "date", "by", "effort (days)", "cost"],
+                [
+                    (c.step_id, _day(c.at), c.by, _num(c.effort_days), f"{c.currency} {c.cost:,.2f}")
+                    for c in d.cost_lines
+                ],
+            )
+        )
+        totals = "; ".join(f"{currency} {amount:,.2f}" for currency, amount in d.costs.items())
+        lines.append(f"total: {_num(d.effort_days)} person-days · {totals}")
+    lines += ["", "TIMELINE (audit log)"]
+    lines.append(
+        table(
+            ["#", "v", "at", "event", "actor", "summary"],
+            [
+                (
+                    t.position,
+                    t.version,
+                    t.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                    t.type,
+                    t.actor,
+                    t.summary,
+                )
+                for t in d.timeline
+            ],
+        )
+    )
+    return "\n".join(lines)
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _note(s: StepDetail) -> str:
+    notes = []
+    if s.overdue and s.status == "active":
+        notes.append("overdue")
+    if s.extensions:
+        notes.append(f"extended {s.extensions}×")
+    if s.rejections:
+        notes.append(f"returned {s.rejections}×")
+    if s.outcome and s.status == "completed":
+        notes.append(s.outcome)
+    return "; ".join(notes)

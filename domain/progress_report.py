@@ -1,0 +1,949 @@
+"""The progress report to the Implementation Review Group, built from the audit log alone.
+
+``build_progress_report(records, ...)`` takes the audit log's records (anything
+with the fields of ``store.audit.StoredEvent``: position, stream id, version,
+type, actor, times, payload) and returns a ``ProgressReport``: for each
+resolution and operative paragraph, where the mandate stands, its steps,
+consultations, cooperation arrangements, information collected, deadlines, and
+effort and costs, each figure with the audit positions it comes from (``refs``).
+
+Pure: no I/O and no clock. The period and the "as of" are passed in; without
+them the report stands as of the last recorded event.
+
+With a period, the mandates' state is the fold of their events up to the end of
+the period; the lists of deadlines met, extended or missed and of effort and
+costs keep only what happened within the period; consultations and steps are
+shown as they stand at its end.
+
+Confidentiality: response text is never read into the report. Responses are
+counted and their senders named; nothing of what they said is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from domain import events as ev
+from domain.default_plans import IMPLEMENTATION_REVIEW_GROUP, default_plan
+from domain.errors import DomainError
+from domain.mandate import KIND_LABELS, Mandate
+from domain.plan import start_of_day
+from domain.state import MandateState, MandateStatus, StepStatus, fold
+from domain.vocabulary import MandateKind
+
+FOLLOWED = "MandateFollowed"
+"""The event that records a paragraph addressed to others (States parties, the Conference)."""
+
+DOMAIN_EVENT_TYPES: frozenset[str] = frozenset(
+    (
+        "MandateStarted",
+        "StepStarted",
+        "ConsultationOpened",
+        "ResponseReceived",
+        "ReminderDue",
+        "DeadlineExtended",
+        "StepOverdue",
+        "Escalated",
+        "ApprovalRequested",
+        "Approved",
+        "Rejected",
+        "TaskCompleted",
+        "StepCompleted",
+        "ConsultationClosed",
+        "MandateCompleted",
+        "MandateWithdrawn",
+    )
+)
+
+ACTOR_LABELS = {
+    "secretariat": "the Secretariat",
+    "states_parties": "States parties",
+    "conference": "the Conference",
+    "other": "others",
+}
+
+_MOU_STEP_IDS = frozenset(default_plan([MandateKind.MOU_EXPLORATION]).step_ids())
+_CONCLUDING_MOU_STEP = "record-signature"
+
+
+class ReportPeriodInvalid(DomainError):
+    """A report period that cannot be read, or that ends before it starts."""
+
+    code = "report_period_invalid"
+
+
+class ReportUnreadable(DomainError):
+    """An audit record this version of the engine cannot read as the event its type names."""
+
+    code = "report_unreadable"
+
+
+class AuditRecord(Protocol):
+    """What the report reads of an audit log record (``store.audit.StoredEvent`` has it)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+# --- the report model ---------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ReportPeriod(_Model):
+    """Whole days, both ends included; either end may be open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReportPeriod:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> ReportPeriod:
+        """``"2027-01-01..2027-12-31"``; either side may be left empty (``"..2027-06-30"``)."""
+        left, sep, right = text.strip().partition("..")
+        if not sep:
+            raise ReportPeriodInvalid(f"period {text!r} is not FROM..TO (e.g. 2027-01-01..2027-12-31)")
+        try:
+            start = date.fromisoformat(left.strip()) if left.strip() else None
+            end = date.fromisoformat(right.strip()) if right.strip() else None
+            return cls(start=start, end=end)
+        except (ValueError, ValidationError) as exc:
+            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise ReportPeriodInvalid(f"period {text!r}: {reason.removeprefix('Value error, ')}") from None
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return start_of_day(self.start) if self.start else None
+
+    @property
+    def ends_before(self) -> datetime | None:
+        """The first instant after the period (midnight UTC after its last day)."""
+        return start_of_day(self.end + timedelta(days=1)) if self.end else None
+
+    def label(self) -> str:
+        return f"{self.start or 'the beginning'} to {self.end or 'the latest event'}"
+
+
+class StepLine(_Model):
+    step_id: str
+    title: str
+    type: str
+    status: Literal["done", "under way", "pending", "stopped"]
+    date: datetime | None  # completed at (done) or deadline (under way)
+    outcome: str | None
+    attempts: int
+    approved_by: list[str]  # approvals of the last round of an approval step
+    returned: list[str]  # comments of the rejections that sent the work back
+    refs: list[int]
+
+
+class PartyAnswer(_Model):
+    party: str
+    answered_at: datetime
+    ref: int
+
+
+class ConsultationLine(_Model):
+    step_id: str
+    title: str
+    confidential: bool
+    state: Literal["open", "closed"]
+    asked: list[str]
+    answered: list[PartyAnswer]
+    not_answered: list[str]
+    closes_at: datetime | None
+    closed_reason: str | None
+    refs: list[int]
+
+
+class InformationLine(_Model):
+    """Information requested in a consultation: counts and sources, never content."""
+
+    step_id: str
+    title: str
+    confidential: bool
+    requested_from: int
+    responses: int
+    sources: list[str]
+    refs: list[int]
+
+
+class CooperationLine(_Model):
+    """How far a memorandum-of-understanding exploration has come."""
+
+    stage: Literal["not started", "under exploration", "concluded", "stopped"]
+    reached: list[str]
+    next_step: str | None
+    partners: list[str]
+    refs: list[int]
+
+
+class DeadlineLine(_Model):
+    step_id: str
+    title: str
+    deadline: datetime
+    outcome: Literal["met", "missed", "extended", "open", "overdue", "cancelled"]
+    closed_at: datetime | None
+    closed_by: Literal["completed", "returned", "extended", "withdrawn"] | None
+    extended_to: datetime | None
+    reason: str | None
+    refs: list[int]
+
+
+class CostLine(_Model):
+    step_id: str
+    title: str
+    at: datetime
+    by: str
+    effort_days: Decimal
+    cost: Decimal
+    currency: str
+    ref: int
+
+
+class Money(_Model):
+    currency: str
+    amount: Decimal
+    refs: list[int]
+
+
+class MandateSection(_Model):
+    mandate_id: str
+    paragraph: int
+    verb: str
+    actor: str
+    kinds: list[str]
+    kinds_label: str
+    title: str
+    confidential: bool
+    reports_to: str | None
+    status: str  # active | completed | withdrawn | followed
+    status_refs: list[int]
+    current_step: str | None = None
+    current_step_title: str | None = None
+    next_deadline: datetime | None = None
+    withdrawal_reason: str | None = None
+    paragraph_text: str | None = None
+    steps: list[StepLine] = []
+    consultations: list[ConsultationLine] = []
+    information: list[InformationLine] = []
+    cooperation: CooperationLine | None = None
+    deadlines: list[DeadlineLine] = []
+    costs: list[CostLine] = []
+    effort_days: Decimal = Decimal(0)
+    cost_totals: list[Money] = []
+
+    @property
+    def effort_refs(self) -> list[int]:
+        return [c.ref for c in self.costs]
+
+
+class ResolutionSection(_Model):
+    slug: str
+    symbol: str
+    mandates: list[MandateSection]
+
+
+class Count(_Model):
+    label: str
+    count: int
+    refs: list[int]
+
+
+class Totals(_Model):
+    statuses: list[Count]
+    deadlines: list[Count]
+    effort_days: Decimal
+    effort_refs: list[int]
+    costs: list[Money]
+
+
+class TraceEntry(_Model):
+    position: int
+    mandate_id: str
+    version: int
+    type: str
+    occurred_at: datetime
+    actor: str
+    summary: str
+
+
+class ProgressReport(_Model):
+    body: str
+    as_of: datetime | None
+    as_of_is_period_end: bool
+    period: ReportPeriod | None
+    resolution_filter: str | None
+    first_position: int | None
+    last_position: int | None
+    resolutions: list[ResolutionSection]
+    totals: Totals
+    trace: list[TraceEntry]
+
+
+# --- reading payloads ---------------------------------------------------------
+
+
+class FollowedParagraph(_Model):
+    """A ``MandateFollowed`` payload, read defensively (missing keys fall back)."""
+
+    mandate_id: str
+    resolution_slug: str
+    resolution_symbol: str
+    paragraph: int
+    verb: str
+    actor: str
+    kinds: list[str]
+    reports_to: str | None
+    text: str | None
+
+
+def read_followed(stream_id: str, payload: dict[str, Any]) -> FollowedParagraph:
+    """The paragraph a ``MandateFollowed`` event records.
+
+    Keys read: ``mandate_id``, ``resolution`` (a slug or symbol, or an object with
+    ``slug``/``symbol``), ``resolution_slug``/``resolution_symbol`` (the Mandate
+    model's names), ``paragraph``, ``verb``, ``actor``, ``kinds``, ``reports_to``, ``text``.
+    """
+    resolution = payload.get("resolution")
+    if isinstance(resolution, dict):
+        slug = resolution.get("slug") or resolution.get("resolution_slug")
+        symbol = resolution.get("symbol") or resolution.get("resolution_symbol")
+    else:
+        slug = symbol = resolution if isinstance(resolution, str) else None
+    slug = payload.get("resolution_slug") or slug or symbol or stream_id
+    symbol = payload.get("resolution_symbol") or symbol or slug
+    kinds = payload.get("kinds") or []
+    try:
+        paragraph = int(payload.get("paragraph") or 0)
+    except (TypeError, ValueError):
+        paragraph = 0
+    text = payload.get("text")
+    reports_to = payload.get("reports_to")
+    return FollowedParagraph(
+        mandate_id=str(payload.get("mandate_id") or stream_id),
+        resolution_slug=str(slug),
+        resolution_symbol=str(symbol),
+        paragraph=paragraph,
+        verb=str(payload.get("verb") or ""),
+        actor=str(payload.get("actor") or "other"),
+        kinds=[str(k) for k in kinds] if isinstance(kinds, list) else [str(kinds)],
+        reports_to=str(reports_to) if reports_to else None,
+        text=str(text) if text else None,
+    )
+
+
+def _day(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, str):
+        return value[:10]
+    return str(value)
+
+
+def _names(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) and value else "nobody"
+
+
+def _count(items: Any, one: str, many: str) -> str:
+    n = len(items) if isinstance(items, list) else 0
+    return f"{n} {one if n == 1 else many}"
+
+
+def _kinds_label(kinds: Sequence[str]) -> str:
+    return " + ".join(KIND_LABELS[MandateKind(k)] if k in _KIND_VALUES else k for k in kinds)
+
+
+_KIND_VALUES = frozenset(k.value for k in MandateKind)
+
+
+def describe_event(event_type: str, payload: dict[str, Any]) -> str:
+    """One public line on what an audit event records; never any response text."""
+    p = payload
+    step = p.get("step_id", "?")
+    match event_type:
+        case "MandateStarted":
+            mandate = p.get("mandate") or {}
+            steps = (mandate.get("plan") or {}).get("steps") or []
+            kinds = _kinds_label([str(k) for k in mandate.get("kinds") or []])
+            return (
+                f"mandate started: {mandate.get('resolution_symbol', '?')} para "
+                f"{mandate.get('paragraph', '?')} ({kinds}), {len(steps)} steps"
+            )
+        case "StepStarted":
+            attempt = p.get("attempt", 1)
+            again = f" (attempt {attempt})" if attempt and attempt != 1 else ""
+            return f"step {step} started{again}, due {_day(p.get('deadline'))}"
+        case "ConsultationOpened":
+            confidential = ", confidential" if p.get("confidential") else ""
+            return (
+                f"consultation {step} opened: {_count(p.get('parties'), 'party', 'parties')} asked, "
+                f"due {_day(p.get('deadline'))}, closes {_day(p.get('closes_at'))}{confidential}"
+            )
+        case "ResponseReceived":
+            confidential = " (confidential, not shown)" if p.get("confidential") else ""
+            return f"response from {p.get('party', '?')} to {step}{confidential}"
+        case "ReminderDue":
+            return (
+                f"reminder {p.get('days_before', '?')} days before the {step} deadline "
+                f"({_day(p.get('deadline'))}) to {_names(p.get('recipients'))}"
+            )
+        case "DeadlineExtended":
+            return (
+                f"{step} deadline extended from {_day(p.get('previous'))} to {_day(p.get('until'))} "
+                f"by {p.get('by', '?')}: {p.get('reason', '')}"
+            )
+        case "StepOverdue":
+            deadline = _day(p.get("deadline"))
+            return f"{step} overdue (deadline {deadline}), waiting on {_names(p.get('recipients'))}"
+        case "Escalated":
+            return f"{step}: escalation {p.get('escalation', '?')} to {p.get('recipient', '?')}"
+        case "ApprovalRequested":
+            return f"approval of {step} requested from {_names(p.get('approvers'))} ({p.get('rule', 'all')})"
+        case "Approved":
+            return f"{p.get('by', '?')} approved {step}"
+        case "Rejected":
+            return (
+                f"{p.get('by', '?')} rejected {step}, back to {p.get('go_to', '?')}: {p.get('comment', '')}"
+            )
+        case "TaskCompleted":
+            return (
+                f"{step} done by {p.get('by', '?')}: {p.get('effort_days', 0)} days, "
+                f"{p.get('cost', 0)} {p.get('currency', '')}"
+            )
+        case "StepCompleted":
+            outcome = p.get("outcome")
+            return f"step {step} completed" + (f": {outcome}" if outcome else "")
+        case "ConsultationClosed":
+            answered = len(p.get("respondents") or [])
+            silent = len(p.get("non_respondents") or [])
+            reason = "all answered" if p.get("reason") == "all_answered" else "deadline passed"
+            return f"consultation {step} closed ({reason}): {answered} answered, {silent} did not"
+        case "MandateCompleted":
+            return "mandate completed"
+        case "MandateWithdrawn":
+            return f"mandate withdrawn by {p.get('by', '?')}: {p.get('reason', '')}"
+        case "MandateFollowed":
+            actor = str(p.get("actor") or "other")
+            return (
+                f"paragraph {p.get('paragraph', '?')} followed: addressed to {ACTOR_LABELS.get(actor, actor)}"
+            )
+    return event_type
+
+
+# --- building the report ------------------------------------------------------
+
+
+def _event(record: AuditRecord) -> ev.MandateEvent:
+    try:
+        return ev.from_payload(record.type, record.payload)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"] if p != record.type)
+        event = f"audit event #{record.position} ({record.type})"
+        raise ReportUnreadable(f"{event} cannot be read: {where or 'its payload'} does not fit") from None
+
+
+def _matches(resolution: str | None, slug: str, symbol: str) -> bool:
+    if resolution is None:
+        return True
+    wanted = resolution.strip().lower()
+    return wanted in (slug.lower(), symbol.lower())
+
+
+def _refs(*groups: Iterable[int | None]) -> list[int]:
+    return sorted({r for group in groups for r in group if r is not None})
+
+
+class _StepTrail:
+    """The audit positions behind one step's line: its last start and completion,
+    the approvals of its last round and every rejection that returned it."""
+
+    def __init__(self) -> None:
+        self.refs: list[int] = []
+        self.approvals: list[tuple[str, int]] = []
+        self.returns: list[tuple[str, int]] = []
+
+    def start(self, ref: int) -> None:
+        self.refs = [ref]
+        self.approvals = []
+
+
+class _OpenDeadline:
+    def __init__(self, deadline: datetime, ref: int) -> None:
+        self.deadline = deadline
+        self.refs = [ref]
+        self.overdue = False
+
+
+class _Consultation:
+    def __init__(self, opened: ev.ConsultationOpened, ref: int) -> None:
+        self.asked = list(opened.parties)
+        self.confidential = opened.confidential
+        self.closes_at: datetime | None = opened.closes_at
+        self.answers: dict[str, tuple[datetime, int]] = {}
+        self.refs = [ref]
+        self.closed_reason: str | None = None
+
+
+def _mandate_section(
+    records: Sequence[AuditRecord], since: datetime | None, as_of: datetime | None
+) -> MandateSection | None:
+    """The section of one mandate's stream (None for a stream that is not a mandate's)."""
+    events: list[ev.MandateEvent] = []
+    positions: list[int] = []
+    for record in records:
+        if record.type in DOMAIN_EVENT_TYPES:
+            events.append(_event(record))
+            positions.append(record.position)
+    if not events or not isinstance(events[0], ev.MandateStarted):
+        return None
+    state = fold(events)
+    mandate = state.mandate
+    assert mandate is not None and state.mandate_id is not None
+    titles = {s.id: s.title for s in mandate.plan.steps}
+
+    def in_period(at: datetime) -> bool:
+        return since is None or at >= since
+
+    status_refs = [positions[0]]
+    trails = {s.id: _StepTrail() for s in mandate.plan.steps}
+    consultations: dict[str, _Consultation] = {}
+    open_deadlines: dict[str, _OpenDeadline] = {}
+    deadlines: list[DeadlineLine] = []
+    costs: list[CostLine] = []
+
+    def close_deadline(step_id: str, at: datetime, ref: int, by: str, **extra: Any) -> None:
+        current = open_deadlines.pop(step_id, None)
+        if current is None or not in_period(at):
+            return
+        outcome = {"extended": "extended", "withdrawn": "cancelled"}.get(by)
+        if outcome is None:
+            outcome = "missed" if current.overdue or at > current.deadline else "met"
+        deadlines.append(
+            DeadlineLine(
+                step_id=step_id,
+                title=titles.get(step_id, step_id),
+                deadline=current.deadline,
+                outcome=outcome,  # type: ignore[arg-type]
+                closed_at=at,
+                closed_by=by,  # type: ignore[arg-type]
+                extended_to=extra.get("extended_to"),
+                reason=extra.get("reason"),
+                refs=_refs(current.refs, [ref]),
+            )
+        )
+
+    for event, ref in zip(events, positions, strict=True):
+        match event:
+            case ev.StepStarted():
+                trails[event.step_id].start(ref)
+                open_deadlines[event.step_id] = _OpenDeadline(event.deadline, ref)
+            case ev.ConsultationOpened():
+                consultations[event.step_id] = _Consultation(event, ref)
+            case ev.ResponseReceived():
+                consultation = consultations.get(event.step_id)
+                if consultation is not None:
+                    consultation.answers[event.party] = (event.at, ref)
+            case ev.DeadlineExtended():
+                close_deadline(
+                    event.step_id, event.at, ref, "extended", extended_to=event.until, reason=event.reason
+                )
+                open_deadlines[event.step_id] = _OpenDeadline(event.until, ref)
+                if event.step_id in consultations and event.closes_at is not None:
+                    consultations[event.step_id].closes_at = event.closes_at
+            case ev.StepOverdue():
+                if event.step_id in open_deadlines:
+                    open_deadlines[event.step_id].overdue = True
+                    open_deadlines[event.step_id].refs.append(ref)
+            case ev.ApprovalRequested():
+                trails[event.step_id].approvals = []
+            case ev.Approved():
+                trails[event.step_id].approvals.append((event.by, ref))
+            case ev.Rejected():
+                trails[event.step_id].returns.append((event.comment, ref))
+                close_deadline(event.step_id, event.at, ref, "returned")
+            case ev.TaskCompleted():
+                if in_period(event.at):
+                    costs.append(
+                        CostLine(
+                            step_id=event.step_id,
+                            title=titles.get(event.step_id, event.step_id),
+                            at=event.at,
+                            by=event.by,
+                            effort_days=event.effort_days,
+                            cost=event.cost,
+                            currency=event.currency,
+                            ref=ref,
+                        )
+                    )
+            case ev.StepCompleted():
+                trails[event.step_id].refs.append(ref)
+                close_deadline(event.step_id, event.at, ref, "completed")
+            case ev.ConsultationClosed():
+                if event.step_id in consultations:
+                    consultations[event.step_id].closed_reason = event.reason
+                    consultations[event.step_id].refs.append(ref)
+            case ev.MandateCompleted():
+                status_refs.append(ref)
+            case ev.MandateWithdrawn():
+                status_refs.append(ref)
+                for step_id in list(open_deadlines):
+                    close_deadline(step_id, event.at, ref, "withdrawn")
+
+    for step_id, current in open_deadlines.items():
+        overdue = current.overdue or (as_of is not None and current.deadline < as_of)
+        deadlines.append(
+            DeadlineLine(
+                step_id=step_id,
+                title=titles.get(step_id, step_id),
+                deadline=current.deadline,
+                outcome="overdue" if overdue else "open",
+                closed_at=None,
+                closed_by=None,
+                extended_to=None,
+                reason=None,
+                refs=_refs(current.refs),
+            )
+        )
+    deadlines.sort(key=lambda d: d.refs[0])
+
+    steps = [_step_line(state, step_id, titles[step_id], trails[step_id]) for step_id in titles]
+    consultation_lines = [_consultation_line(state, sid, titles[sid], c) for sid, c in consultations.items()]
+    information = [
+        InformationLine(
+            step_id=line.step_id,
+            title=line.title,
+            confidential=line.confidential,
+            requested_from=len(line.asked),
+            responses=len(line.answered),
+            sources=[a.party for a in line.answered],
+            refs=_refs(line.refs, [a.ref for a in line.answered]),
+        )
+        for line in consultation_lines
+        if line.confidential or MandateKind.INFORMATION_COLLECTION in mandate.kinds
+    ]
+    current = state.active_step()
+    return MandateSection(
+        mandate_id=state.mandate_id,
+        paragraph=mandate.paragraph,
+        verb=mandate.verb,
+        actor=mandate.actor.value,
+        kinds=[k.value for k in mandate.kinds],
+        kinds_label=mandate.kinds_label(),
+        title=mandate.title,
+        confidential=mandate.confidential,
+        reports_to=mandate.reports_to,
+        status=state.status.value,
+        status_refs=status_refs,
+        current_step=current.step_id if current else None,
+        current_step_title=titles[current.step_id] if current else None,
+        next_deadline=state.next_deadline(),
+        withdrawal_reason=state.withdrawal_reason,
+        steps=steps,
+        consultations=consultation_lines,
+        information=information,
+        cooperation=_cooperation(state, mandate, steps, consultation_lines),
+        deadlines=deadlines,
+        costs=costs,
+        effort_days=sum((c.effort_days for c in costs), Decimal(0)),
+        cost_totals=_money(costs),
+    )
+
+
+def _step_line(state: MandateState, step_id: str, title: str, trail: _StepTrail) -> StepLine:
+    step = state.steps[step_id]
+    if step.status is StepStatus.COMPLETED:
+        status, when = "done", step.completed_at
+    elif step.status is StepStatus.ACTIVE:
+        status, when = ("under way" if state.is_active else "stopped"), step.deadline
+    else:
+        status, when = "pending", None
+    return StepLine(
+        step_id=step_id,
+        title=title,
+        type=step.type,
+        status=status,  # type: ignore[arg-type]
+        date=when,
+        outcome=step.outcome if step.status is StepStatus.COMPLETED else None,
+        attempts=step.attempt,
+        approved_by=[by for by, _ in trail.approvals],
+        returned=[comment for comment, _ in trail.returns],
+        refs=_refs(trail.refs, [r for _, r in trail.approvals], [r for _, r in trail.returns]),
+    )
+
+
+def _consultation_line(state: MandateState, step_id: str, title: str, c: _Consultation) -> ConsultationLine:
+    answered = [
+        PartyAnswer(party=p, answered_at=c.answers[p][0], ref=c.answers[p][1])
+        for p in c.asked
+        if p in c.answers
+    ]
+    open_ = state.steps[step_id].status is StepStatus.ACTIVE and state.is_active and c.closed_reason is None
+    return ConsultationLine(
+        step_id=step_id,
+        title=title,
+        confidential=c.confidential,
+        state="open" if open_ else "closed",
+        asked=list(c.asked),
+        answered=answered,
+        not_answered=[p for p in c.asked if p not in c.answers],
+        closes_at=c.closes_at,
+        closed_reason=c.closed_reason,
+        refs=_refs(c.refs),
+    )
+
+
+def _cooperation(
+    state: MandateState, mandate: Mandate, steps: list[StepLine], consultations: list[ConsultationLine]
+) -> CooperationLine | None:
+    if MandateKind.MOU_EXPLORATION not in mandate.kinds:
+        return None
+
+    def is_mou(step_id: str) -> bool:
+        return step_id in _MOU_STEP_IDS or re.sub(r"-\d+$", "", step_id) in _MOU_STEP_IDS
+
+    mou_steps = [s for s in steps if is_mou(s.step_id)] or steps
+    reached = [s for s in mou_steps if s.status == "done"]
+    concluding = [s for s in mou_steps if re.sub(r"-\d+$", "", s.step_id) == _CONCLUDING_MOU_STEP]
+    last = concluding[-1] if concluding else mou_steps[-1]
+    if last.status == "done":
+        stage = "concluded"
+    elif state.status is MandateStatus.WITHDRAWN:
+        stage = "stopped"
+    elif reached or any(s.status == "under way" for s in mou_steps):
+        stage = "under exploration"
+    else:
+        stage = "not started"
+    upcoming = next((s for s in mou_steps if s.status != "done"), None)
+    ids = {s.step_id for s in mou_steps}
+    partners: list[str] = []
+    for line in consultations:
+        if line.step_id in ids:
+            partners.extend(p for p in line.asked if p not in partners)
+    return CooperationLine(
+        stage=stage,  # type: ignore[arg-type]
+        reached=[s.title for s in reached],
+        next_step=upcoming.title if upcoming and stage != "concluded" else None,
+        partners=partners,
+        refs=_refs(*(s.refs for s in reached)),
+    )
+
+
+def _money(costs: Iterable[CostLine]) -> list[Money]:
+    totals: dict[str, tuple[Decimal, list[int]]] = {}
+    for line in costs:
+        amount, refs = totals.get(line.currency, (Decimal(0), []))
+        totals[line.currency] = (amount + line.cost, [*refs, line.ref])
+    return [Money(currency=c, amount=a, refs=sorted(r)) for c, (a, r) in sorted(totals.items())]
+
+
+def _followed_section(record: AuditRecord) -> tuple[FollowedParagraph, MandateSection]:
+    f = read_followed(record.stream_id, record.payload)
+    kinds_label = _kinds_label(f.kinds)
+    return f, MandateSection(
+        mandate_id=f.mandate_id,
+        paragraph=f.paragraph,
+        verb=f.verb,
+        actor=f.actor,
+        kinds=f.kinds,
+        kinds_label=kinds_label,
+        title="",
+        confidential=False,
+        reports_to=f.reports_to,
+        status="followed",
+        status_refs=[record.position],
+        paragraph_text=f.text,
+    )
+
+
+def build_progress_report(
+    records: Iterable[AuditRecord],
+    *,
+    resolution: str | None = None,
+    period: ReportPeriod | None = None,
+    as_of: datetime | None = None,
+    body: str = IMPLEMENTATION_REVIEW_GROUP,
+) -> ProgressReport:
+    """The progress report on every mandate in ``records`` (or those of one resolution).
+
+    Args:
+        records: Audit log records, any order (they are sorted by position).
+        resolution: A resolution's slug or symbol (case-insensitive); None for all.
+        period: Only events up to its end count; deadline outcomes and costs are
+            those that fall within it.
+        as_of: When the report stands; default the period's end, else the time the
+            last included event was recorded.
+        body: Who the report is addressed to.
+    """
+    ends_before = period.ends_before if period else None
+    since = period.starts_at if period else None
+    streams: dict[str, list[AuditRecord]] = {}
+    for record in sorted(records, key=lambda r: r.position):
+        if ends_before is not None and record.occurred_at >= ends_before:
+            continue
+        streams.setdefault(record.stream_id, []).append(record)
+
+    chosen: dict[str, tuple[str, list[MandateSection]]] = {}
+    used: list[AuditRecord] = []
+    effective_as_of = as_of or ends_before
+    if effective_as_of is None:
+        # as of the last recorded event of the chosen resolutions: decided in a first pass
+        effective_as_of = _last_recorded(streams, resolution)
+    for stream_id in sorted(streams):
+        stream = sorted(streams[stream_id], key=lambda r: r.version)
+        first = stream[0]
+        if first.type == FOLLOWED:
+            followed, section = _followed_section(first)
+            slug, symbol = followed.resolution_slug, followed.resolution_symbol
+        elif first.type == "MandateStarted":
+            mandate = _event(first)
+            assert isinstance(mandate, ev.MandateStarted)
+            slug, symbol = mandate.mandate.resolution_slug, mandate.mandate.resolution_symbol
+            built = _mandate_section(stream, since, effective_as_of)
+            if built is None:
+                continue
+            section = built
+        else:
+            continue
+        if not _matches(resolution, slug, symbol):
+            continue
+        used.extend(stream)
+        chosen.setdefault(slug, (symbol, []))[1].append(section)
+
+    resolutions = [
+        ResolutionSection(
+            slug=slug, symbol=symbol, mandates=sorted(sections, key=lambda s: (s.paragraph, s.mandate_id))
+        )
+        for slug, (symbol, sections) in sorted(chosen.items())
+    ]
+    sections = [m for r in resolutions for m in r.mandates]
+    referenced = _referenced(sections)
+    by_position = {r.position: r for r in used}
+    trace = [
+        TraceEntry(
+            position=p,
+            mandate_id=by_position[p].stream_id,
+            version=by_position[p].version,
+            type=by_position[p].type,
+            occurred_at=by_position[p].occurred_at,
+            actor=by_position[p].actor,
+            summary=describe_event(by_position[p].type, by_position[p].payload),
+        )
+        for p in sorted(referenced)
+        if p in by_position
+    ]
+    positions = sorted(by_position)
+    return ProgressReport(
+        body=body,
+        as_of=effective_as_of,
+        as_of_is_period_end=as_of is None and ends_before is not None,
+        period=period,
+        resolution_filter=resolution,
+        first_position=positions[0] if positions else None,
+        last_position=positions[-1] if positions else None,
+        resolutions=resolutions,
+        totals=_totals(sections),
+        trace=trace,
+    )
+
+
+def _last_recorded(streams: dict[str, list[AuditRecord]], resolution: str | None) -> datetime | None:
+    latest: datetime | None = None
+    for stream in streams.values():
+        first = min(stream, key=lambda r: r.version)
+        if resolution is not None and not _stream_matches(first, resolution):
+            continue
+        for record in stream:
+            if latest is None or record.recorded_at > latest:
+                latest = record.recorded_at
+    return latest
+
+
+def _stream_matches(first: AuditRecord, resolution: str) -> bool:
+    if first.type == FOLLOWED:
+        f = read_followed(first.stream_id, first.payload)
+        return _matches(resolution, f.resolution_slug, f.resolution_symbol)
+    mandate = first.payload.get("mandate") if first.type == "MandateStarted" else None
+    if not isinstance(mandate, dict):
+        return False
+    return _matches(
+        resolution, str(mandate.get("resolution_slug", "")), str(mandate.get("resolution_symbol", ""))
+    )
+
+
+def _referenced(sections: Iterable[MandateSection]) -> set[int]:
+    refs: set[int] = set()
+    for m in sections:
+        refs.update(m.status_refs)
+        for step in m.steps:
+            refs.update(step.refs)
+        for consultation in m.consultations:
+            refs.update(consultation.refs)
+            refs.update(a.ref for a in consultation.answered)
+        for info in m.information:
+            refs.update(info.refs)
+        if m.cooperation is not None:
+            refs.update(m.cooperation.refs)
+        for line in m.deadlines:
+            refs.update(line.refs)
+        refs.update(c.ref for c in m.costs)
+    return refs
+
+
+_STATUS_ORDER = ("active", "completed", "withdrawn", "followed")
+_DEADLINE_ORDER = ("met", "extended", "missed", "overdue", "open", "cancelled")
+
+
+def _totals(sections: Sequence[MandateSection]) -> Totals:
+    statuses = [
+        Count(
+            label=status,
+            count=sum(1 for m in sections if m.status == status),
+            refs=_refs(*(m.status_refs[-1:] for m in sections if m.status == status)),
+        )
+        for status in _STATUS_ORDER
+    ]
+    lines = [d for m in sections for d in m.deadlines]
+    deadlines = [
+        Count(
+            label=outcome,
+            count=sum(1 for d in lines if d.outcome == outcome),
+            refs=_refs(*(d.refs[-1:] for d in lines if d.outcome == outcome)),
+        )
+        for outcome in _DEADLINE_ORDER
+    ]
+    costs = [c for m in sections for c in m.costs]
+    return Totals(
+        statuses=[c for c in statuses if c.count],
+        deadlines=[c for c in deadlines if c.count],
+        effort_days=sum((c.effort_days for c in costs), Decimal(0)),
+        effort_refs=sorted(c.ref for c in costs),
+        costs=_money(costs),
+    )

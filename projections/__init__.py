@@ -1,0 +1,43 @@
+"""Projections: read models kept from the audit log, and the queries that read them.
+
+- ``projections.projector``: follows the log by position and applies each event
+  exactly once (``Projector``, ``run``, ``projector_running``); ``rebuild()``
+  replays the whole log.
+- ``projections.read_models``: how each event changes the read-model tables.
+- ``projections.queries``: what ``mandates list`` and ``mandates show`` read, and the
+  normalized view (``mandate_view``/``view_of_state``) that compares the read model
+  with the fold of a mandate's events.
+
+Run the projector on its own with ``python -m projections`` (and
+``MANDATES_PROJECTOR=off`` for the worker), or inside the worker (the default).
+"""
+
+from __future__ import annotations
+
+from projections.projector import CHECKPOINT, CheckpointStatus, Projector, projector_running, run
+from projections.queries import (
+    MandateDetail,
+    MandateSummary,
+    list_mandates,
+    mandate_detail,
+    mandate_view,
+    view_of_state,
+)
+from projections.read_models import READ_MODEL_TABLES, ProjectionInconsistent, apply_event
+
+__all__ = [
+    "CHECKPOINT",
+    "READ_MODEL_TABLES",
+    "CheckpointStatus",
+    "MandateDetail",
+    "MandateSummary",
+    "ProjectionInconsistent",
+    "Projector",
+    "apply_event",
+    "list_mandates",
+    "mandate_detail",
+    "mandate_view",
+    "projector_running",
+    "run",
+    "view_of_state",
+]
