@@ -1,0 +1,12 @@
+"""Mail delivery of the notifications outbox: the dispatcher (``python -m delivery``) and the
+dev stack's local SMTP sink (``python -m delivery.mail_sink``, imported from there)."""
+
+from delivery.dispatcher import (
+    DeliveryPolicy,
+    Dispatcher,
+    DispatchSummary,
+    SendFailure,
+    SmtpServer,
+)
+
+__all__ = ["DeliveryPolicy", "DispatchSummary", "Dispatcher", "SendFailure", "SmtpServer"]

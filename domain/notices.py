@@ -1,0 +1,586 @@
+"""What a notification e-mail says: subject, plain text, HTML, the exact command the recipient
+is asked to run, and the deadline as an iCalendar (.ics) entry.
+
+Everything here is a pure function of its inputs: no clock (an entry's DTSTAMP is the outbox
+row's ``created_at``), no I/O. A message names the mandate, the step and the deadline and
+never carries anything a party sent (the outbox payload holds public facts only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import shlex
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.mandate import Mandate
+from domain.state import MandateState, StepStatus
+
+MAIL_DOMAIN = "mandates.local"
+PRODID = "-//Mandate Engine//Deadlines//EN"
+NoticeKind = Literal["reminder", "overdue", "escalation"]
+StepType = Literal["consultation", "approval", "task", "report"]
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- identities -----------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def notice_message_id(outbox_id: int, idempotency_key: str) -> str:
+    """The Message-ID of the e-mail for one outbox row, the same for every re-send:
+    ``<outbox-7.<16 hex digits of sha256(idempotency key)>@mandates.local>``."""
+    return f"<outbox-{outbox_id}.{_digest(idempotency_key)}@{MAIL_DOMAIN}>"
+
+
+def digest_key(recipient: str, slot: datetime) -> str:
+    """The key of one recipient's digest for the digest time ``slot``."""
+    return f"digest-{slot.astimezone(UTC):%Y%m%d%H}-{_digest(f'{recipient}|{slot.isoformat()}')}"
+
+
+def report_key(mandate_id: str, recipient: str) -> str:
+    """The key of the one report to a mandate's coordinator that ``recipient`` is unreachable."""
+    return f"report-{_digest(f'{mandate_id}|{recipient}')}"
+
+
+def keyed_message_id(key: str) -> str:
+    """The Message-ID of a digest or report, from its key."""
+    return f"<{key}@{MAIL_DOMAIN}>"
+
+
+def deadline_uid(mandate_id: str, step_id: str) -> str:
+    """The iCalendar UID of a step's deadline: stable, so a changed deadline updates the entry."""
+    return f"{mandate_id}.{step_id}@{MAIL_DOMAIN}"
+
+
+# --- what one notification is about -----------------------------------------------------------
+
+
+class NoticeItem(_Frozen):
+    """One outbox row with what the mandate's plan says of its step (when it is known)."""
+
+    outbox_id: int
+    mandate_id: str
+    step_id: str
+    kind: NoticeKind
+    recipient: str
+    due_at: AwareDatetime
+    created_at: AwareDatetime
+    idempotency_key: str
+    step_title: str
+    deadline: AwareDatetime
+    resolution_symbol: str = ""
+    paragraph: int | None = None
+    days_before: int | None = None
+    escalation: int | None = None
+    step_type: StepType | None = None
+    confidential: bool = False
+    mandate_title: str = ""
+    coordinator: str = "coordinator"
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        outbox_id: int,
+        mandate_id: str,
+        step_id: str,
+        kind: str,
+        recipient: str,
+        due_at: datetime,
+        created_at: datetime,
+        idempotency_key: str,
+        payload: dict[str, Any],
+        mandate: Mandate | None = None,
+    ) -> NoticeItem:
+        """From an outbox row (its columns and public payload) and the mandate, if known."""
+        step_type: StepType | None = None
+        confidential = False
+        title = str(payload.get("step_title") or "")
+        if mandate is not None:
+            try:
+                step = mandate.plan.step(step_id)
+            except KeyError:
+                step = None
+            if step is not None:
+                step_type = step.type
+                title = title or step.title
+                confidential = mandate.confidential or bool(getattr(step, "confidential", False))
+        title = title or step_id
+        deadline = payload.get("deadline")
+        return cls(
+            outbox_id=outbox_id,
+            mandate_id=mandate_id,
+            step_id=step_id,
+            kind=kind,  # type: ignore[arg-type]
+            recipient=recipient,
+            due_at=due_at,
+            created_at=created_at,
+            idempotency_key=idempotency_key,
+            step_title=title,
+            deadline=datetime.fromisoformat(deadline) if isinstance(deadline, str) else due_at,
+            resolution_symbol=str(payload.get("resolution_symbol") or ""),
+            paragraph=payload.get("paragraph"),
+            days_before=payload.get("days_before"),
+            escalation=payload.get("escalation"),
+            step_type=step_type,
+            confidential=confidential,
+            mandate_title=mandate.title if mandate is not None else "",
+            coordinator=mandate.coordinator if mandate is not None else "coordinator",
+        )
+
+    def where(self) -> str:
+        """``7/6 para 3`` (or the mandate id when the resolution is not known)."""
+        if self.resolution_symbol and self.paragraph is not None:
+            return f"{self.resolution_symbol} para {self.paragraph}"
+        return self.mandate_id
+
+
+class Action(_Frozen):
+    """What the recipient is asked to do, and the exact command that does it."""
+
+    summary: str
+    command: str
+    alternative: str = ""
+
+
+def action_for(item: NoticeItem) -> Action:
+    """The action a notification asks of its recipient (commands act on the current step)."""
+    mid = shlex.quote(item.mandate_id)
+    who = shlex.quote(item.recipient)
+    if item.kind == "escalation":
+        return Action(
+            summary=(
+                f"The step “{item.step_title}” is overdue. Chase whoever has not acted yet, "
+                "or extend the deadline:"
+            ),
+            command=f'mandates extend {mid} --until YYYY-MM-DD --reason "..."',
+        )
+    match item.step_type:
+        case "consultation":
+            if item.confidential:
+                return Action(
+                    summary=(
+                        f"Send the response of {item.recipient}. The information is confidential: "
+                        "put it in a text file and record it with this command, not by replying "
+                        "to this e-mail:"
+                    ),
+                    command=f"mandates respond {mid} --party {who} --file response.txt",
+                )
+            return Action(
+                summary=f"Send the response of {item.recipient} to the consultation:",
+                command=f'mandates respond {mid} --party {who} --text "..."',
+            )
+        case "approval":
+            return Action(
+                summary="Approve the step, or reject it with the reason:",
+                command=f"mandates approve {mid} --as {who}",
+                alternative=f'mandates reject {mid} --as {who} --comment "..."',
+            )
+        case "task" | "report":
+            return Action(
+                summary="Complete the step with its outcome (and the effort and cost it took):",
+                command=f'mandates complete {mid} --outcome "..." --effort-days N --cost "N USD"',
+            )
+        case _:
+            return Action(
+                summary="Act on the step with the `mandates` command (respond, approve or complete):",
+                command=f"mandates --help  # mandate {item.mandate_id}, step {item.step_id}",
+            )
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def format_moment(moment: datetime) -> str:
+    """``Friday 31 March 2027, 00:00 UTC`` (English names whatever the locale)."""
+    m = moment.astimezone(UTC)
+    return f"{_DAYS[m.weekday()]} {m.day} {_MONTHS[m.month - 1]} {m.year}, {m:%H:%M} UTC"
+
+
+def subject_for(item: NoticeItem) -> str:
+    due = format_moment(item.deadline)
+    match item.kind:
+        case "reminder":
+            days = item.days_before
+            when = f"in {days} day{'s' if days != 1 else ''}" if days is not None else "soon"
+            head = f"Reminder: “{item.step_title}” is due {when} ({due})"
+        case "overdue":
+            head = f"Overdue: “{item.step_title}” was due {due}"
+        case "escalation":
+            n = f" {item.escalation}" if item.escalation else ""
+            head = f"Escalation{n}: “{item.step_title}” overdue since {due}"
+    return f"{head} · {item.where()}"
+
+
+def _lead(item: NoticeItem) -> str:
+    due = format_moment(item.deadline)
+    match item.kind:
+        case "reminder":
+            days = item.days_before
+            when = f"in {days} day{'s' if days != 1 else ''}, on {due}" if days is not None else f"on {due}"
+            return f"This is a reminder: the step “{item.step_title}” is due {when}."
+        case "overdue":
+            return f"The step “{item.step_title}” was due on {due} and is now overdue."
+        case "escalation":
+            return (
+                f"Escalation: the step “{item.step_title}” has been overdue since {due}, "
+                f"and {item.coordinator} is the mandate's coordinator."
+            )
+
+
+def _facts(item: NoticeItem) -> list[tuple[str, str]]:
+    facts = [("Mandate", item.mandate_id)]
+    if item.resolution_symbol:
+        para = f", operative paragraph {item.paragraph}" if item.paragraph is not None else ""
+        facts.append(("Resolution", f"{item.resolution_symbol}{para}"))
+    if item.mandate_title:
+        facts.append(("About", item.mandate_title))
+    facts.append(("Step", f"{item.step_title} ({item.step_id})"))
+    facts.append(("Deadline", format_moment(item.deadline)))
+    return facts
+
+
+def _confidential_note(item: NoticeItem) -> str:
+    if not item.confidential:
+        return ""
+    return (
+        "This step collects confidential information: this e-mail says only what is due and when. "
+        "Do not send the information by e-mail."
+    )
+
+
+class Notice(_Frozen):
+    """One e-mail, ready to be put in MIME: who, subject, both bodies and the calendar entry."""
+
+    message_id: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    ics: str = ""
+    ics_filename: str = "deadline.ics"
+
+
+def _text_section(item: NoticeItem) -> list[str]:
+    action = action_for(item)
+    lines = [_lead(item), "", "What you are asked to do:", f"  {action.summary}", "", f"    {action.command}"]
+    if action.alternative:
+        lines += ["", "  or:", "", f"    {action.alternative}"]
+    lines.append("")
+    width = max(len(k) for k, _ in _facts(item))
+    lines += [f"  {k + ':':<{width + 1}} {v}" for k, v in _facts(item)]
+    note = _confidential_note(item)
+    if note:
+        lines += ["", note]
+    return lines
+
+
+def _html_section(item: NoticeItem, heading: str = "") -> list[str]:
+    e = html.escape
+    action = action_for(item)
+    out = [f"<h3>{e(heading)}</h3>"] if heading else []
+    out += [
+        f"<p>{e(_lead(item))}</p>",
+        f"<p><strong>What you are asked to do:</strong> {e(action.summary)}</p>",
+    ]
+    out.append(f"<pre><code>{e(action.command)}</code></pre>")
+    if action.alternative:
+        out.append(f"<p>or:</p><pre><code>{e(action.alternative)}</code></pre>")
+    out.append("<table>")
+    out += [f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(item)]
+    out.append("</table>")
+    note = _confidential_note(item)
+    if note:
+        out.append(f"<p><em>{e(note)}</em></p>")
+    return out
+
+
+def _html_page(title: str, body: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title></head><body>",
+            *body,
+            "</body></html>",
+            "",
+        ]
+    )
+
+
+_FOOTER = "Mandate Engine: the deadline is attached as a calendar entry (deadline.ics)."
+
+
+def compose_notice(item: NoticeItem, message_id: str) -> Notice:
+    """The e-mail for one notification."""
+    subject = subject_for(item)
+    text = [f"Dear {item.recipient},", "", *_text_section(item), "", "-- ", _FOOTER, ""]
+    body = [f"<p>Dear {html.escape(item.recipient)},</p>", *_html_section(item)]
+    body.append(f"<hr><p><small>{html.escape(_FOOTER)}</small></p>")
+    return Notice(
+        message_id=message_id,
+        recipient=item.recipient,
+        subject=subject,
+        text="\n".join(text),
+        html=_html_page(subject, body),
+        ics=calendar([deadline_event(item)]),
+    )
+
+
+def compose_digest(recipient: str, slot: datetime, items: Sequence[NoticeItem], message_id: str) -> Notice:
+    """One e-mail with every notification of ``items`` (one recipient's, due by ``slot``)."""
+    if not items:
+        raise ValueError("a digest needs at least one notification")
+    ordered = sorted(items, key=lambda i: (i.deadline, i.mandate_id, i.step_id, i.outbox_id))
+    n = len(ordered)
+    day = f"{slot.astimezone(UTC):%Y-%m-%d}"
+    subject = f"Digest for {recipient}: {n} notification{'s' if n != 1 else ''} ({day})"
+    text = [f"Dear {recipient},", "", f"{n} notification{'s' if n != 1 else ''} for you today:", ""]
+    body = [f"<p>Dear {html.escape(recipient)},</p>", f"<p>{n} notification{'s' if n != 1 else ''}:</p>"]
+    for number, item in enumerate(ordered, start=1):
+        heading = f"{number}. {subject_for(item)}"
+        text += [heading, "", *[f"  {line}" if line else "" for line in _text_section(item)], ""]
+        body += _html_section(item, heading)
+    footer = "Mandate Engine: the deadlines are attached as calendar entries (deadlines.ics)."
+    text += ["-- ", footer, ""]
+    body.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
+    events: dict[str, CalendarEvent] = {}
+    for item in ordered:
+        event = deadline_event(item)
+        events[event.uid] = event  # the latest notice of a step wins
+    return Notice(
+        message_id=message_id,
+        recipient=recipient,
+        subject=subject,
+        text="\n".join(text),
+        html=_html_page(subject, body),
+        ics=calendar(list(events.values())),
+        ics_filename="deadlines.ics",
+    )
+
+
+UndeliverableReason = Literal["no_contact", "refused", "attempts_exhausted"]
+
+
+class UndeliverableReport(_Frozen):
+    """What a coordinator is told once when a recipient of a mandate cannot be reached."""
+
+    about: NoticeItem
+    reason: UndeliverableReason
+    detail: str = ""
+
+
+def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
+    """The e-mail to the mandate's coordinator that a recipient cannot be reached."""
+    item = report.about
+    match report.reason:
+        case "no_contact":
+            why = f"the contact directory has no e-mail address for {item.recipient}"
+            fix = "Add the address to the directory file and import it:"
+            command = "mandates contacts import contacts.csv"
+        case "refused":
+            why = f"the mail server refused the address of {item.recipient}"
+            fix = "Correct the address in the directory file and import it again:"
+            command = "mandates contacts import contacts.csv"
+        case "attempts_exhausted":
+            why = f"delivery to {item.recipient} kept failing and was given up"
+            fix = "Check the mail settings (MANDATES_SMTP_*) and the address, then re-import it:"
+            command = "mandates contacts import contacts.csv"
+    detail = f" ({report.detail})" if report.detail else ""
+    subject = f"Undeliverable: {item.kind} to {item.recipient} about “{item.step_title}” · {item.where()}"
+    lines = [
+        f"Dear {item.coordinator},",
+        "",
+        f"A {item.kind} could not be delivered: {why}{detail}.",
+        f"Further notifications to {item.recipient} about this mandate are recorded, not reported again.",
+        "",
+        f"  {fix}",
+        "",
+        f"    {command}",
+        "",
+        *[f"  {k}: {v}" for k, v in _facts(item)],
+        f"  Recipient: {item.recipient}",
+        "",
+        f"Until then, reach {item.recipient} another way: what they were asked to do is",
+        f"  {action_for(item).command}",
+        "",
+        "-- ",
+        "Mandate Engine",
+        "",
+    ]
+    e = html.escape
+    body = [
+        f"<p>Dear {e(item.coordinator)},</p>",
+        f"<p>A {e(item.kind)} could not be delivered: {e(why)}{e(detail)}.</p>",
+        f"<p>{e(fix)}</p><pre><code>{e(command)}</code></pre>",
+        "<table>",
+        *[f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(item)],
+        f"<tr><th align='left'>Recipient</th><td>{e(item.recipient)}</td></tr>",
+        "</table>",
+        f"<p>What {e(item.recipient)} was asked to do:</p>",
+        f"<pre><code>{e(action_for(item).command)}</code></pre>",
+    ]
+    return Notice(
+        message_id=message_id,
+        recipient=item.coordinator,
+        subject=subject,
+        text="\n".join(lines),
+        html=_html_page(subject, body),
+    )
+
+
+# --- iCalendar --------------------------------------------------------------------------------
+
+
+class CalendarEvent(_Frozen):
+    """One deadline as a calendar entry (a moment; a display alarm a day before)."""
+
+    uid: str
+    stamp: AwareDatetime  # DTSTAMP: when the information was made, never the clock
+    start: AwareDatetime
+    summary: str
+    description: str = ""
+    alarm_days_before: int | None = 1
+
+
+def deadline_event(item: NoticeItem) -> CalendarEvent:
+    """The calendar entry for a notification's deadline."""
+    action = action_for(item)
+    description = "\n".join([*[f"{k}: {v}" for k, v in _facts(item)], "", action.summary, action.command])
+    return CalendarEvent(
+        uid=deadline_uid(item.mandate_id, item.step_id),
+        stamp=item.created_at,
+        start=item.deadline,
+        summary=f"Deadline: {item.step_title} ({item.where()})",
+        description=description,
+    )
+
+
+def _ics_time(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _ics_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n")
+        .replace("\n", "\\n")
+    )  # fmt: skip
+
+
+def _fold(line: str) -> list[str]:
+    """Split a content line into lines of at most 75 octets (RFC 5545 §3.1), never inside a
+    UTF-8 character; continuation lines start with a space."""
+    out: list[str] = []
+    current, size, limit = "", 0, 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current, size, limit = " ", 1, 75
+        current += char
+        size += width
+    out.append(current)
+    return out
+
+
+def calendar(events: Iterable[CalendarEvent]) -> str:
+    """A VCALENDAR (RFC 5545) holding ``events``, CRLF line endings."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    for event in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{event.uid}",
+            f"DTSTAMP:{_ics_time(event.stamp)}",
+            f"DTSTART:{_ics_time(event.start)}",
+            f"SUMMARY:{_ics_text(event.summary)}",
+        ]
+        if event.description:
+            lines.append(f"DESCRIPTION:{_ics_text(event.description)}")
+        lines += ["TRANSP:TRANSPARENT", "STATUS:CONFIRMED"]
+        if event.alarm_days_before:
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"TRIGGER:-P{event.alarm_days_before}D",
+                f"DESCRIPTION:{_ics_text(event.summary)}",
+                "END:VALARM",
+            ]
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "".join(f"{folded}\r\n" for line in lines for folded in _fold(line))
+
+
+def open_deadlines(states: Iterable[MandateState], party: str | None = None) -> list[CalendarEvent]:
+    """The deadlines still open in active mandates: the current step's, and the planned ones
+    of the steps after it. With ``party``, only the steps that wait on (or plan to ask)
+    that party, approver or assignee; a mandate's coordinator gets all of its deadlines."""
+    events: list[CalendarEvent] = []
+    for state in states:
+        mandate = state.mandate
+        if mandate is None or not state.is_active or state.started_at is None:
+            continue
+        symbol = f"{mandate.resolution_symbol} para {mandate.paragraph}"
+        for planned in mandate.plan.steps:
+            step = state.steps.get(planned.id)
+            if step is None or step.status is StepStatus.COMPLETED:
+                continue
+            if step.status is StepStatus.ACTIVE and step.deadline is not None:
+                start, stamp, planned_note = step.deadline, step.deadline_set_at or state.started_at, ""
+                involved = state.awaiting()
+            else:
+                start, stamp, planned_note = step.planned_due, state.started_at, " (planned)"
+                involved = _planned_people(planned)
+            if party is not None and party != mandate.coordinator and party not in involved:
+                continue
+            assert start is not None
+            who = ", ".join(involved)
+            description = "\n".join(
+                [
+                    f"Mandate: {mandate.id}",
+                    f"Resolution: {mandate.resolution_symbol}, operative paragraph {mandate.paragraph}",
+                    f"Step: {planned.title} ({planned.id}, {planned.type}){planned_note}",
+                    *([f"Waiting on: {who}"] if who else []),
+                ]
+            )
+            events.append(
+                CalendarEvent(
+                    uid=deadline_uid(mandate.id, planned.id),
+                    stamp=stamp,
+                    start=start,
+                    summary=f"Deadline{planned_note}: {planned.title} ({symbol})",
+                    description=description,
+                )
+            )
+    return sorted(events, key=lambda e: (e.start, e.uid))
+
+
+def _planned_people(step: Any) -> list[str]:
+    for attribute in ("parties", "approvers"):
+        names = getattr(step, attribute, None)
+        if names:
+            return list(names)
+    assignee = getattr(step, "assignee", None)
+    return [assignee] if assignee else []
+
+
+def digest_slot(now: datetime, hour: int) -> datetime:
+    """The latest daily digest time (``hour``:00 UTC) at or before ``now``."""
+    today = now.astimezone(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today if today <= now else today - timedelta(days=1)

@@ -1,0 +1,183 @@
+"""What a message says (pure): actions per step type, confidentiality, identities, the
+iCalendar text, open deadlines for `mandates calendar`, digest times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+
+from domain import events as ev
+from domain.notices import (
+    CalendarEvent,
+    NoticeItem,
+    UndeliverableReport,
+    action_for,
+    calendar,
+    compose_digest,
+    compose_notice,
+    compose_report,
+    digest_slot,
+    notice_message_id,
+    open_deadlines,
+)
+from domain.state import fold
+from tests.delivery.helpers import DAY, OECD, T0, consultation_mandate
+
+
+def item(**changes: object) -> NoticeItem:
+    mandate = consultation_mandate(confidential=bool(changes.pop("confidential", False)))
+    due = mandate.plan.step("request-information").due
+    assert due is not None
+    payload = {
+        "resolution_symbol": "7/6",
+        "paragraph": 3,
+        "step_title": "Request information",
+        "deadline": due.isoformat(),
+        "days_before": 3,
+        "event_version": 7,
+    }
+    fields: dict = {
+        "outbox_id": 12,
+        "mandate_id": mandate.id,
+        "step_id": "request-information",
+        "kind": "reminder",
+        "recipient": OECD,
+        "due_at": due - 3 * DAY,
+        "created_at": due - 3 * DAY + timedelta(seconds=2),
+        "idempotency_key": f"{mandate.id}:7:{OECD}",
+        "payload": payload,
+        "mandate": mandate,
+    }
+    fields.update(changes)
+    return NoticeItem.build(**fields)  # type: ignore[arg-type]
+
+
+def test_the_action_depends_on_the_step_and_the_kind() -> None:
+    consult = item()
+    assert action_for(consult).command == (
+        f"mandates respond {consult.mandate_id} --party 'OECD Working Group on Bribery' --text \"...\""
+    )
+    approval = item(step_id="approve-sharing", recipient="chief.of.section")
+    assert approval.step_type == "approval" and approval.step_title == "Request information"
+    assert action_for(approval).command == f"mandates approve {consult.mandate_id} --as chief.of.section"
+    assert "mandates reject" in action_for(approval).alternative
+    escalated = item(kind="escalation", recipient="coordinator")
+    assert action_for(escalated).command.startswith(f"mandates extend {consult.mandate_id} --until ")
+    unknown = item(mandate=None)
+    assert unknown.step_type is None and unknown.coordinator == "coordinator"
+    assert "respond, approve or complete" in action_for(unknown).summary
+
+
+def test_a_confidential_step_asks_for_a_file_and_says_what_is_due_only() -> None:
+    notice = compose_notice(item(confidential=True), "<m@x>")
+    assert "--file response.txt" in notice.text and "--text" not in notice.text
+    assert "confidential" in notice.text and "confidential" in notice.html
+    assert "event_version" not in notice.text
+
+
+def test_a_notice_is_deterministic_and_escapes_its_html() -> None:
+    odd = item(recipient="Côte d'Ivoire <focal>")
+    first, second = compose_notice(odd, "<a@b>"), compose_notice(odd, "<a@b>")
+    assert first == second
+    assert "Côte d&#x27;Ivoire &lt;focal&gt;" in first.html and "<focal>" not in first.html
+    assert "--party 'Côte d'\"'\"'Ivoire <focal>'" in first.text  # quoted for a POSIX shell
+
+
+def test_message_ids_are_stable_per_row_and_differ_between_rows() -> None:
+    assert notice_message_id(12, "k:1:A") == notice_message_id(12, "k:1:A")
+    assert notice_message_id(12, "k:1:A") != notice_message_id(13, "k:1:A")
+    assert notice_message_id(12, "k:1:A") != notice_message_id(12, "k:1:B")
+    assert notice_message_id(12, "k:1:A").endswith("@mandates.local>")
+
+
+def test_the_calendar_text_parses_folds_long_lines_and_uses_crlf() -> None:
+    long_title = "Consult the partner secretariats — Côte d'Ivoire, Türkiye; and the OECD " * 3
+    text = calendar(
+        [
+            CalendarEvent(
+                uid="m.s@mandates.local",
+                stamp=T0,
+                start=T0 + 30 * DAY,
+                summary=long_title,
+                description="line one\nline two, with; specials \\ backslash",
+            )
+        ]
+    )
+    assert text.endswith("END:VCALENDAR\r\n") and "\n" not in text.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    (event,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert str(event["SUMMARY"]) == long_title
+    assert str(event["DESCRIPTION"]) == "line one\nline two, with; specials \\ backslash"
+    assert event.decoded("DTSTART") == T0 + 30 * DAY and event.decoded("DTSTAMP") == T0
+
+
+def test_a_digest_lists_every_notification_and_each_deadline_once() -> None:
+    items = [item(), item(outbox_id=13, kind="overdue"), item(step_id="approve-sharing")]
+    slot = datetime(2027, 1, 31, 8, tzinfo=UTC)
+    digest = compose_digest(OECD, slot, items, "<d@x>")
+    assert digest.subject == f"Digest for {OECD}: 3 notifications (2027-01-31)"
+    assert digest.text.count("What you are asked to do:") == 3
+    events = icalendar.Calendar.from_ical(digest.ics).walk("VEVENT")
+    assert len(events) == 2
+    with pytest.raises(ValueError, match="at least one"):
+        compose_digest(OECD, slot, [], "<d@x>")
+
+
+def test_a_report_names_the_unreachable_recipient_and_the_fix() -> None:
+    report = compose_report(UndeliverableReport(about=item(), reason="no_contact"), "<r@x>")
+    assert report.recipient == "coordinator"
+    assert "no e-mail address for OECD Working Group on Bribery" in report.text
+    assert "mandates contacts import" in report.text and report.ics == ""
+
+
+@pytest.mark.parametrize(
+    ("now", "slot"),
+    [
+        (datetime(2027, 1, 5, 8, 0, tzinfo=UTC), datetime(2027, 1, 5, 8, 0, tzinfo=UTC)),
+        (datetime(2027, 1, 5, 7, 59, tzinfo=UTC), datetime(2027, 1, 4, 8, 0, tzinfo=UTC)),
+        (datetime(2027, 1, 5, 23, 0, tzinfo=UTC), datetime(2027, 1, 5, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_digest_slots(now: datetime, slot: datetime) -> None:
+    assert digest_slot(now, 8) == slot
+
+
+def test_open_deadlines_of_active_mandates_for_everyone_or_one_party() -> None:
+    mandate = consultation_mandate()
+    due = mandate.plan.step("request-information").due
+    assert due is not None
+    events = [
+        ev.MandateStarted(at=T0, mandate=mandate),
+        ev.StepStarted(at=T0, step_id="request-information", deadline=due),
+        ev.ConsultationOpened(
+            at=T0,
+            step_id="request-information",
+            parties=["Austria", OECD],
+            deadline=due,
+            closes_at=due + 10 * DAY,
+            confidential=False,
+        ),
+        ev.ResponseReceived(
+            at=T0 + DAY, step_id="request-information", party="Austria", text="x", confidential=False
+        ),
+    ]
+    state = fold(events)
+    everyone = open_deadlines([state])
+    assert [(e.uid.split(".")[1].split("@")[0], e.start) for e in everyone] == [
+        ("request-information", due),
+        ("approve-sharing", mandate.plan.step("approve-sharing").due),
+    ]
+    assert (
+        "(planned)" in everyone[1].summary
+        and "Waiting on: OECD Working Group on Bribery" in everyone[0].description
+    )
+    assert [e.start for e in open_deadlines([state], OECD)] == [due]
+    assert open_deadlines([state], "Austria") == []  # answered already
+    assert [e.summary for e in open_deadlines([state], "chief.of.section")] == [
+        "Deadline (planned): Approve what may be shared (7/6 para 3)"
+    ]
+    assert len(open_deadlines([state], "coordinator")) == 2
+    done = fold([*events, ev.MandateWithdrawn(at=T0 + 2 * DAY, reason="moot", by="coordinator")])
+    assert open_deadlines([done]) == []
