@@ -1,0 +1,300 @@
+"""Access: the person behind an update that steers a mandate, authenticated.
+
+The model (README, "Access"):
+
+- ``MANDATES_IDENTITIES`` names a JSON file that the worker reads: each identity is
+  a person, the roles they hold (approver roles such as ``chief.of.section``, the
+  consulted parties they speak for) and a personal token::
+
+      {"identities": [
+        {"person": "a.khan", "roles": ["chief.of.section"], "token": "<43 random chars>"}
+      ]}
+
+- A caller keeps their own token in a file only they can read,
+  ``MANDATES_IDENTITY_TOKEN_FILE``. Every client made by ``connect_temporal`` then
+  signs each update it sends: the ``mandates-caller`` header holds the token's id,
+  a timestamp and an HMAC-SHA256, keyed by the token, over (workflow id, update
+  name, update id, the name acted as, timestamp). The token itself never leaves
+  the caller's machine and is not in any history.
+
+- On the worker, ``CallerCheck`` (a worker interceptor, given the identities at
+  construction) runs before each update's own validator: it finds the identity by
+  the token id, recomputes the HMAC, requires the timestamp within
+  ``MAX_SKEW`` of the workflow's time, and requires the name acted as (``by`` of
+  approve/reject/complete/extend/withdraw, ``party`` of respond) to be the
+  person or one of their roles. Anything else is refused at once with the reason
+  (``ApplicationError`` of type ``caller_refused``); nothing enters the history.
+  The check is pure (HMAC, no I/O, ``workflow.now()``), so it may run in the
+  workflow sandbox.
+
+Without ``MANDATES_IDENTITIES`` the worker checks nothing and the typed name
+(``--as``) is recorded, as before: the dev default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import temporalio.client
+import temporalio.worker
+from temporalio import workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.exceptions import ApplicationError
+
+from config.settings import SettingsInvalid
+
+HEADER = "mandates-caller"
+MAX_SKEW = timedelta(minutes=10)
+MIN_TOKEN_LENGTH = 24
+REFUSED = "caller_refused"
+# The field of each update's request that names who acts (recorded as the actor).
+ACTING_AS: Mapping[str, str] = {
+    "respond": "party",
+    "approve": "by",
+    "reject": "by",
+    "complete_task": "by",
+    "extend_deadline": "by",
+    "withdraw": "by",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """A person and the roles they hold."""
+
+    person: str
+    roles: frozenset[str] = frozenset()
+
+    def may_act_as(self, name: str) -> bool:
+        return name == self.person or name in self.roles
+
+
+@dataclasses.dataclass(frozen=True)
+class Directory:
+    """The identities by token id, with the tokens that key their signatures."""
+
+    by_token_id: Mapping[str, tuple[bytes, Identity]]
+
+    @classmethod
+    def of(cls, entries: Mapping[str, Identity]) -> Directory:
+        """From ``{token: identity}``."""
+        return cls({token_id(t): (t.encode(), identity) for t, identity in entries.items()})
+
+
+def token_id(token: str) -> str:
+    """A public name for a token (it reveals nothing of the token)."""
+    return hashlib.sha256(b"mandates-token-id|" + token.encode()).hexdigest()[:16]
+
+
+def _message(workflow_id: str, update: str, update_id: str, acting_as: str, at: str) -> bytes:
+    return "\x1f".join(["mandates-caller-v1", workflow_id, update, update_id, acting_as, at]).encode()
+
+
+def acting_as(update: str, args: Sequence[Any]) -> str:
+    """The name an update's request acts as ('' when the update names nobody)."""
+    field = ACTING_AS.get(update)
+    if field is None or not args:
+        return ""
+    request = args[0]
+    value = request.get(field) if isinstance(request, Mapping) else getattr(request, field, None)
+    return value if isinstance(value, str) else ""
+
+
+def caller_header(
+    token: str, *, workflow_id: str, update: str, update_id: str, args: Sequence[Any], at: datetime
+) -> Payload:
+    """The signed header a client attaches to an update."""
+    stamp = at.astimezone(UTC).isoformat()
+    mac = hmac.new(
+        token.encode(),
+        _message(workflow_id, update, update_id, acting_as(update, args), stamp),
+        hashlib.sha256,
+    ).hexdigest()
+    body = {"v": 1, "kid": token_id(token), "at": stamp, "mac": mac}
+    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
+
+
+def check_caller(
+    directory: Directory,
+    *,
+    workflow_id: str,
+    update: str,
+    update_id: str,
+    args: Sequence[Any],
+    headers: Mapping[str, Payload],
+    now: datetime,
+) -> tuple[Identity | None, str | None]:
+    """The identity behind an update, or why it is refused: ``(identity, None)`` or
+    ``(None, reason)``. Pure: safe in a workflow validator."""
+    payload = headers.get(HEADER)
+    if payload is None:
+        return None, (
+            "an authenticated caller is required (set MANDATES_IDENTITY_TOKEN_FILE to your token file)"
+        )
+    try:
+        body = json.loads(payload.data)
+        kid, stamp, mac = str(body["kid"]), str(body["at"]), str(body["mac"])
+        at = datetime.fromisoformat(stamp)
+    except (ValueError, KeyError, TypeError):
+        return None, "the caller header is malformed"
+    known = directory.by_token_id.get(kid)
+    if known is None:
+        return None, "the caller's token is not in the identities file"
+    token, identity = known
+    name = acting_as(update, args)
+    expected = hmac.new(
+        token, _message(workflow_id, update, update_id, name, stamp), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, mac):
+        return None, "the caller's signature does not match this request"
+    if at.tzinfo is None or abs(now - at) > MAX_SKEW:
+        return None, f"the caller's signature is stale or from the future (clock skew over {MAX_SKEW})"
+    if name and not identity.may_act_as(name):
+        roles = ", ".join(sorted(identity.roles)) or "none"
+        return None, f"{identity.person} may not act as {name!r} (roles: {roles})"
+    return identity, None
+
+
+# --- the worker side --------------------------------------------------------------
+
+
+class _CallerCheckInbound(temporalio.worker.WorkflowInboundInterceptor):
+    directory: ClassVar[Directory]
+
+    def handle_update_validator(self, input: temporalio.worker.HandleUpdateInput) -> None:
+        _, reason = check_caller(
+            self.directory,
+            workflow_id=workflow.info().workflow_id,
+            update=input.update,
+            update_id=input.id,
+            args=input.args,
+            headers=input.headers,
+            now=workflow.now(),
+        )
+        if reason is not None:
+            raise ApplicationError(f"not authorised: {reason}", type=REFUSED, non_retryable=True)
+        super().handle_update_validator(input)
+
+
+class CallerCheck(temporalio.worker.Interceptor):
+    """Worker interceptor: every update needs a caller the directory vouches for.
+
+    It runs before the update's own validator, so only updates with a validator are
+    checked; every update of the engine has one.
+    """
+
+    def __init__(self, directory: Directory) -> None:
+        self._inbound = type("CallerCheckInbound", (_CallerCheckInbound,), {"directory": directory})
+
+    def workflow_interceptor_class(
+        self, input: temporalio.worker.WorkflowInterceptorClassInput
+    ) -> type[temporalio.worker.WorkflowInboundInterceptor]:
+        return self._inbound
+
+
+# --- the client side ----------------------------------------------------------------
+
+
+class _SigningOutbound(temporalio.client.OutboundInterceptor):
+    def __init__(self, next: temporalio.client.OutboundInterceptor, token: str) -> None:
+        super().__init__(next)
+        self._token = token
+
+    async def start_workflow_update(
+        self, input: temporalio.client.StartWorkflowUpdateInput
+    ) -> temporalio.client.WorkflowUpdateHandle[Any]:
+        update_id = input.update_id or str(uuid.uuid4())
+        header = caller_header(
+            self._token,
+            workflow_id=input.id,
+            update=input.update,
+            update_id=update_id,
+            args=input.args,
+            at=datetime.now(UTC),
+        )
+        signed = dataclasses.replace(input, update_id=update_id, headers={**input.headers, HEADER: header})
+        return await super().start_workflow_update(signed)
+
+
+class CallerSigning(temporalio.client.Interceptor):
+    """Client interceptor: sign every update with the caller's token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def intercept_client(
+        self, next: temporalio.client.OutboundInterceptor
+    ) -> temporalio.client.OutboundInterceptor:
+        return _SigningOutbound(next, self._token)
+
+
+# --- files --------------------------------------------------------------------------
+
+
+def load_directory(path: Path) -> Directory:
+    """The identities file (``MANDATES_IDENTITIES``).
+
+    Raises:
+        SettingsInvalid: one line naming MANDATES_IDENTITIES and what is wrong.
+    """
+
+    def bad(why: str) -> SettingsInvalid:
+        return SettingsInvalid(f"invalid setting MANDATES_IDENTITIES: {path}: {why}")
+
+    try:
+        if path.stat().st_mode & 0o004:
+            raise bad(f"readable by every user; it holds tokens: chmod o-r {path}")
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise bad(f"cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise bad(f"not JSON: {exc}") from None
+    entries = document.get("identities") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise bad('expected {"identities": [{"person": ..., "roles": [...], "token": ...}, ...]}')
+    found: dict[str, Identity] = {}
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise bad(f"identity {number} is not an object")
+        person, roles, token = entry.get("person"), entry.get("roles", []), entry.get("token")
+        if not isinstance(person, str) or not person.strip():
+            raise bad(f"identity {number} has no person")
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
+            raise bad(f"the roles of {person} are not a list of names")
+        if not isinstance(token, str) or len(token.strip()) < MIN_TOKEN_LENGTH:
+            raise bad(f"the token of {person} is missing or shorter than {MIN_TOKEN_LENGTH} characters")
+        if token.strip() in found:
+            raise bad(f"the token of {person} is also another identity's")
+        found[token.strip()] = Identity(person.strip(), frozenset(r.strip() for r in roles))
+    return Directory.of(found)
+
+
+def load_token(path: Path) -> str:
+    """The caller's token (``MANDATES_IDENTITY_TOKEN_FILE``): its first line.
+
+    Raises:
+        SettingsInvalid: one line naming MANDATES_IDENTITY_TOKEN_FILE and what is wrong.
+    """
+
+    def bad(why: str) -> SettingsInvalid:
+        return SettingsInvalid(f"invalid setting MANDATES_IDENTITY_TOKEN_FILE: {path}: {why}")
+
+    try:
+        if path.stat().st_mode & 0o077:
+            raise bad(f"readable by others; a token is personal: chmod 600 {path}")
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise bad(f"cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise bad("not text") from None
+    if not lines or len(lines[0]) < MIN_TOKEN_LENGTH:
+        raise bad(f"no token of at least {MIN_TOKEN_LENGTH} characters on its first line")
+    return lines[0]
