@@ -3,15 +3,7 @@ FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml constraints.txt README.md ./
-COPY domain ./domain
-COPY workflows ./workflows
-COPY activities ./activities
-COPY store ./store
-COPY config ./config
-COPY devstack ./devstack
-COPY cli ./cli
-COPY worker.py ./
+COPY . .
 RUN pip install --no-cache-dir -c constraints.txt . \
  && useradd --system --uid 10001 --no-create-home mandates
 USER mandates

@@ -18,10 +18,30 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+M := $(BIN)/mandates
+PARA1 := mandate-cosp-7-enhancing-synergies-para-1
+
 demo: $(STAMP)
-	$(BIN)/mandates dev up --detach
+	$(M) dev up --detach
 	@echo
-	@$(BIN)/mandates dev status
+	$(M) contacts import examples/contacts.csv
+	@echo
+	$(M) import examples/resolutions/cosp-7-synergies.txt --start
+	@echo
+	$(M) list
+	@echo
+	@echo "The mandates are running. Open the Temporal Web UI at http://127.0.0.1:$${MANDATES_UI_PORT:-8233}"
+	@echo "(filter with: MandateKind = 'reporting' or ExecutionStatus = 'Running')."
+	@echo
+	@echo "Next, try:"
+	@echo "  $(M) show $(PARA1)"
+	@echo "  $(M) complete $(PARA1) --outcome 'Interlocutors identified' --effort-days 2 --cost 1500"
+	@echo "  $(M) respond $(PARA1) --party 'States parties' --text 'We welcome the dialogue.'"
+	@echo "  $(M) audit log $(PARA1)"
+	@echo "  $(M) audit verify"
+	@echo "  $(M) report --format html --out report.html"
+	@echo "  $(M) dev mail          # reminders the local mail sink received"
+	@echo "  $(M) dev down          # stop everything (data stays in .data/)"
 
 test: $(STAMP)
 	@$(BIN)/pytest; rc=$$?; \

@@ -7,46 +7,68 @@ or SIGTERM, letting running activities finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 
 import asyncpg
 import structlog
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities import build_activities
 from config.client import connect_temporal
 from config.database import create_pool
+from config.identity import CallerCheck, load_directory
 from config.logging import configure_logging
 from config.settings import Settings
+from config.telemetry import EngineMetrics, metrics_runtime
 from domain.errors import DomainError
+from projections import projector_running
 from workflows import WORKFLOWS
 
 log = structlog.get_logger("worker")
 
 
-def build_worker(client, pool: asyncpg.Pool, settings: Settings) -> Worker:
-    """The worker for the engine's task queue, with every workflow and activity registered."""
+def build_worker(
+    client, pool: asyncpg.Pool, settings: Settings, metrics: EngineMetrics | None = None
+) -> Worker:
+    """The worker for the engine's task queue, with every workflow and activity registered.
+
+    With MANDATES_IDENTITIES set, every update needs an authenticated caller
+    (``config/identity.py``); with ``metrics``, audit appends are timed.
+    """
+    interceptors: list = []
+    if settings.identities_file is not None:
+        interceptors.append(CallerCheck(load_directory(settings.identities_file)))
+    if metrics is not None:
+        interceptors.append(metrics.interceptor())
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(pool),
+        interceptors=interceptors,
     )
 
 
 async def run(settings: Settings) -> None:
+    runtime = metrics_runtime(settings)  # before any client, so the SDK's metrics go there too
+    if runtime is not None:
+        Runtime.set_default(runtime)
+    metrics = EngineMetrics(runtime.metric_meter) if runtime is not None else None
     pool = await create_pool(settings.database_url)
     try:
         client = await connect_temporal(settings)
-        worker = build_worker(client, pool, settings)
+        worker = build_worker(client, pool, settings, metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
-        async with worker:
+        collecting = metrics.collecting(pool) if metrics is not None else contextlib.nullcontext()
+        async with worker, collecting, projector_running(pool, settings.projector == "worker"):
             await stop.wait()
         log.info("worker stopped")
     finally:

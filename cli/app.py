@@ -9,7 +9,18 @@ import sys
 import asyncpg
 import typer
 
-from cli import audit, calendar, contacts, dev, importing, steering
+from cli import (
+    audit,
+    calendar,
+    codec_server,
+    contacts,
+    dev,
+    importing,
+    listing,
+    projections,
+    reports,
+    steering,
+)
 from config.client import connect_temporal
 from config.logging import configure_logging
 from config.settings import Settings
@@ -31,6 +42,11 @@ app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 app.add_typer(contacts.app, name="contacts")
 app.command("calendar")(calendar.calendar_command)
+app.command("codec-server")(codec_server.codec_server_command)
+app.command("list")(listing.list_command)
+app.command("show")(listing.show_command)
+app.command("report")(reports.report_command)
+app.add_typer(projections.app, name="projections")
 
 
 @app.command()

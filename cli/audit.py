@@ -8,9 +8,11 @@ from pathlib import Path
 
 import typer
 
-from cli.output import print_json
-from config.database import connect
+from cli.output import fail, print_json, table
+from config.database import connect, create_pool
 from config.settings import Settings
+from domain.progress_report import describe_event
+from store.audit import AuditStore, StoredEvent
 from store.checkpoints import (
     Checkpoint,
     append_checkpoint,
@@ -91,3 +93,47 @@ def checkpoint(checkpoints: Path | None = CHECKPOINTS, key_file: Path | None = K
     signed = asyncio.run(take())
     append_checkpoint(checkpoint_file, signed)
     typer.echo(f"checkpoint at position {signed.position} appended to {checkpoint_file}")
+
+
+def _public_payload(payload: dict) -> dict:
+    """The payload as the audit log holds it, with confidential response text withheld."""
+    if payload.get("confidential") and "text" in payload:
+        return {**payload, "text": "[confidential]"}
+    return payload
+
+
+@app.command("log")
+def log_(
+    mandate_id: str = typer.Argument(..., metavar="ID", help="The mandate id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every audit event of one mandate, in order, with its position and hash."""
+    settings = Settings.load()
+
+    async def read() -> list[StoredEvent]:
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            return await AuditStore(pool).read_stream(mandate_id)
+        finally:
+            await pool.close()
+
+    events = asyncio.run(read())
+    if not events:
+        fail(f"no audit events for {mandate_id!r} (see `mandates list`)")
+    if as_json:
+        print_json([
+            {
+                "position": e.position, "version": e.version, "type": e.type, "actor": e.actor,
+                "occurred_at": e.occurred_at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
+                "payload": _public_payload(e.payload), "idempotency_key": e.idempotency_key,
+                "prev_hash": e.prev_hash, "hash": e.hash,
+            }
+            for e in events
+        ])  # fmt: skip
+        return
+    rows = [
+        (e.position, e.version, e.occurred_at.strftime("%Y-%m-%d %H:%M"), e.type, e.actor,
+         describe_event(e.type, e.payload), e.hash[:12])
+        for e in events
+    ]  # fmt: skip
+    typer.echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))

@@ -10,6 +10,7 @@ import typer
 
 from cli.output import print_json, table
 from config.settings import Settings
+from delivery.mail_sink import list_mail
 from devstack.stack import DevStack, PartStatus
 
 app = typer.Typer(help="Run the embedded dev stack: Temporal dev server + Web UI, Postgres, worker.")
@@ -68,3 +69,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         print_json([r.__dict__ for r in rows])
     else:
         _print_status(rows)
+
+
+@app.command()
+def mail(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the messages the stack's mail sink received: time, to, subject."""
+    settings = Settings.load()
+    messages = list_mail(settings.mail_path)
+    if as_json:
+        print_json([{**m.__dict__, "path": str(m.path)} for m in messages])
+    elif not messages:
+        typer.echo(f"no messages in {settings.mail_path}")
+    else:
+        typer.echo(table(["time", "to", "subject"], [(m.received_at, m.to, m.subject) for m in messages]))

@@ -1,1 +1,2 @@
-"""Settings, logging and the Temporal client factory shared by the worker, the CLI and tests."""
+"""Settings, logging, the Temporal client factory (with the payload codec, TLS, caller signing
+and tracing), the codec server, identities, telemetry and database connections."""

@@ -10,10 +10,20 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import (
+    AliasChoices,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.codec import parse_keys
 from domain.errors import DomainError
 
 LOOPBACK = "127.0.0.1"
@@ -50,6 +60,104 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", validation_alias=_env("LOG_LEVEL")
     )
+    projector: Literal["worker", "off"] = Field("worker", validation_alias=_env("MANDATES_PROJECTOR"))
+    # Mail delivery: a real SMTP server when MANDATES_SMTP_HOST is set, else the dev stack's sink.
+    smtp_host_override: str | None = Field(None, validation_alias=_env("MANDATES_SMTP_HOST"))
+    smtp_port: int = Field(8025, ge=1, le=65535, validation_alias=_env("MANDATES_SMTP_PORT"))
+    smtp_starttls: bool = Field(False, validation_alias=_env("MANDATES_SMTP_STARTTLS"))
+    smtp_tls: bool = Field(False, validation_alias=_env("MANDATES_SMTP_TLS"))
+    smtp_user: str | None = Field(None, validation_alias=_env("MANDATES_SMTP_USER"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("MANDATES_SMTP_PASSWORD"))
+    smtp_timeout: float = Field(30.0, gt=0, le=600, validation_alias=_env("MANDATES_SMTP_TIMEOUT"))
+    mail_from: str = Field(
+        "Mandate Engine <mandates@mandates.local>", min_length=3, validation_alias=_env("MANDATES_MAIL_FROM")
+    )
+    mail_digest: Literal["off", "daily"] = Field("off", validation_alias=_env("MANDATES_MAIL_DIGEST"))
+    mail_digest_hour: int = Field(8, ge=0, le=23, validation_alias=_env("MANDATES_MAIL_DIGEST_HOUR"))
+    mail_max_attempts: int = Field(8, ge=1, le=100, validation_alias=_env("MANDATES_MAIL_MAX_ATTEMPTS"))
+    mail_retry_seconds: float = Field(60.0, gt=0, validation_alias=_env("MANDATES_MAIL_RETRY_SECONDS"))
+    mail_poll_seconds: float = Field(5.0, gt=0, le=3600, validation_alias=_env("MANDATES_MAIL_POLL_SECONDS"))
+    # Connections: TLS to Temporal, mTLS or an API key (the names the Temporal CLI reads too);
+    # TLS to Postgres is sslmode=... in DATABASE_URL.
+    temporal_api_key: SecretStr | None = Field(None, validation_alias=_env("TEMPORAL_API_KEY"))
+    temporal_tls_cert: FilePath | None = Field(None, validation_alias=_env("TEMPORAL_TLS_CLIENT_CERT_PATH"))
+    temporal_tls_key: FilePath | None = Field(
+        None, validate_default=True, validation_alias=_env("TEMPORAL_TLS_CLIENT_KEY_PATH")
+    )
+    temporal_tls_ca: FilePath | None = Field(None, validation_alias=_env("TEMPORAL_TLS_SERVER_CA_CERT_PATH"))
+    temporal_tls_server_name: str | None = Field(None, validation_alias=_env("TEMPORAL_TLS_SERVER_NAME"))
+    # Confidentiality: the payload codec's keys (config/codec.py) and the codec server.
+    codec_keys: SecretStr | None = Field(None, validation_alias=_env("MANDATES_CODEC_KEYS"))
+    codec_key_id: str | None = Field(
+        None, validate_default=True, validation_alias=_env("MANDATES_CODEC_KEY_ID")
+    )
+    codec_token: SecretStr | None = Field(None, validation_alias=_env("MANDATES_CODEC_TOKEN"))
+    codec_port: int = Field(8234, ge=1, le=65535, validation_alias=_env("MANDATES_CODEC_PORT"))
+    codec_origins: str | None = Field(None, validation_alias=_env("MANDATES_CODEC_ORIGINS"))
+    # Access: who may act (config/identity.py).
+    identities_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITIES"))
+    identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
+    # Observability (config/telemetry.py): Prometheus metrics off unless a port is set.
+    metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("MANDATES_METRICS_PORT"))
+    metrics_host: str = Field(LOOPBACK, min_length=1, validation_alias=_env("MANDATES_METRICS_HOST"))
+    otel_endpoint: str | None = Field(None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _one_tls_mode(cls, tls: bool, info: ValidationInfo) -> bool:
+        if tls and info.data.get("smtp_starttls"):
+            raise ValueError("set MANDATES_SMTP_TLS or MANDATES_SMTP_STARTTLS, not both")
+        return tls
+
+    @field_validator("database_url_override", "database_admin_url_override")
+    @classmethod
+    def _known_sslmode(cls, url: str | None) -> str | None:
+        modes = parse_qs(urlsplit(url).query).get("sslmode", []) if url else []
+        for mode in modes:
+            if mode not in _SSLMODES:
+                raise ValueError(f"sslmode={mode!r} is not one of {', '.join(_SSLMODES)}")
+        return url
+
+    @field_validator("temporal_tls_key")
+    @classmethod
+    def _cert_and_key(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        if "temporal_tls_cert" not in info.data:  # the certificate itself was refused
+            return key
+        cert = info.data["temporal_tls_cert"]
+        if key is None and cert is not None:
+            raise ValueError("required with TEMPORAL_TLS_CLIENT_CERT_PATH (mTLS needs both)")
+        if key is not None and cert is None:
+            raise ValueError("set TEMPORAL_TLS_CLIENT_CERT_PATH too (mTLS needs both)")
+        return key
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _parsable_keys(cls, keys: SecretStr | None) -> SecretStr | None:
+        if keys is not None:
+            parse_keys(keys.get_secret_value())  # ValueError says what is wrong, never the key
+        return keys
+
+    @field_validator("codec_key_id")
+    @classmethod
+    def _active_key_exists(cls, kid: str | None, info: ValidationInfo) -> str | None:
+        if "codec_keys" not in info.data:  # the keys themselves were refused
+            return kid
+        secret = info.data["codec_keys"]
+        keys = parse_keys(secret.get_secret_value()) if secret is not None else {}
+        if kid is not None and secret is None:
+            raise ValueError(f"no key with id {kid!r}: MANDATES_CODEC_KEYS is not set")
+        if kid is not None and kid not in keys:
+            raise ValueError(f"no key with id {kid!r} in MANDATES_CODEC_KEYS ({', '.join(keys)})")
+        if kid is None and len(keys) > 1:
+            raise ValueError(f"required: MANDATES_CODEC_KEYS holds {len(keys)} keys; name the active one")
+        return kid
+
+    @field_validator("codec_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value().strip()) < 16:
+            raise ValueError("too short: use at least 16 random characters")
+        return token
 
     @classmethod
     def load(cls) -> Settings:
@@ -95,10 +203,43 @@ class Settings(BaseSettings):
             return self.database_url_override
         return f"postgresql://{EMBEDDED_SUPERUSER}@{LOOPBACK}:{self.postgres_port}/{EMBEDDED_DATABASE}"
 
+    @property
+    def uses_embedded_mail(self) -> bool:
+        """Whether mail goes to the dev stack's local sink (no MANDATES_SMTP_HOST)."""
+        return self.smtp_host_override is None
+
+    @property
+    def smtp_host(self) -> str:
+        return self.smtp_host_override or LOOPBACK
+
     @cached_property
     def data_path(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
+    @property
+    def mail_path(self) -> Path:
+        """Where the dev stack's mail sink stores the messages it receives."""
+        return self.data_path / "mail"
+
+    @property
+    def codec_keys_path(self) -> Path:
+        """The dev stack's payload key file, used when MANDATES_CODEC_KEYS is not set."""
+        return self.data_path / "codec-keys"
+
+    @property
+    def codec_token_path(self) -> Path:
+        """The dev stack's codec server token, used when MANDATES_CODEC_TOKEN is not set."""
+        return self.data_path / "codec-token"
+
+    @property
+    def codec_allowed_origins(self) -> list[str]:
+        """The Web UI origins the codec server answers (CORS)."""
+        if self.codec_origins:
+            return [o.strip().rstrip("/") for o in self.codec_origins.split(",") if o.strip()]
+        return [self.temporal_ui_url, f"http://localhost:{self.temporal_ui_port}"]
+
+
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 _VARIABLES = {
     name: (info.validation_alias.choices[0] if isinstance(info.validation_alias, AliasChoices) else name)

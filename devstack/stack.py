@@ -14,6 +14,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from config import codec_server
 from config.client import TemporalUnreachable, connect_temporal
 from config.database import redact
 from config.settings import EMBEDDED_DATABASE, Settings
@@ -27,7 +28,7 @@ from devstack.temporal import (
     web_ui_answers,
 )
 
-PARTS = ("postgres", "temporal", "worker")
+PARTS = ("postgres", "temporal", "codec", "mail", "worker", "dispatcher")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ class DevStack:
     def worker_command(self) -> list[str]:
         return [sys.executable, "-m", "worker"]
 
+    def codec_command(self) -> list[str]:
+        return [sys.executable, "-m", "config.codec_server"]
+
+    def mail_command(self) -> list[str]:
+        return [sys.executable, "-m", "delivery.mail_sink"]
+
+    def dispatcher_command(self) -> list[str]:
+        return [sys.executable, "-m", "delivery"]
+
     def worker_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["MANDATES_DATA_DIR"] = str(self.root)
@@ -105,12 +115,29 @@ class DevStack:
             )
         else:
             rows.append(PartStatus("temporal", "external", s.temporal_address))
+        up = "codec" in alive and codec_server.answers(s.codec_port)
+        codec_url = f"http://127.0.0.1:{s.codec_port}"
+        rows.append(PartStatus("codec", "up" if up else "down", codec_url, alive.get("codec")))
+        smtp = f"{s.smtp_host}:{s.smtp_port}"
+        if s.uses_embedded_mail:
+            up = "mail" in alive and port_answers(s.smtp_port)
+            rows.append(PartStatus("mail", "up" if up else "down", smtp, alive.get("mail")))
+        else:
+            rows.append(PartStatus("mail", "external", smtp))
         rows.append(
             PartStatus(
                 "worker",
                 "up" if "worker" in alive else "down",
                 f"task queue {s.task_queue}",
                 alive.get("worker"),
+            )
+        )
+        rows.append(
+            PartStatus(
+                "dispatcher",
+                "up" if "dispatcher" in alive else "down",
+                f"smtp {smtp}",
+                alive.get("dispatcher"),
             )
         )
         return rows
@@ -146,7 +173,12 @@ class DevStack:
             part = self.parts["temporal"]
             started = part.start(
                 dev_server_command(
-                    binary, self.temporal_db, s.temporal_port, s.temporal_ui_port, s.temporal_namespace
+                    binary,
+                    self.temporal_db,
+                    s.temporal_port,
+                    s.temporal_ui_port,
+                    s.temporal_namespace,
+                    codec_endpoint=codec_server.ui_endpoint(s),
                 )
             )
             client = await self._wait_for_temporal(part, started)
@@ -160,15 +192,43 @@ class DevStack:
         if added:
             say(f"registered search attributes: {', '.join(added)}")
 
+        if s.uses_embedded_temporal and "codec" not in alive:
+            require_free_ports("the codec server", {"MANDATES_CODEC_PORT": s.codec_port})
+            part = self.parts["codec"]
+            say(f"starting the codec server on 127.0.0.1:{s.codec_port} (the Web UI decodes through it)")
+            started = part.start(self.codec_command(), env=self.worker_env())
+            await self._wait(lambda: codec_server.answers(s.codec_port), "the codec server", part, started)
+
         if "worker" not in alive:
             part = self.parts["worker"]
             say(f"starting the worker on task queue {s.task_queue!r}")
             started = part.start(self.worker_command(), env=self.worker_env())
             await self._wait_for_worker(client, part, started)
+
+        if s.uses_embedded_mail and "mail" not in alive:
+            require_free_ports("the mail sink", {"MANDATES_SMTP_PORT": s.smtp_port})
+            part = self.parts["mail"]
+            say(f"starting the mail sink on 127.0.0.1:{s.smtp_port} (messages in {s.mail_path})")
+            started = part.start(self.mail_command(), env=self.worker_env())
+            await self._wait(lambda: port_answers(s.smtp_port), "the mail sink", part, started)
+        elif not s.uses_embedded_mail:
+            say(f"sending mail through the SMTP server of MANDATES_SMTP_HOST: {s.smtp_host}:{s.smtp_port}")
+
+        if "dispatcher" not in alive:
+            part = self.parts["dispatcher"]
+            say("starting the mail dispatcher")
+            offset = part.logfile.stat().st_size if part.logfile.exists() else 0
+            started = part.start(self.dispatcher_command(), env=self.worker_env())
+            await self._wait(
+                lambda: _logged_since(part.logfile, offset, "dispatcher started"),
+                "the mail dispatcher",
+                part,
+                started,
+            )
         return self.status()
 
     def down(self) -> list[str]:
-        """Stop exactly the processes this data folder's pid files name; worker first."""
+        """Stop exactly the processes this data folder's pid files name; dispatcher and worker first."""
         stopped = []
         for name in reversed(PARTS):
             part = self.parts[name]
@@ -235,3 +295,13 @@ class DevStack:
                 return
             await asyncio.sleep(0.3)
         raise DevStackError(f"the worker did not poll its task queue within 60s (log: {part.logfile})")
+
+
+def _logged_since(logfile: Path, offset: int, text: str) -> bool:
+    """Whether ``text`` appears in the log after ``offset`` (what this start wrote)."""
+    try:
+        with logfile.open("rb") as log:
+            log.seek(offset)
+            return text.encode() in log.read()
+    except FileNotFoundError:
+        return False

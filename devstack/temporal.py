@@ -36,7 +36,9 @@ def temporal_cli() -> tuple[Path, str]:
     )
 
 
-def dev_server_command(binary: Path, db_file: Path, port: int, ui_port: int, namespace: str) -> list[str]:
+def dev_server_command(
+    binary: Path, db_file: Path, port: int, ui_port: int, namespace: str, codec_endpoint: str | None = None
+) -> list[str]:
     command = [
         str(binary),
         "server",
@@ -55,6 +57,8 @@ def dev_server_command(binary: Path, db_file: Path, port: int, ui_port: int, nam
     ]
     if namespace != "default":
         command += ["--namespace", namespace]
+    if codec_endpoint is not None:  # the Web UI decodes payloads through the codec server
+        command += ["--ui-codec-endpoint", codec_endpoint]
     return command
 
 

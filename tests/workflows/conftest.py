@@ -6,6 +6,7 @@ test's own migrated database (the ``pool`` fixture of ``tests/conftest.py``).
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -19,17 +20,22 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import build_activities
+from config.client import build_data_converter
+from config.codec import KeyRing
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from workflows import WORKFLOWS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+# The engine's own converter, payloads encrypted, under a fixed test key (so that recorded
+# histories replay); the key is public and protects nothing.
+TEST_KEYS = KeyRing({"test": hashlib.sha256(b"mandates test key").digest()}, "test")
+DATA_CONVERTER = build_data_converter(TEST_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +43,7 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (the venv's binary; the SDK's download if it has none)."""
     existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=existing
+        data_converter=DATA_CONVERTER, test_server_existing_path=existing
     )
     try:
         await register_search_attributes(env.client)

@@ -199,7 +199,7 @@ async def test_a_mandate_is_started_once_even_after_it_ends(engine: Engine) -> N
             namespace=engine.client.namespace, execution=WorkflowExecution(workflow_id=mandate.id)
         )
     )
-    summary = engine.client.data_converter.payload_converter.from_payload(
-        described.execution_config.user_metadata.summary, str
+    [summary] = await engine.client.data_converter.decode(  # summaries are encrypted too
+        [described.execution_config.user_metadata.summary], [str]
     )
     assert summary == "7/6 para 3 · information collection · enhancing synergies"

@@ -56,8 +56,8 @@ async def test_a_confidential_consultation_is_legible_without_its_content(engine
     )
     child = consultation_handle(engine.client, handle.id, "request-information")
     child_described = await described(engine.client, child.id)
-    summary = engine.client.data_converter.payload_converter.from_payload(
-        child_described.execution_config.user_metadata.summary, str
+    [summary] = await engine.client.data_converter.decode(  # summaries are encrypted too
+        [child_described.execution_config.user_metadata.summary], [str]
     )
     assert summary == "7/6 para 3 · consultation: Request information from the partner secretariats"
     child_attributes = decode_typed_search_attributes(

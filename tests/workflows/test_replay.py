@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.workflows.conftest import DATA_CONVERTER
 from workflows import WORKFLOWS
 
 pytestmark = pytest.mark.skipif(
@@ -42,9 +42,7 @@ def load(path: Path) -> tuple[str, WorkflowHistory]:
 async def test_a_recorded_history_replays(path: Path) -> None:
     workflow_type, history = load(path)
 
-    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
-        history
-    )
+    result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
 
     assert result.replay_failure is None
     assert workflow_type in {w.__name__ for w in WORKFLOWS}
