@@ -26,7 +26,8 @@ demo: $(STAMP)
 	@echo
 	$(M) contacts import examples/contacts.csv
 	@echo
-	$(M) import examples/resolutions/cosp-7-synergies.txt --start
+	$(BIN)/python examples/plans/demo_plan.py > .data/demo-plan.json
+	$(M) import examples/resolutions/cosp-7-synergies.txt --start --plan .data/demo-plan.json
 	@echo
 	$(M) list
 	@echo
@@ -40,7 +41,8 @@ demo: $(STAMP)
 	@echo "  $(M) audit log $(PARA1)"
 	@echo "  $(M) audit verify"
 	@echo "  $(M) report --format html --out report.html"
-	@echo "  $(M) dev mail          # reminders the local mail sink received"
+	@echo "  $(M) dev mail          # reminders the local mail sink received (the first, for"
+	@echo "                                  # paragraph 3's consultation, arrives ~2 minutes after the start)"
 	@echo "  $(M) dev down          # stop everything (data stays in .data/)"
 
 test: $(STAMP)

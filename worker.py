@@ -26,6 +26,7 @@ from config.settings import Settings
 from config.telemetry import EngineMetrics, metrics_runtime
 from domain.errors import DomainError
 from projections import projector_running
+from store.checkpoints import checkpoints_running
 from workflows import WORKFLOWS
 
 log = structlog.get_logger("worker")
@@ -68,7 +69,10 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
         collecting = metrics.collecting(pool) if metrics is not None else contextlib.nullcontext()
-        async with worker, collecting, projector_running(pool, settings.projector == "worker"):
+        checkpoints = checkpoints_running(
+            pool, settings.checkpoint_file, settings.checkpoint_key_file, settings.checkpoint_seconds
+        )
+        async with worker, collecting, projector_running(pool, settings.projector == "worker"), checkpoints:
             await stop.wait()
         log.info("worker stopped")
     finally:

@@ -31,10 +31,7 @@ KEY = typer.Option(None, "--key-file", help="Checkpoint key (default: <data fold
 
 
 def _paths(settings: Settings, checkpoints: Path | None, key_file: Path | None) -> tuple[Path, Path]:
-    return (
-        checkpoints or settings.data_path / "checkpoints" / "audit.jsonl",
-        key_file or settings.data_path / "checkpoint.key",
-    )
+    return checkpoints or settings.checkpoint_file, key_file or settings.checkpoint_key_file
 
 
 async def _verify(settings: Settings, checkpoints: list[Checkpoint]) -> Verification:

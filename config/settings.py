@@ -61,6 +61,7 @@ class Settings(BaseSettings):
         "info", validation_alias=_env("LOG_LEVEL")
     )
     projector: Literal["worker", "off"] = Field("worker", validation_alias=_env("MANDATES_PROJECTOR"))
+    checkpoint_seconds: int = Field(300, ge=0, validation_alias=_env("MANDATES_CHECKPOINT_SECONDS"))
     # Mail delivery: a real SMTP server when MANDATES_SMTP_HOST is set, else the dev stack's sink.
     smtp_host_override: str | None = Field(None, validation_alias=_env("MANDATES_SMTP_HOST"))
     smtp_port: int = Field(8025, ge=1, le=65535, validation_alias=_env("MANDATES_SMTP_PORT"))
@@ -215,6 +216,15 @@ class Settings(BaseSettings):
     @cached_property
     def data_path(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """Signed audit checkpoints, kept outside the database."""
+        return self.data_path / "checkpoints" / "audit.jsonl"
+
+    @property
+    def checkpoint_key_file(self) -> Path:
+        return self.data_path / "checkpoint.key"
 
     @property
     def mail_path(self) -> Path:

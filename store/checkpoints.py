@@ -9,20 +9,26 @@ The checkpoint file is JSON lines, one checkpoint a line, appended to.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import structlog
 
 from domain.errors import DomainError
 from store.chain import timestamp_text
+
+log = structlog.get_logger("checkpoints")
 
 
 class CheckpointInvalid(DomainError):
@@ -130,3 +136,43 @@ async def check_against(conn: asyncpg.Connection, checkpoint: Checkpoint) -> Che
             f"at {checkpoint.taken_at}",
         )
     return None
+
+
+def _last_position(file: Path, key: bytes) -> int:
+    signed = read_checkpoints(file, key) if file.exists() else []
+    return signed[-1].position if signed else -1
+
+
+@contextlib.asynccontextmanager
+async def checkpoints_running(
+    pool: asyncpg.Pool, file: Path, key_file: Path, interval: float
+) -> AsyncIterator[None]:
+    """Sign the log's head into ``file`` every ``interval`` seconds while the block runs,
+    whenever the head has moved (nothing when ``interval`` is 0)."""
+    if interval <= 0:
+        yield
+        return
+    key = load_or_create_key(key_file)
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        last = _last_position(file, key)
+        while not stop.is_set():
+            try:
+                async with pool.acquire() as conn:
+                    checkpoint = await take_checkpoint(conn, key, datetime.now(UTC))
+                if checkpoint.position != last:
+                    append_checkpoint(file, checkpoint)
+                    last = checkpoint.position
+                    log.info("audit checkpoint", position=checkpoint.position)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("audit checkpoint failed; will retry", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    task = asyncio.create_task(loop(), name="audit-checkpoints")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

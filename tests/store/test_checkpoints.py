@@ -113,3 +113,23 @@ async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint(
     assert (await verify_log(admin_conn)).ok  # a consistent forgery
     result = await verify_log(admin_conn, [checkpoint])
     assert (result.ok, result.first_bad_position, result.reason) == (False, 5, "rewritten")
+
+
+async def test_the_worker_signs_checkpoints_periodically_when_the_head_moves(
+    audit_store: AuditStore, pool: asyncpg.Pool, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from store.checkpoints import checkpoints_running
+
+    file, key_file = tmp_path / "checkpoints" / "audit.jsonl", tmp_path / "checkpoint.key"
+    async with checkpoints_running(pool, file, key_file, interval=0.05):
+        await fill(audit_store, 2)
+        for _ in range(100):
+            if file.exists() and read_checkpoints(file, load_or_create_key(key_file))[-1].position == 2:
+                break
+            await asyncio.sleep(0.05)
+    signed = read_checkpoints(file, load_or_create_key(key_file))
+    assert signed[-1].position == 2
+    assert len({c.position for c in signed}) == len(signed)  # written only when the head moved
+    assert (await verify_log(admin_conn, signed)).ok
