@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -c constraints.txt . \
- && useradd --system --uid 10001 --no-create-home mandates
+ && useradd --system --uid 10001 --no-create-home mandates \
+ && install -d -o mandates -g mandates /var/lib/mandates
 USER mandates
 CMD ["python", "-m", "worker"]

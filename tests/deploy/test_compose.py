@@ -41,12 +41,15 @@ def test_every_service_the_worker_needs_is_defined_and_awaited(compose: dict) ->
         assert ":" in image and not image.endswith(":latest"), f"{name} image is not pinned"
 
 
-def test_worker_environment_names_settings_the_code_reads(compose: dict) -> None:
-    env = compose["services"]["worker"]["environment"]
+def test_engine_services_set_only_settings_the_code_reads(compose: dict) -> None:
     read_by_code = {
         info.validation_alias.choices[0] for info in Settings.model_fields.values() if info.validation_alias
     }
-    assert set(env) <= read_by_code, set(env) - read_by_code
+    engine = {n: s for n, s in compose["services"].items() if s["image"].startswith("mandates-worker")}
+    assert set(engine) == {"worker", "dispatcher"}
+    for name, service in engine.items():
+        assert set(service["environment"]) <= read_by_code, (name, set(service["environment"]) - read_by_code)
+    env = compose["services"]["worker"]["environment"]
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert "@postgresql:5432/mandates" in env["DATABASE_URL"]
 
