@@ -22,7 +22,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.output import fail
 from config.client import connect_temporal
+from config.database import create_pool
 from config.settings import Settings
+from reports.compiled import CompiledReport, compile_for_current_step
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (
     ApproveRequest,
@@ -145,6 +147,10 @@ def complete(
         currency = currency.upper()
         if not (len(currency) == 3 and currency.isalpha()):
             fail(f"--cost currency must be a three-letter code, not {currency!r}", code=2)
+    compiled = asyncio.run(_compile_if_reporting(mandate_id))
+    if compiled is not None:
+        typer.echo(f"compiled the progress report for this step: {compiled.path}")
+        outcome = compiled.outcome(outcome)
     request = CompleteTaskRequest(
         by=person or caller(),
         outcome=outcome,
@@ -153,6 +159,16 @@ def complete(
         currency=currency,
     )
     _run(mandate_id, MandateWorkflow.complete_task, request)
+
+
+async def _compile_if_reporting(mandate_id: str) -> CompiledReport | None:
+    """A reporting mandate's compile step takes the progress report as its content."""
+    settings = Settings.load()
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        return await compile_for_current_step(pool, mandate_id, settings.data_path / "reports")
+    finally:
+        await pool.close()
 
 
 def _deadline(value: str) -> datetime:

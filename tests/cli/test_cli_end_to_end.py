@@ -127,6 +127,12 @@ def test_approval_by_the_named_approver_only(cli: Cli) -> None:
     para5 = PARA.format(5)
     compiled = cli("complete", para5, "--outcome", "Report compiled", "--effort-days", "3")
     assert compiled.returncode == 0, compiled.stderr
+    # The compile step's content is the progress report, built from the audit log.
+    saved = Path(compiled.stdout.split("compiled the progress report for this step: ")[1].splitlines()[0])
+    assert saved.read_text().startswith("# Progress report to the Implementation Review Group")
+    shown = json.loads(cli("show", para5, "--json").stdout)
+    (step,) = [s for s in shown["steps"] if s["step_id"] == "compile-report"]
+    assert saved.name in step["outcome"] and "sha256" in step["outcome"]
     assert "not an approver" in one_line_error(cli("approve", para5, "--as", "intern"))
     approved = cli("approve", para5, "--as", "chief.of.section", "--comment", "Good")
     assert approved.returncode == 0, approved.stderr
