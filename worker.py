@@ -6,11 +6,7 @@ or SIGTERM, letting running activities finish.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import signal
-import sys
 
 import asyncpg
 import structlog
@@ -21,10 +17,9 @@ from activities import build_activities
 from config.client import connect_temporal
 from config.database import create_pool
 from config.identity import CallerCheck, load_directory
-from config.logging import configure_logging
+from config.service import run_service, stop_on_signals
 from config.settings import Settings
 from config.telemetry import EngineMetrics, metrics_runtime
-from domain.errors import DomainError
 from projections import projector_running
 from store.checkpoints import checkpoints_running
 from workflows import WORKFLOWS
@@ -63,10 +58,7 @@ async def run(settings: Settings) -> None:
     try:
         client = await connect_temporal(settings)
         worker = build_worker(client, pool, settings, metrics)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
         collecting = metrics.collecting(pool) if metrics is not None else contextlib.nullcontext()
         checkpoints = checkpoints_running(
@@ -80,22 +72,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    code = 0
-    try:
-        settings = Settings.load()
-        configure_logging(settings.log_format, settings.log_level)
-        asyncio.run(run(settings))
-    except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        code = 1
-    except (OSError, RuntimeError, asyncpg.PostgresError) as exc:
-        print(f"error: the worker cannot start: {exc}", file=sys.stderr)
-        code = 1
-    # No interpreter teardown: the Temporal client's native threads can abort it
-    # (temporalio/sdk-python#300).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    run_service("worker", run)
 
 
 if __name__ == "__main__":

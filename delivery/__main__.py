@@ -6,18 +6,12 @@ dispatcher's loop. It stops cleanly on SIGINT or SIGTERM after the pass under wa
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import sys
-
-import asyncpg
 import structlog
 
 from config.database import create_pool
-from config.logging import configure_logging
+from config.service import run_service, stop_on_signals
 from config.settings import Settings
 from delivery.dispatcher import Dispatcher
-from domain.errors import DomainError
 
 log = structlog.get_logger("delivery")
 
@@ -26,10 +20,7 @@ async def run(settings: Settings) -> None:
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     try:
         dispatcher = Dispatcher.from_settings(pool, settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         log.info(
             "dispatcher started",
             smtp=f"{settings.smtp_host}:{settings.smtp_port}",
@@ -43,16 +34,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    try:
-        settings = Settings.load()
-        configure_logging(settings.log_format, settings.log_level)
-        asyncio.run(run(settings))
-    except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"error: the dispatcher cannot start: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_service("dispatcher", run)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ from domain.decide import (
     ExtendDeadline,
     RecordResponse,
     Reject,
+    Text,
+    Who,
     Withdraw,
 )
 from domain.events import RecordedEvent
 from domain.mandate import Mandate
 from domain.state import MandateState, MandateStatus
-
-Who = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(min_length=1)]
 
 
 class _Message(BaseModel):
@@ -37,11 +36,19 @@ class _Message(BaseModel):
 # --- workflow inputs and results ----------------------------------------------
 
 
+HISTORY_LIMIT = 4_000
+"""Events a workflow run may hold before it continues as new (where it safely can: between
+steps for a mandate, between commands for a consultation). Far below Temporal's limits
+(a warning at 10,240 events, termination at 51,200), and about where a server suggests
+continuing as new; kept explicit because a server or the test server may never suggest it."""
+
+
 class MandateInput(_Message):
     """Starts ``MandateWorkflow``; ``carried`` is set only by continue-as-new."""
 
     mandate: Mandate
     carried: MandateState | None = None
+    history_limit: Annotated[int, Field(ge=100)] = HISTORY_LIMIT
 
 
 class MandateResult(_Message):
@@ -55,6 +62,7 @@ class ConsultationInput(_Message):
 
     state: MandateState
     step_id: str
+    history_limit: Annotated[int, Field(ge=100)] = HISTORY_LIMIT
 
 
 class ConsultationResult(_Message):
