@@ -17,9 +17,7 @@ class VersionConflict(DomainError):
     code = "version_conflict"
 
     def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
-        super().__init__(
-            f"stream {stream_id!r} is at version {actual_version}, expected {expected_version}"
-        )
+        super().__init__(f"stream {stream_id!r} is at version {actual_version}, expected {expected_version}")
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.actual_version = actual_version
