@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import BaseModel, ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -61,6 +62,20 @@ async def _send(mandate_id: str, update: Any, request: Any) -> UpdateResult:
         fail(f"Temporal refused the request: {exc.message}")
 
 
+_OPTIONS = {"by": "--as", "party": "--party", "text": "--text", "comment": "--comment",
+            "reason": "--reason", "outcome": "--outcome", "until": "--until"}  # fmt: skip
+
+
+def _request(model: type[BaseModel], **fields: Any) -> Any:
+    """Build an update request; a value the model refuses is bad usage: one line, exit 2."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        fail(f"{_OPTIONS.get(field, field)}: {first['msg'].lower()}", code=2)
+
+
 def _report(mandate_id: str, result: UpdateResult) -> None:
     recorded = ", ".join(result.events) or "nothing new"
     where = f"now at step {result.current_step}" if result.current_step else f"now {result.status.value}"
@@ -94,7 +109,7 @@ def respond(
     file: Path | None = typer.Option(None, "--file", help="A UTF-8 file holding the response."),
 ) -> None:
     """Record a consulted party's response to the current consultation."""
-    request = RespondRequest(party=party, text=_response_text(text, file))
+    request = _request(RespondRequest, party=party, text=_response_text(text, file))
     _run(mandate_id, MandateWorkflow.respond, request)
 
 
@@ -104,7 +119,7 @@ def approve(
     comment: str = typer.Option("", "--comment", help="An optional comment."),
 ) -> None:
     """Approve the pending approval step."""
-    _run(mandate_id, MandateWorkflow.approve, ApproveRequest(by=person, comment=comment))
+    _run(mandate_id, MandateWorkflow.approve, _request(ApproveRequest, by=person, comment=comment))
 
 
 def reject(
@@ -115,7 +130,7 @@ def reject(
     """Reject the pending approval: the mandate goes back to the step the plan names."""
     if not comment.strip():
         fail("a rejection needs a --comment saying why", code=2)
-    _run(mandate_id, MandateWorkflow.reject, RejectRequest(by=person, comment=comment))
+    _run(mandate_id, MandateWorkflow.reject, _request(RejectRequest, by=person, comment=comment))
 
 
 def _amount(value: str | None, option: str) -> Decimal:
@@ -151,7 +166,8 @@ def complete(
     if compiled is not None:
         typer.echo(f"compiled the progress report for this step: {compiled.path}")
         outcome = compiled.outcome(outcome)
-    request = CompleteTaskRequest(
+    request = _request(
+        CompleteTaskRequest,
         by=person or caller(),
         outcome=outcome,
         effort_days=_amount(effort_days, "--effort-days"),
@@ -193,7 +209,7 @@ def extend(
     """Extend the current step's deadline; its reminders are rescheduled."""
     if not reason.strip():
         fail("--reason is empty", code=2)
-    request = ExtendDeadlineRequest(by=person or caller(), until=_deadline(until), reason=reason)
+    request = _request(ExtendDeadlineRequest, by=person or caller(), until=_deadline(until), reason=reason)
     _run(mandate_id, MandateWorkflow.extend_deadline, request)
 
 
@@ -205,7 +221,9 @@ def withdraw(
     """Withdraw a mandate: it stops, and the audit log says why."""
     if not reason.strip():
         fail("--reason is empty", code=2)
-    _run(mandate_id, MandateWorkflow.withdraw, WithdrawRequest(by=person or caller(), reason=reason))
+    _run(
+        mandate_id, MandateWorkflow.withdraw, _request(WithdrawRequest, by=person or caller(), reason=reason)
+    )
 
 
 COMMANDS = {

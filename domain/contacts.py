@@ -70,10 +70,20 @@ def parse_contacts(text: str, filename: str) -> list[Contact]:
         ContactsInvalid: the file is malformed or a line is bad (which, and why).
     """
     suffix = PurePath(filename).suffix.lower()
-    if suffix == ".csv":
-        return parse_contacts_csv(text)
-    if suffix in (".yaml", ".yml"):
-        return parse_contacts_yaml(text)
+    text = text.removeprefix("\ufeff")  # a byte order mark, as spreadsheets write
+    if "\x00" in text:
+        raise ContactsInvalid(
+            f"{filename}: the file holds NUL characters; it is not a text contact directory"
+        )
+    try:
+        if suffix == ".csv":
+            return parse_contacts_csv(text)
+        if suffix in (".yaml", ".yml"):
+            return parse_contacts_yaml(text)
+    except csv.Error as exc:
+        raise ContactsInvalid(f"{filename}: not a usable CSV file: {exc}") from None
+    except RecursionError:
+        raise ContactsInvalid(f"{filename}: the file nests too deeply to be a contact directory") from None
     raise ContactsInvalid(f"{filename}: a contact directory is a .csv, .yaml or .yml file")
 
 

@@ -422,7 +422,10 @@ def _extend(batch: _Batch, cmd: ExtendDeadline, now: datetime) -> None:
     closes_at = None
     planned = batch.mandate.plan.step(step.step_id)
     if isinstance(planned, ConsultationStep):
-        closes_at = cmd.until + timedelta(days=planned.grace_days)
+        try:
+            closes_at = cmd.until + timedelta(days=planned.grace_days)
+        except OverflowError:
+            raise DeadlineNotLater(f"{cmd.until.isoformat()} is too far in the future") from None
     batch.add(
         ev.DeadlineExtended(
             step_id=step.step_id,

@@ -259,4 +259,8 @@ def load_plan(text: str) -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise PlanInvalid(f"plan file is not valid JSON: {err.msg} at line {err.lineno}") from None
+    except ValueError as err:  # e.g. an integer of thousands of digits
+        raise PlanInvalid(f"plan file is not a usable plan: {err}") from None
+    except RecursionError:
+        raise PlanInvalid("plan file nests too deeply to be a plan") from None
     return validate_plan(data)

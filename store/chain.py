@@ -167,7 +167,16 @@ class ChainChecker:
 
 def _broken_link(row: ChainRow, owner_of_prev: int | None) -> ChainBreak:
     if owner_of_prev is None:
-        return ChainBreak(row.position, "inserted", "the event links to no event in the log: it was forged")
+        if row.position == 1:
+            return ChainBreak(
+                row.position, "inserted", "the first event does not start the chain: it was forged"
+            )
+        return ChainBreak(
+            row.position - 1,
+            "inserted",
+            f"position {row.position} links to no event in the log: position {row.position - 1} "
+            "was replaced by a forged event (or this link was forged)",
+        )
     if owner_of_prev == row.position - 2:
         return ChainBreak(
             row.position - 1,
