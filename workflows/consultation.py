@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         StopConsultation,
         UpdateResult,
     )
-    from workflows.recorder import Recorder, refusal, update_id, update_result
+    from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
 
 PROGRESS_SIGNAL = "consultation_progress"
 REFUSED_SIGNAL = "consultation_refused"
@@ -61,9 +61,13 @@ class ConsultationWorkflow:
     async def run(self, input: ConsultationInput) -> ConsultationResult:
         self._rec.publish()
         while self._open and not self._stopped:
-            if workflow.info().is_continue_as_new_suggested():
+            if workflow.info().is_continue_as_new_suggested() or past_history_limit(input.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(ConsultationInput(state=self._rec.state, step_id=self._step_id))
+                workflow.continue_as_new(
+                    ConsultationInput(
+                        state=self._rec.state, step_id=self._step_id, history_limit=input.history_limit
+                    )
+                )
             await self._rec.wait_for_alarm(lambda: self._stopped)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ConsultationResult(

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         WithdrawRequest,
     )
-    from workflows.recorder import Recorder, refusal, update_id, update_result
+    from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
 
 
 @workflow.defn
@@ -57,6 +57,7 @@ class MandateWorkflow:
     @workflow.init
     def __init__(self, input: MandateInput) -> None:
         self._rec = Recorder(input.mandate.id, input.carried or MandateState())
+        self._history_limit = input.history_limit
         self._child: workflow.ChildWorkflowHandle[Any, ConsultationResult] | None = None
         self._child_step: str | None = None
         self._mirrored: list[ev.RecordedEvent] = []  # events the consultations signalled (this run)
@@ -80,9 +81,21 @@ class MandateWorkflow:
             if self._withdrawing:
                 await workflow.wait_condition(lambda: not (self._state.is_active and self._withdrawing))
                 continue
-            if workflow.info().is_continue_as_new_suggested():
+            suggested = workflow.info().is_continue_as_new_suggested()
+            if suggested and self._history_limit is None:  # (a run begun before the limit existed)
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(MandateInput(mandate=input.mandate, carried=self._state))
+                workflow.continue_as_new(self._next_run(input))
+            if past_history_limit(self._history_limit) or (suggested and self._history_limit is not None):
+                await workflow.wait_condition(lambda: True)  # (the updates of this task have started)
+                step = self._state.active_step()
+                if not self._withdrawing and (step is None or step.type != "consultation"):
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                # Between steps. Answers that came early for the consultation this run would
+                # start next wait for it and have recorded nothing: they are let go, and their
+                # callers retry on the next run (waiting for them here would never end).
+                if self._state.is_active and not self._withdrawing:
+                    workflow.continue_as_new(self._next_run(input))
+                continue
             step = self._state.active_step()
             if step is not None and step.type == "consultation":
                 await self._run_consultation(step.step_id)
@@ -92,6 +105,9 @@ class MandateWorkflow:
         return MandateResult(
             mandate_id=self._rec.mandate_id, status=self._state.status, version=self._state.version
         )
+
+    def _next_run(self, input: MandateInput) -> MandateInput:
+        return MandateInput(mandate=input.mandate, carried=self._state, history_limit=self._history_limit)
 
     async def _run_consultation(self, step_id: str) -> None:
         mandate = self._state.mandate
@@ -104,7 +120,7 @@ class MandateWorkflow:
         try:
             self._child = await workflow.start_child_workflow(
                 ConsultationWorkflow.run,
-                ConsultationInput(state=self._state, step_id=step_id),
+                ConsultationInput(state=self._state, step_id=step_id, history_limit=self._history_limit),
                 id=consultation_workflow_id(self._rec.mandate_id, step_id),
                 static_summary=(
                     f"{mandate.resolution_symbol} para {mandate.paragraph} · consultation: {planned.title}"
@@ -202,7 +218,9 @@ class MandateWorkflow:
 
     # --- updates forwarded to the running consultation -------------------------
 
-    @workflow.update
+    # (ABANDON: an answer still waiting for its consultation to start when the run continues
+    # as new has recorded nothing; its caller gets an error and sends it again.)
+    @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
     async def respond(self, request: RespondRequest) -> UpdateResult:
         """A consulted party answers the current consultation."""
         command = request.to_command()
@@ -220,7 +238,7 @@ class MandateWorkflow:
     def _check_respond(self, request: RespondRequest) -> None:
         self._rec.check(request.to_command())
 
-    @workflow.update
+    @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
     async def extend_deadline(self, request: ExtendDeadlineRequest) -> UpdateResult:
         """The current step's deadline moves later (with a reason); its reminders follow."""
         command = request.to_command()

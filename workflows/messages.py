@@ -39,8 +39,11 @@ class _Message(BaseModel):
 HISTORY_LIMIT = 4_000
 """Events a workflow run may hold before it continues as new (where it safely can: between
 steps for a mandate, between commands for a consultation). Far below Temporal's limits
-(a warning at 10,240 events, termination at 51,200), and about where a server suggests
-continuing as new; kept explicit because a server or the test server may never suggest it."""
+(a warning at 10,240 events, termination at 51,200); explicit because a server may never
+suggest continuing as new. ``start_mandate`` gives every new mandate this limit in its
+input; runs whose input has none (begun before it existed) go on as they always did."""
+
+HistoryLimit = Annotated[int, Field(ge=100)] | None
 
 
 class MandateInput(_Message):
@@ -48,7 +51,7 @@ class MandateInput(_Message):
 
     mandate: Mandate
     carried: MandateState | None = None
-    history_limit: Annotated[int, Field(ge=100)] = HISTORY_LIMIT
+    history_limit: HistoryLimit = None
 
 
 class MandateResult(_Message):
@@ -62,7 +65,7 @@ class ConsultationInput(_Message):
 
     state: MandateState
     step_id: str
-    history_limit: Annotated[int, Field(ge=100)] = HISTORY_LIMIT
+    history_limit: HistoryLimit = None
 
 
 class ConsultationResult(_Message):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.audit import AppendEventsInput, AuditActivities
     from activities.notifications import NotificationActivities, NotifyInput
     from domain import events as ev
-    from domain.deadlines import Alarm, next_alarm
+    from domain.deadlines import Alarm, AlarmKind, next_alarm
     from domain.decide import Command, command_for, decide
     from domain.errors import DomainError, IdempotencyConflict, VersionConflict
     from domain.state import MandateState, fold, progress_line
@@ -37,6 +37,34 @@ ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=[VersionConflict.code, IdempotencyConflict.code],
 )
+
+
+FIRST_REMINDER_PATCH = "first-reminder-at-once"
+
+
+def missed_first_reminder(state: MandateState, now: datetime) -> Alarm | None:
+    """The reminder a step gets at once when it starts (or its deadline moves) after the
+    moment of its plan's first reminder, with a whole day or more left: "due in N days",
+    now, rather than nothing until the next reminder on the plan's list."""
+    step, mandate = state.active_step(), state.mandate
+    if step is None or mandate is None or step.deadline is None or step.deadline_set_at is None:
+        return None
+    offsets = mandate.plan.deadlines.reminder_days
+    if step.reminders_sent or step.overdue or not offsets:
+        return None
+    if step.deadline - timedelta(days=max(offsets)) > step.deadline_set_at:
+        return None  # the first reminder is still to come, on its day
+    days_left = round((step.deadline - now) / timedelta(days=1))
+    if days_left < 1:
+        return None
+    return Alarm(step_id=step.step_id, kind=AlarmKind.REMINDER, at=now, days_before=days_left)
+
+
+def past_history_limit(limit: int | None) -> bool:
+    """Whether this run's history holds more than ``limit`` events (never, for a run begun
+    without a limit: the limit is versioned by the workflow input, so that runs recorded
+    before it existed replay as they ran)."""
+    return limit is not None and workflow.info().get_current_history_length() > limit
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -179,6 +207,10 @@ class Recorder:
     async def wait_for_alarm(self, interrupted: Callable[[], bool]) -> None:
         """Wait for the active step's next alarm and act on it, unless the state changes
         (or ``interrupted()`` turns true) first; then return so the caller can look again."""
+        missed = missed_first_reminder(self.state, workflow.now())
+        if missed is not None and workflow.patched(FIRST_REMINDER_PATCH):
+            await self._fire(missed)
+            return
         alarm = next_alarm(self.state)
         seen = self.state.version
 

@@ -27,7 +27,7 @@ from domain.mandate import Mandate, consultation_workflow_id
 from workflows import search_attributes as sa
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
-from workflows.messages import ConsultationResult, MandateInput, MandateResult
+from workflows.messages import HISTORY_LIMIT, ConsultationResult, MandateInput, MandateResult
 
 
 class StartResult(BaseModel):
@@ -51,7 +51,7 @@ async def start_mandate(client: Client, mandate: Mandate, task_queue: str) -> St
     try:
         handle = await client.start_workflow(
             MandateWorkflow.run,
-            MandateInput(mandate=mandate),
+            MandateInput(mandate=mandate, history_limit=HISTORY_LIMIT),
             id=mandate.id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
