@@ -1,0 +1,261 @@
+"""Benchmarks 2 and 3: appending to the audit log, against plain inserts of the same rows.
+
+2. Batched: ``AuditStore.append`` of ``batch`` events at a time to each of the
+   streams, one appender per stream, all at once (the chain, the version check and
+   the idempotency check included); against asyncpg ``executemany`` of the same
+   rows, batch by batch, into a plain table of the same columns.
+3. One event per append (one transaction each), from ``concurrency`` appenders;
+   against single-row autocommit INSERTs from as many connections.
+
+Every run gets a fresh database, so each starts from an empty log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench.harness import Metric, Metrics, Target
+from bench.sizes import Sizes
+from bench.stack import BenchStack, Database
+from store.audit import AuditStore, NewEvent
+from store.chain import GENESIS_HASH, canonical_json, chain_hash, content_hash
+
+PLAIN_TABLE = """
+CREATE TABLE plain_events (
+    position        bigint,
+    stream_id       text,
+    version         integer,
+    event_type      text,
+    actor           text,
+    occurred_at     timestamptz,
+    recorded_at     timestamptz,
+    payload         jsonb,
+    correlation_id  text,
+    causation_id    text,
+    idempotency_key text,
+    prev_hash       text,
+    hash            text
+);
+GRANT SELECT, INSERT ON plain_events TO mandates_app;
+"""
+_PLAIN_INSERT = """
+INSERT INTO plain_events (position, stream_id, version, event_type, actor, occurred_at, recorded_at,
+                          payload, correlation_id, causation_id, idempotency_key, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)
+"""
+
+BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def stream_events(stream: str, count: int) -> list[NewEvent]:
+    """``count`` events of one mandate's stream, shaped like the engine's (a response, mostly)."""
+    return [
+        NewEvent(
+            type="ResponseReceived",
+            actor="Council of Europe (GRECO)",
+            occurred_at=BASE_TIME + timedelta(minutes=version),
+            payload={
+                "at": (BASE_TIME + timedelta(minutes=version)).isoformat(),
+                "step_id": "dialogue-consultation",
+                "party": "Council of Europe (GRECO)",
+                "text": f"Views on the dialogue, paragraph {version}: " + "synergies " * 12,
+                "confidential": False,
+            },
+            idempotency_key=f"{stream}:{version}",
+            correlation_id=stream,
+        )
+        for version in range(1, count + 1)
+    ]
+
+
+def plain_rows(streams: dict[str, list[NewEvent]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows the store would write for these events (hashes and all), per stream."""
+    recorded_at, prev, position = BASE_TIME + timedelta(days=1), GENESIS_HASH, 0
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for stream, events in streams.items():
+        rows = out.setdefault(stream, [])
+        for version, e in enumerate(events, start=1):
+            digest = chain_hash(
+                prev,
+                content_hash(
+                    stream_id=stream, version=version, event_type=e.type, actor=e.actor,
+                    occurred_at=e.occurred_at, recorded_at=recorded_at, payload=e.payload,
+                    correlation_id=e.correlation_id, causation_id=e.causation_id,
+                    idempotency_key=e.idempotency_key,
+                ),
+            )  # fmt: skip
+            position += 1
+            rows.append(
+                (position, stream, version, e.type, e.actor, e.occurred_at, recorded_at,
+                 canonical_json(e.payload), e.correlation_id, e.causation_id, e.idempotency_key, prev, digest)
+            )  # fmt: skip
+            prev = digest
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _plain_table(db: Database) -> None:
+    conn = await asyncpg.connect(db.admin_url)
+    try:
+        await conn.execute(PLAIN_TABLE)
+    finally:
+        await conn.close()
+
+
+class _AppendBench:
+    def __init__(self, stack: BenchStack, sizes: Sizes) -> None:
+        self.stack = stack
+        self.sizes = sizes
+        self.notes: list[str] = []
+        self.streams: dict[str, list[NewEvent]] = {}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+
+    async def finish(self) -> None:
+        pass
+
+    @property
+    def total(self) -> int:
+        return sum(len(v) for v in self.streams.values())
+
+
+class BatchedAppend(_AppendBench):
+    """Benchmark 2."""
+
+    number = "2"
+    title = "audit append, batched"
+    metrics = (Metric("throughput", "events/s"),)
+    target = Target("ratio >= 0.5", lambda r: r.ratio() >= 0.5)
+
+    async def prepare(self) -> None:
+        per = self.sizes.append_batch * self.sizes.append_batches_per_stream
+        self.streams = {f"mandate-bench-append-para-{n}": [] for n in range(1, self.sizes.append_streams + 1)}
+        for stream in self.streams:
+            self.streams[stream] = stream_events(stream, per)
+        self.rows = plain_rows(self.streams)
+        self.notes.append(
+            f"{self.sizes.append_streams} streams x {self.sizes.append_batches_per_stream} batches of "
+            f"{self.sizes.append_batch} events, one appender per stream, pool of 10 connections"
+        )
+
+    async def engine(self) -> Metrics:
+        async with self.stack.fresh_database("bench2") as db:
+            pool = await asyncpg.create_pool(db.app_url, min_size=10, max_size=10)
+            try:
+                store = AuditStore(pool)
+
+                async def appender(stream: str, events: list[NewEvent]) -> None:
+                    version = 0
+                    for batch in _chunks(events, self.sizes.append_batch):
+                        await store.append(stream, version, batch)
+                        version += len(batch)
+
+                began = time.monotonic()
+                async with asyncio.TaskGroup() as group:
+                    for stream, events in self.streams.items():
+                        group.create_task(appender(stream, events))
+                seconds = time.monotonic() - began
+                assert (await store.head())[0] == self.total
+            finally:
+                await pool.close()
+        return {"throughput": self.total / seconds}
+
+    async def baseline(self) -> Metrics:
+        async with self.stack.fresh_database("bench2") as db:
+            await _plain_table(db)
+            pool = await asyncpg.create_pool(db.app_url, min_size=10, max_size=10)
+            try:
+
+                async def inserter(rows: list[tuple[Any, ...]]) -> None:
+                    for batch in _chunks(rows, self.sizes.append_batch):
+                        await pool.executemany(_PLAIN_INSERT, batch)
+
+                began = time.monotonic()
+                async with asyncio.TaskGroup() as group:
+                    for rows in self.rows.values():
+                        group.create_task(inserter(rows))
+                seconds = time.monotonic() - began
+                assert await pool.fetchval("SELECT count(*) FROM plain_events") == self.total
+            finally:
+                await pool.close()
+        return {"throughput": self.total / seconds}
+
+
+class SingleAppend(_AppendBench):
+    """Benchmark 3."""
+
+    number = "3"
+    title = "audit append, one event per transaction"
+    metrics = (Metric("throughput", "events/s"),)
+    target = Target("ratio >= 0.7", lambda r: r.ratio() >= 0.7)
+
+    async def prepare(self) -> None:
+        streams = self.sizes.append_streams
+        per = max(1, self.sizes.single_events // streams)
+        self.streams = {f"mandate-bench-single-para-{n}": [] for n in range(1, streams + 1)}
+        for stream in self.streams:
+            self.streams[stream] = stream_events(stream, per)
+        self.rows = plain_rows(self.streams)
+        self.notes.append(
+            f"{self.total} events over {streams} streams, {self.sizes.single_concurrency} appenders "
+            f"(each on its own connection), one event per append"
+        )
+
+    def _shares(self) -> list[list[str]]:
+        """The streams dealt to the appenders (each stream's events stay in order)."""
+        n = self.sizes.single_concurrency
+        streams = list(self.streams)
+        return [streams[i::n] for i in range(n)]
+
+    async def engine(self) -> Metrics:
+        n = self.sizes.single_concurrency
+        async with self.stack.fresh_database("bench3") as db:
+            pool = await asyncpg.create_pool(db.app_url, min_size=n, max_size=n)
+            try:
+                store = AuditStore(pool)
+
+                async def appender(streams: list[str]) -> None:
+                    # round robin over its streams, one event at a time
+                    for version in range(len(self.streams[streams[0]])):
+                        for stream in streams:
+                            await store.append(stream, version, [self.streams[stream][version]])
+
+                began = time.monotonic()
+                async with asyncio.TaskGroup() as group:
+                    for share in self._shares():
+                        group.create_task(appender(share))
+                seconds = time.monotonic() - began
+                assert (await store.head())[0] == self.total
+            finally:
+                await pool.close()
+        return {"throughput": self.total / seconds}
+
+    async def baseline(self) -> Metrics:
+        n = self.sizes.single_concurrency
+        async with self.stack.fresh_database("bench3") as db:
+            await _plain_table(db)
+            pool = await asyncpg.create_pool(db.app_url, min_size=n, max_size=n)
+            try:
+
+                async def inserter(streams: list[str]) -> None:
+                    for version in range(len(self.rows[streams[0]])):
+                        for stream in streams:
+                            await pool.execute(_PLAIN_INSERT, *self.rows[stream][version])
+
+                began = time.monotonic()
+                async with asyncio.TaskGroup() as group:
+                    for share in self._shares():
+                        group.create_task(inserter(share))
+                seconds = time.monotonic() - began
+                assert await pool.fetchval("SELECT count(*) FROM plain_events") == self.total
+            finally:
+                await pool.close()
+        return {"throughput": self.total / seconds}

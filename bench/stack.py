@@ -1,0 +1,276 @@
+"""The servers a benchmark session runs on: one embedded Postgres and one Temporal dev server.
+
+Both are started once per session (``python -m bench`` or the smoke test) on free
+ports of 127.0.0.1, under a temporary folder, and stopped at the end. Engine and
+baseline runs share them. Every run gets a fresh database copied from a migrated
+template, so no run sees what an earlier one wrote (``fresh_database``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from config.settings import APP_ROLE
+from devstack.postgres import EmbeddedPostgres
+from devstack.processes import LOOPBACK, ManagedProcess
+from devstack.temporal import dev_server_command, ensure_search_attributes, temporal_cli
+from store.migrate import apply_migrations
+
+NAMESPACE = "default"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def with_database(url: str, database: str, user: str | None = None) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"
+    return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Database:
+    """One migrated database: the owner's URL (setup, tampering) and the application's."""
+
+    name: str
+    admin_url: str
+    app_url: str
+
+
+@dataclass
+class BenchStack:
+    """Postgres and the Temporal dev server for one benchmark session."""
+
+    root: Path
+    admin_url: str = ""
+    temporal_address: str = ""
+    template: str = ""
+    _postgres: EmbeddedPostgres | None = None
+    _temporal: ManagedProcess | None = None
+    _clients: list[Client] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls, durable: bool = False, temporal_in_memory: bool = False, keep: bool = False
+    ) -> AsyncIterator[BenchStack]:
+        """Start both servers in a temporary folder; stop them (and remove it) afterwards.
+
+        ``durable``: Postgres with fsync on (off by default, as in the tests).
+        ``temporal_in_memory``: the dev server without its database file (the dev
+        stack keeps one, so that is the default here too).
+        """
+        stack = cls(Path(tempfile.mkdtemp(prefix="mandates-bench-")))
+        try:
+            await stack._start(durable, temporal_in_memory)
+            yield stack
+        finally:
+            stack._stop()
+            if not keep:
+                shutil.rmtree(stack.root, ignore_errors=True)
+
+    async def _start(self, durable: bool, temporal_in_memory: bool) -> None:
+        run_dir, log_dir = self.root / "run", self.root / "logs"
+        self._postgres = EmbeddedPostgres(
+            self.root / "pgdata", free_port(), ManagedProcess("postgres", run_dir, log_dir), durable=durable
+        )
+        self._temporal = ManagedProcess("temporal", run_dir, log_dir)
+        binary, _ = temporal_cli()
+        port = free_port()
+        command = dev_server_command(binary, self.root / "temporal.db", port, free_port(), NAMESPACE)
+        if temporal_in_memory:
+            at = command.index("--db-filename")
+            del command[at : at + 2]
+        started = self._temporal.start(command)
+        await asyncio.to_thread(self._postgres.start)
+        # No SSL on loopback: asyncpg's default probe (sslmode=prefer) leaves a stray
+        # "Future exception was never retrieved" behind when the server refuses it.
+        self.admin_url = self._postgres.url() + "?sslmode=disable"
+        self.temporal_address = f"{LOOPBACK}:{port}"
+        self.template = f"bench_template_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.template}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(with_database(self.admin_url, self.template))
+        try:
+            await apply_migrations(conn)
+        finally:
+            await conn.close()
+        client = await self._wait_for_temporal(started)
+        await ensure_search_attributes(client, NAMESPACE)
+
+    async def _wait_for_temporal(self, process) -> Client:
+        deadline = time.monotonic() + 60
+        assert self._temporal is not None
+        while True:
+            reason = self._temporal.exited_early(process)
+            if reason is not None:
+                raise RuntimeError(f"the Temporal dev server exited: {reason}")
+            try:
+                return await self.client()
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.3)
+
+    def _stop(self) -> None:
+        if self._temporal is not None:
+            self._temporal.stop()
+        if self._postgres is not None:
+            self._postgres.stop()
+
+    @property
+    def postgres_pid(self) -> int | None:
+        process = self._postgres.process.running() if self._postgres else None
+        return process.pid if process else None
+
+    @property
+    def temporal_pid(self) -> int | None:
+        process = self._temporal.running() if self._temporal else None
+        return process.pid if process else None
+
+    async def client(self) -> Client:
+        """A client of the dev server with the engine's data converter (one per call)."""
+        return await Client.connect(
+            self.temporal_address, namespace=NAMESPACE, data_converter=pydantic_data_converter
+        )
+
+    @contextlib.asynccontextmanager
+    async def fresh_database(self, prefix: str = "bench") -> AsyncIterator[Database]:
+        """A migrated database for one run, dropped afterwards."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        await self.create_database(name)
+        try:
+            yield self.database(name)
+        finally:
+            await self.drop_database(name)
+
+    async def create_database(self, name: str) -> Database:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        finally:
+            await admin.close()
+        return self.database(name)
+
+    def database(self, name: str) -> Database:
+        return Database(
+            name, with_database(self.admin_url, name), with_database(self.admin_url, name, APP_ROLE)
+        )
+
+    async def drop_database(self, name: str) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+class WorkerProcess:
+    """A ``python -m bench.worker`` process: started, awaited until it polls, stopped.
+
+    ``stop()`` returns the peak resident set size it reported (bytes), or None.
+    """
+
+    def __init__(
+        self,
+        stack: BenchStack,
+        kind: str,
+        task_queue: str,
+        database_url: str | None,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.kind = kind
+        self.task_queue = task_queue
+        self.database_url = database_url
+        self.options = options or {}
+        self.process: asyncio.subprocess.Process | None = None
+        self.peak_rss: int | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.stack.root / "logs" / f"worker-{self.kind}-{self.task_queue}.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def __aenter__(self) -> WorkerProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            self.kind,
+            "--task-queue",
+            self.task_queue,
+            "--temporal",
+            self.stack.temporal_address,
+            "--namespace",
+            NAMESPACE,
+        ]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        for name, value in self.options.items():
+            command += [f"--{name.replace('_', '-')}", str(value)]
+        log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=log, cwd=PROJECT_ROOT
+        )
+        log.close()
+        assert self.process.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout=90)
+        except TimeoutError:
+            line = b""
+        if line.strip() != b"ready":
+            await self.stop()
+            raise RuntimeError(f"the {self.kind} benchmark worker did not start (log in {log.name})")
+
+    async def stop(self) -> int | None:
+        process = self.process
+        if process is None or process.returncode is not None:
+            return self.peak_rss
+        assert process.stdout is not None
+        process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(60):
+                async for raw in process.stdout:
+                    if raw.startswith(b"{"):
+                        self.peak_rss = int(json.loads(raw)["peak_rss_bytes"])
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        return self.peak_rss
