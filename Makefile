@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint stack-down clean
+.PHONY: install demo test lint stack-down clean bench faults
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -49,6 +49,19 @@ test: $(STAMP)
 	@$(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+
+# Benchmarks (BENCHMARKS.md): BENCH_SCALE=small for a quick pass; results in bench/results.json.
+bench: $(STAMP)
+	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e '.[dev,bench]'
+	BENCH_SCALE=$${BENCH_SCALE:-full} $(BIN)/python -m bench
+
+# Fault harness (RELIABILITY.md): 200 mandates on their own dev stack while the worker is
+# SIGKILLed, Postgres and the Temporal dev server restart; then 5,000 answers to one
+# mandate across continue-as-new. Not part of `make test` (a short version of each is).
+faults: $(STAMP)
+	$(BIN)/python -m faults --mandates $${FAULT_MANDATES:-200}
+	MANDATES_HISTORY_PARTIES=5000 $(BIN)/pytest -q -s -p no:cacheprovider tests/workflows/test_history_limits.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
