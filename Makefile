@@ -46,7 +46,7 @@ demo: $(STAMP)
 	@echo "  $(M) dev down          # stop everything (data stays in .data/)"
 
 test: $(STAMP)
-	@$(BIN)/pytest; rc=$$?; \
+	@$(BIN)/pytest -m "not soak"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
@@ -61,7 +61,8 @@ bench: $(STAMP)
 # mandate across continue-as-new. Not part of `make test` (a short version of each is).
 faults: $(STAMP)
 	$(BIN)/python -m faults --mandates $${FAULT_MANDATES:-200}
-	MANDATES_HISTORY_PARTIES=5000 $(BIN)/pytest -q -s -p no:cacheprovider tests/workflows/test_history_limits.py
+	$(BIN)/pytest -q -s -p no:cacheprovider -m soak tests/workflows/test_history_limits.py
+	MANDATES_HISTORY_PARTIES=5000 $(BIN)/pytest -q -s -p no:cacheprovider -m soak tests/workflows/test_history_limits.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,8 +9,8 @@ consultation does so between commands; updates that meet a closing run are retri
 by the caller, as any client would.
 
 ``make test`` runs 500 responses (5 consultations of 100 parties, a limit of 1,500 events
-so that both workflows continue as new); ``make faults`` runs 5,000 (10 consultations
-of 500, the default limit ``HISTORY_LIMIT``) with ``MANDATES_HISTORY_PARTIES=5000``.
+so that both workflows continue as new); ``make faults`` runs 5,000 (25 consultations
+of 200, the default limit ``HISTORY_LIMIT``) with ``MANDATES_HISTORY_PARTIES=5000``.
 
 Progress is read from the audit log, not with the ``state`` query: the time-skipping
 server can leave the first query after a continue-as-new unanswered, and time
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
@@ -46,8 +47,11 @@ from workflows.mandate import MandateWorkflow
 from workflows.messages import HISTORY_LIMIT, MandateInput, RespondRequest
 from workflows.starter import mandate_handle
 
+# A soak: minutes of time-skipping under load, so `make faults` runs it, not `make test`.
+pytestmark = pytest.mark.soak
+
 TOTAL = int(os.environ.get("MANDATES_HISTORY_PARTIES", "500"))
-CONSULTATIONS = 10 if TOTAL >= 5000 else 5
+CONSULTATIONS = 25 if TOTAL >= 5000 else 5
 PER_CONSULTATION = TOTAL // CONSULTATIONS
 LIMIT = HISTORY_LIMIT if TOTAL >= 5000 else 1500
 BATCH = 25  # updates in flight at once
