@@ -140,8 +140,8 @@ async def run_pairs(bench: Benchmark, pairs: int, say: Callable[[str], None] = p
     began = time.monotonic()
     engine: dict[str, list[float]] = {}
     baseline: dict[str, list[float]] = {}
-    await bench.prepare()
     try:
+        await bench.prepare()
         for n in range(1, pairs + 1):
             sides = (("engine", engine, bench.engine), ("baseline", baseline, bench.baseline))
             for side, runs, call in sides:

@@ -257,6 +257,7 @@ class OpenMandates:
         for side in self.sides.values():
             await side.worker.stop()
             await self.stack.drop_database(side.database.name)
+        self.sides.clear()
 
     async def engine(self) -> Metrics:
         return await self._measure("engine")

@@ -68,7 +68,7 @@ class BenchStack:
     template: str = ""
     _postgres: EmbeddedPostgres | None = None
     _temporal: ManagedProcess | None = None
-    _clients: list[Client] = field(default_factory=list)
+    _workers: list[WorkerProcess] = field(default_factory=list)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -137,6 +137,10 @@ class BenchStack:
                 await asyncio.sleep(0.3)
 
     def _stop(self) -> None:
+        for worker in self._workers:  # any a failed benchmark left running
+            if worker.process is not None and worker.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.process.kill()
         if self._temporal is not None:
             self._temporal.stop()
         if self._postgres is not None:
@@ -244,6 +248,7 @@ class WorkerProcess:
             command += ["--database-url", self.database_url]
         for name, value in self.options.items():
             command += [f"--{name.replace('_', '-')}", str(value)]
+        self.stack._workers.append(self)
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=log, cwd=PROJECT_ROOT

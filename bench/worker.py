@@ -1,8 +1,11 @@
 """A benchmark worker, run as its own process: ``python -m bench.worker engine|bare ...``.
 
 ``engine`` is the engine's worker as ``worker.build_worker`` builds it (the real
-workflows and activities on a pool of the application role); tuning options,
-when given, build the same worker with those ``Worker`` settings. ``bare`` runs
+workflows and activities on a pool of the application role), without what
+``worker.run`` adds around it (the in-worker projector, checkpoint signing,
+metrics); tuning options, when given, build a ``Worker`` with the same workflows
+and activities and those settings (and none of build_worker's optional
+interceptors, which are off by default). ``bare`` runs
 the bare workflows of ``bench.baselines``. The process prints ``ready`` once it
 polls, and on SIGTERM (or SIGINT) prints one JSON line with its peak resident
 set size, then exits without interpreter teardown (as ``worker.main`` does).

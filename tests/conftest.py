@@ -4,10 +4,13 @@ engine's migrations applied, and a fresh database per test."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -47,13 +50,17 @@ class Database:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The admin URL of the server the tests use (to its maintenance database)."""
+def postgres_admin_url() -> Iterator[str]:
+    """The admin URL of the server the tests use (to its maintenance database).
+
+    Its data folder is not under pytest's basetemp: pytest deletes all but the three newest
+    basetemps, so another pytest session starting meanwhile would remove a live cluster.
+    """
     external = os.environ.get("DATABASE_ADMIN_URL") or os.environ.get("DATABASE_URL")
     if external:
         yield external
         return
-    root = tmp_path_factory.mktemp("postgres")
+    root = Path(tempfile.mkdtemp(prefix="mandates-test-postgres-"))
     process = ManagedProcess("postgres", root / "run", root / "logs")
     server = EmbeddedPostgres(root / "pgdata", free_port(), process, durable=False)
     server.start()
@@ -61,6 +68,7 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield server.url()
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
