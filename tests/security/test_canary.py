@@ -42,7 +42,9 @@ from config.settings import APP_ROLE, Settings
 from devstack.processes import DevStackError, ManagedProcess, port_answers
 from devstack.temporal import ensure_search_attributes, temporal_cli
 from domain.default_plans import default_plan
+from domain.progress_report import build_progress_report
 from domain.vocabulary import MandateKind
+from reports.render import to_html, to_markdown
 from store.audit import AuditStore
 from tests.conftest import _with_database, _with_user, free_port
 from tests.workflows.helpers import make_mandate
@@ -250,21 +252,10 @@ class _codec_server:
         self.server.server_close()
 
 
-def _report(stored: list) -> str | None:  # type: ignore[type-arg]
+def _report(stored: list) -> str:  # type: ignore[type-arg]
     """The progress report as data, and rendered as `mandates report` renders it."""
-    try:
-        from domain.progress_report import build_progress_report
-    except ImportError:
-        return None
     report = build_progress_report(stored)
-    texts = [report.model_dump_json()]
-    try:
-        from reports.render import to_html, to_markdown
-    except ImportError:
-        pass
-    else:
-        texts += [to_markdown(report), to_html(report)]
-    return "\n".join(texts)
+    return "\n".join([report.model_dump_json(), to_markdown(report), to_html(report)])
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -303,8 +294,7 @@ def test_the_worker_and_server_logs_do_not_hold_it(canary: CanaryRun) -> None:
 
 
 def test_the_progress_report_does_not_hold_it(canary: CanaryRun) -> None:
-    if canary.report is None:
-        pytest.skip("no progress report module (domain.progress_report) in this tree yet")
+    assert canary.report is not None
     assert canary.mandate_id in canary.report
     assert not holds(canary.report, CANARY)
 
