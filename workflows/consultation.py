@@ -59,10 +59,12 @@ class ConsultationWorkflow:
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
+        self._rec.begin()
         self._rec.publish()
         while self._open and not self._stopped:
             if workflow.info().is_continue_as_new_suggested() or past_history_limit(input.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                self._rec.publish()  # (before the run closes)
                 workflow.continue_as_new(
                     ConsultationInput(
                         state=self._rec.state, step_id=self._step_id, history_limit=input.history_limit
@@ -70,6 +72,7 @@ class ConsultationWorkflow:
                 )
             await self._rec.wait_for_alarm(lambda: self._stopped)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._rec.publish()
         return ConsultationResult(
             step_id=self._step_id,
             version=self._rec.state.version,

@@ -70,6 +70,7 @@ class MandateWorkflow:
 
     @workflow.run
     async def run(self, input: MandateInput) -> MandateResult:
+        self._rec.begin()
         if input.carried is None:
             try:
                 await self._rec.execute(StartMandate(mandate=input.mandate))
@@ -102,11 +103,13 @@ class MandateWorkflow:
             else:
                 await self._rec.wait_for_alarm(lambda: self._withdrawing)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._rec.publish()  # (the final status, before the run closes)
         return MandateResult(
             mandate_id=self._rec.mandate_id, status=self._state.status, version=self._state.version
         )
 
     def _next_run(self, input: MandateInput) -> MandateInput:
+        self._rec.publish()  # (before the run closes)
         return MandateInput(mandate=input.mandate, carried=self._state, history_limit=self._history_limit)
 
     async def _run_consultation(self, step_id: str) -> None:

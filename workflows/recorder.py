@@ -40,6 +40,7 @@ ACTIVITY_RETRY = RetryPolicy(
 
 
 FIRST_REMINDER_PATCH = "first-reminder-at-once"
+SEARCH_ATTRIBUTES_TASK_PATCH = "search-attributes-from-their-own-task"
 
 
 def missed_first_reminder(state: MandateState, now: datetime) -> Alarm | None:
@@ -102,6 +103,26 @@ class Recorder:
         self._on_recorded = on_recorded
         self._lock = asyncio.Lock()
         self._published: dict[str, Any] = {}
+        self._published_version = -1
+        self._publisher: asyncio.Task[None] | None = None
+
+    def begin(self) -> None:
+        """Call first in the workflow's run: from here on the search attributes are upserted
+        by a task of their own, never from inside a signal or update handler.
+
+        A handler's upsert lands among the update acceptances of its workflow task in the
+        order the worker happened to get the jobs, and a replay can get them in another
+        order (an update delivered with the task, a signal read from the history), which
+        then fails as non-deterministic. The task below is woken only once every handler of
+        the workflow task has run, so its upserts come after all of them on every replay.
+        Runs recorded before this existed replay as they ran (``workflow.patched``)."""
+        if workflow.patched(SEARCH_ATTRIBUTES_TASK_PATCH):
+            self._publisher = asyncio.create_task(self._keep_published())
+
+    async def _keep_published(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self.state.version != self._published_version)
+            self.publish()
 
     def check(self, command: Command) -> None:
         """Refuse (for an update validator) a command the current state would refuse."""
@@ -177,10 +198,12 @@ class Recorder:
                 f"got {[r.version for r in new]}"
             )
         self.state = fold([r.event for r in new], self.state)
-        self.publish()
+        if self._publisher is None:
+            self.publish()
 
     def publish(self) -> None:
         """Refresh the search attributes that changed, and the current details."""
+        self._published_version = self.state.version
         workflow.set_current_details(progress_line(self.state))
         mandate = self.state.mandate
         if mandate is None:
@@ -193,7 +216,7 @@ class Recorder:
             (sa.OPERATIVE_PARAGRAPH, mandate.paragraph),
             (sa.CURRENT_STEP, step.step_id if step else None),
             (sa.NEXT_DEADLINE, self.state.next_deadline()),
-            (sa.AWAITING_PARTIES, self.state.awaiting() or None),
+            (sa.AWAITING_PARTIES, sa.within_value_limit(self.state.awaiting()) or None),
         ]
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:

@@ -6,6 +6,7 @@ None of them may carry confidential content.
 """
 
 from temporalio.common import SearchAttributeKey
+from temporalio.converter import PayloadConverter
 
 MANDATE_KIND = SearchAttributeKey.for_keyword_list("MandateKind")
 MANDATE_STATUS = SearchAttributeKey.for_keyword("MandateStatus")
@@ -24,3 +25,28 @@ ALL = (
     NEXT_DEADLINE,
     AWAITING_PARTIES,
 )
+
+# A Temporal server refuses a search attribute value larger than 2,048 bytes (its default
+# limit) by failing the workflow task, again and again: the mandate would stop. The
+# converted value is kept within this, with room for the payload's metadata.
+VALUE_BYTES = 1_900
+
+
+def within_value_limit(names: list[str]) -> list[str]:
+    """``names`` as they are if they fit in one search attribute value; otherwise the first
+    ones that fit and, last, how many more there are ("+57 more").
+
+    Only lists that a server would have refused change, so no recorded history replays
+    differently."""
+    if _size(names) <= VALUE_BYTES:
+        return names
+    kept: list[str] = []
+    for name in names:
+        if _size([*kept, name, f"+{len(names)} more"]) > VALUE_BYTES:
+            break
+        kept.append(name)
+    return [*kept, f"+{len(names) - len(kept)} more"]
+
+
+def _size(values: list[str]) -> int:
+    return len(PayloadConverter.default.to_payloads([values])[0].data)

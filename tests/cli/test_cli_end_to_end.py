@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 
 from tests.conftest import free_port
+from workflows.search_attributes import AWAITING_PARTIES
 
 pytestmark = pytest.mark.devstack
 
@@ -137,3 +140,31 @@ def test_approval_by_the_named_approver_only(cli: Cli) -> None:
     approved = cli("approve", para5, "--as", "chief.of.section", "--comment", "Good")
     assert approved.returncode == 0, approved.stderr
     assert "recorded Approved" in approved.stdout
+
+
+def test_a_consultation_of_every_state_party_runs_on_the_real_server(cli: Cli, tmp_path: Path) -> None:
+    """191 consulted parties: more names than a search attribute value holds (2,048 bytes),
+    which a real Temporal server refuses by failing the workflow task, again and again."""
+    resolution = tmp_path / "cooperation.txt"
+    resolution.write_text(REFERENCE.read_text().replace("Enhancing synergies", "Enhancing cooperation"))
+    parties = [f"State party {n:03d} (Plurinational Republic of)" for n in range(191)]
+    consultation = {"type": "consultation", "id": "consult-states-parties", "title": "Consult them all",
+                    "due_in_days": 60, "parties": parties}  # fmt: skip
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"paragraphs": {"3": {"steps": [consultation]}}}))
+    mandate = "mandate-cosp-7-enhancing-cooperation-para-3"
+
+    started = cli("import", str(resolution), "--start", "--plan", str(plan))
+    assert started.returncode == 0, started.stderr
+    answered = cli("respond", mandate, "--party", parties[-1], "--text", "We concur.", timeout=60)
+    assert answered.returncode == 0, answered.stderr  # the workflow runs: its tasks complete
+
+    awaiting = asyncio.run(awaiting_parties(f"127.0.0.1:{cli.env['MANDATES_TEMPORAL_PORT']}", mandate))
+    assert awaiting[: len(awaiting) - 1] == parties[: len(awaiting) - 1]  # as many as fit, in order
+    assert awaiting[-1] == f"+{191 - 1 - (len(awaiting) - 1)} more"  # (one has answered)
+
+
+async def awaiting_parties(address: str, workflow_id: str) -> list[str]:
+    client = await Client.connect(address)
+    described = await client.get_workflow_handle(workflow_id).describe()
+    return list(described.typed_search_attributes.get(AWAITING_PARTIES) or [])

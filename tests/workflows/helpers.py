@@ -22,6 +22,9 @@ from workflows.messages import ApproveRequest, CompleteTaskRequest, MandateResul
 from workflows.starter import mandate_handle, start_mandate
 
 HISTORIES = Path(__file__).parent / "histories"
+# Recorded before search attributes moved to a task of their own (SEARCH_ATTRIBUTES_TASK_PATCH):
+# kept, since mandates begun then may still be running.
+EARLIER_HISTORIES = HISTORIES / "before-search-attribute-task"
 COORDINATOR = "coordinator.anti-corruption"
 
 

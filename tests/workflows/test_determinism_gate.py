@@ -1,15 +1,21 @@
 """The determinism gate, shown to work: a change that would break running mandates fails
 replay of the recorded histories, and a change guarded by ``workflow.patched`` does not.
 
-The guarded change (``workflows.recorder.FIRST_REMINDER_PATCH``): a step that starts,
-or whose deadline moves, after the moment of its plan's first reminder gets a reminder
-at once ("due in N days") instead of nothing until the next one on the plan's list.
-A history recorded by the code as it was, in which that happened
-(``first-reminder-before-the-change.json``), replays down the old path; forced down the
-new one it breaks, which is what the patch prevents. A history recorded with the new
-path (``first-reminder-at-once.json``) replays too, and breaks on the old code.
+Two guarded changes:
 
-Record those two again with ``RECORD_HISTORIES=1 pytest tests/workflows/test_determinism_gate.py``.
+- ``workflows.recorder.FIRST_REMINDER_PATCH``: a step that starts, or whose deadline
+  moves, after the moment of its plan's first reminder gets a reminder at once ("due in
+  N days") instead of nothing until the next one on the plan's list. A history recorded by
+  the code as it was, in which that happened (``first-reminder-before-the-change.json``),
+  replays down the old path; forced down the new one it breaks, which is what the patch
+  prevents. A history recorded with the new path (``first-reminder-at-once.json``) replays
+  too, and breaks on the old code.
+- ``workflows.recorder.SEARCH_ATTRIBUTES_TASK_PATCH``: search attributes upserted by a
+  task of their own rather than by the handler that changed the state. Every history
+  recorded before it (``histories/before-search-attribute-task/``) breaks when forced down
+  the new path, and every history recorded since breaks on the old one.
+
+Record the first two again with ``RECORD_HISTORIES=1 pytest tests/workflows/test_determinism_gate.py``.
 """
 
 from __future__ import annotations
@@ -29,20 +35,28 @@ from temporalio.worker import Replayer
 from domain.plan import validate_plan
 from domain.state import MandateStatus
 from tests.workflows.conftest import DATA_CONVERTER, Engine
-from tests.workflows.helpers import HISTORIES, audit_log, drive_to_completion, make_mandate, start
+from tests.workflows.helpers import (
+    EARLIER_HISTORIES,
+    HISTORIES,
+    audit_log,
+    drive_to_completion,
+    make_mandate,
+    start,
+)
 from workflows import WORKFLOWS
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ConsultationInput, ConsultationResult, MandateInput, MandateResult
+from workflows.recorder import FIRST_REMINDER_PATCH, SEARCH_ATTRIBUTES_TASK_PATCH
 
 NEW_PATH = "first-reminder-at-once"
 OLD_PATH = "first-reminder-before-the-change"
 
 
-def histories(of_type: str | None = None) -> list[Path]:
-    """The recorded histories (of one workflow type)."""
+def histories(of_type: str | None = None, folder: Path = HISTORIES) -> list[Path]:
+    """The histories recorded by the current code (or in ``folder``), of one workflow type."""
     found = []
-    for path in sorted(HISTORIES.glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         first = json.loads(path.read_text())["events"][0]
         name = first["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
         if of_type is None or name == of_type:
@@ -100,15 +114,19 @@ async def test_a_consultation_change_that_breaks_determinism_fails_the_gate(path
 # --- the patched change: the first reminder at once ---------------------------------
 
 
-def always(path_taken: bool) -> Callable[..., bool]:
-    """``workflow.patched`` answering ``path_taken`` whatever the history says."""
-    return lambda patch_id, **_: path_taken
+REAL_PATCHED = workflow.patched
+
+
+def always(path_taken: bool, patch: str = FIRST_REMINDER_PATCH) -> Callable[..., bool]:
+    """``workflow.patched`` answering ``path_taken`` for ``patch`` whatever the history says
+    (and what the history says for any other patch)."""
+    return lambda patch_id, **kw: path_taken if patch_id == patch else REAL_PATCHED(patch_id, **kw)
 
 
 async def test_the_change_without_its_patch_would_break_recorded_mandates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    paths = [p for p in histories() if p.stem != NEW_PATH]  # recorded before the change
+    paths = [p for p in histories(folder=EARLIER_HISTORIES) if p.stem != NEW_PATH]  # recorded before
     guarded = {p.stem: await replay(load(p), *WORKFLOWS) for p in paths}
     monkeypatch.setattr(workflow, "patched", always(True))  # the new path, unguarded
     unguarded = {p.stem: await replay(load(p), *WORKFLOWS) for p in paths}
@@ -157,7 +175,7 @@ async def test_a_history_of_each_path_is_recorded_and_both_replay(
     assert new_events[2].days_before == 10  # "due in 10 days", at once, not nothing until 3 days before
     markers = [e.marker_recorded_event_attributes.marker_name for e in new.events if e.event_type ==
                EventType.EVENT_TYPE_MARKER_RECORDED]  # fmt: skip
-    assert markers == ["core_patch"]
+    assert markers == ["core_patch", "core_patch"]  # this change's, and the search attributes task's
 
     if os.environ.get("RECORD_HISTORIES"):
         (HISTORIES / f"{OLD_PATH}.json").write_text(old.to_json())
@@ -171,3 +189,24 @@ async def test_a_history_of_each_path_is_recorded_and_both_replay(
     monkeypatch.setattr(workflow, "patched", always(False))
     for run in runs["new"]:  # the code as it was cannot run what the new path recorded
         assert isinstance(await replay(run, *WORKFLOWS), workflow.NondeterminismError)
+
+
+# --- the patched change: search attributes from a task of their own ----------------
+
+
+async def test_the_search_attributes_task_without_its_patch_would_break_every_mandate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    earlier = histories(folder=EARLIER_HISTORIES)
+    current = histories()
+    assert earlier and current
+    as_recorded = {f"{p.parent.name}/{p.stem}": await replay(load(p), *WORKFLOWS) for p in earlier + current}
+    assert all(failure is None for failure in as_recorded.values()), as_recorded
+
+    monkeypatch.setattr(workflow, "patched", always(True, SEARCH_ATTRIBUTES_TASK_PATCH))
+    forced_new = {p.stem: await replay(load(p), *WORKFLOWS) for p in earlier}
+    monkeypatch.setattr(workflow, "patched", always(False, SEARCH_ATTRIBUTES_TASK_PATCH))
+    forced_old = {p.stem: await replay(load(p), *WORKFLOWS) for p in current}
+
+    for failures in (forced_new, forced_old):
+        assert all(isinstance(f, workflow.NondeterminismError) for f in failures.values()), failures

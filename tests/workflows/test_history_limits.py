@@ -28,11 +28,13 @@ import asyncio
 import collections
 import os
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
@@ -43,14 +45,19 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
 
+from activities import build_activities
 from domain import events as ev
 from domain.deadlines import next_alarm
 from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
-from store.audit import StoredEvent
-from tests.workflows.conftest import Engine
+from store.audit import AuditStore, StoredEvent
+from store.notifications import NotificationOutbox
+from tests.workflows.conftest import DATA_CONVERTER, TEST_SERVER, Engine, register_search_attributes
 from tests.workflows.helpers import audit_log, make_mandate
+from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
 from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest, RespondRequest
 from workflows.starter import mandate_handle
@@ -63,7 +70,7 @@ ROUNDS = 25 if TOTAL >= 5000 else 5
 PARTIES = [f"Party {n:04d}" for n in range(TOTAL // ROUNDS)]
 LIMIT = HISTORY_LIMIT if TOTAL >= 5000 else 1500
 APPROVER = "chief.of.section"
-BATCH = 25  # updates in flight at once
+BATCH = 10  # updates in flight at once (a Temporal server admits 10 per workflow)
 RUN_CEILING = 10_000  # every run stays below this many events (Temporal warns at 10,240)
 TIMERS = ("ReminderDue", "StepOverdue")
 
@@ -188,6 +195,25 @@ def children(history: WorkflowHistory) -> list[tuple[str, str]]:
     return [(execution.workflow_id, execution.run_id) for execution in started]
 
 
+@pytest.fixture
+async def engine(pool: asyncpg.Pool) -> AsyncIterator[Engine]:
+    """A time-skipping server of its own: the session's carries other tests' workflows, whose
+    unfinished tasks can hold its clock."""
+    existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=existing
+    )
+    try:
+        await register_search_attributes(env.client)
+        running = Engine(env, f"soak-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
+        async with Worker(
+            env.client, task_queue=running.task_queue, workflows=WORKFLOWS, activities=build_activities(pool)
+        ):
+            yield running
+    finally:
+        await env.shutdown()
+
+
 async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_limits(engine: Engine) -> None:
     began = time.monotonic()
     mandate = make_mandate("history-limits", rework_plan())
@@ -258,8 +284,15 @@ async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_lim
     assert any(len(runs) > 1 for runs in consultation_runs) or LIMIT == HISTORY_LIMIT, lengths
     longest = max([*lengths["mandate"], *(n for runs in lengths["consultation rounds"] for n in runs)])
     assert longest < RUN_CEILING, lengths
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
+    unreplayable = []
+    for run in [*mandate_runs, *(h for runs in consultation_runs for h in runs)]:
+        failure = (await replayer.replay_workflow(run, raise_on_replay_failure=False)).replay_failure
+        if failure is not None:
+            unreplayable.append(f"{run.workflow_id} ({len(run.events)} events): {failure}"[:400])
     print(
         f"\n{TOTAL} answers, {sum(timers.values())} reminders and overdue notices, in {elapsed:.1f}s;"
         f" runs (events each): {lengths}; longest run {longest} events; sent again:"
         f" {dict(calls.retried)}; already recorded {calls.already}"
     )
+    assert not unreplayable, unreplayable  # (RELIABILITY.md, "History limits": a run that did not replay)
