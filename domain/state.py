@@ -7,6 +7,7 @@ given; ``fold(events)`` folds a whole stream. The state holds no response text
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -123,9 +124,16 @@ class MandateState(BaseModel):
         return step.deadline if step is not None else None
 
 
+def _copy(state: MandateState) -> MandateState:
+    """A copy to change, sharing the mandate (frozen, and by far the largest part: its plan
+    names every consulted party) rather than copying it."""
+    keep = {id(state.mandate): state.mandate} if state.mandate is not None else {}
+    return copy.deepcopy(state, keep)
+
+
 def evolve(state: MandateState, event: ev.MandateEvent) -> MandateState:
     """The state after ``event``; ``state`` itself is left unchanged."""
-    new = state.model_copy(deep=True)
+    new = _copy(state)
     new.version += 1
     _apply(new, event)
     return new
@@ -133,7 +141,7 @@ def evolve(state: MandateState, event: ev.MandateEvent) -> MandateState:
 
 def fold(events: Iterable[ev.MandateEvent], state: MandateState | None = None) -> MandateState:
     """The state a stream of events leads to (from ``state``, or from nothing)."""
-    new = (state or MandateState()).model_copy(deep=True)
+    new = _copy(state or MandateState())
     for event in events:
         new.version += 1
         _apply(new, event)

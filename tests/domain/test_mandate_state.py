@@ -376,3 +376,26 @@ def test_events_name_their_actor() -> None:
     assert received.actor == "Mexico"
     assert story.events[0].actor == "mandate-engine"
     assert ev.MandateWithdrawn(reason="r", by="coordinator", at=T0).actor == "coordinator"
+
+
+def test_evolve_leaves_the_state_it_is_given_unchanged_and_shares_the_frozen_mandate() -> None:
+    story = Story()
+    before = story.state
+    snapshot = before.model_dump()
+
+    after = evolve(
+        before,
+        ev.ResponseReceived(party="Mexico", text="yes", step_id="consult", confidential=False, at=T0 + DAY),
+    )
+    folded = fold(
+        [ev.ResponseReceived(party="Austria", text="no", step_id="consult", confidential=False, at=T0 + DAY)],
+        after,
+    )
+
+    assert before.model_dump() == snapshot  # nothing the new states changed leaked back
+    assert before.step("consult").parties["Mexico"] is PartyStatus.AWAITING
+    assert after.step("consult").parties["Mexico"] is PartyStatus.ANSWERED
+    assert folded.step("consult").parties["Austria"] is PartyStatus.ANSWERED
+    assert after.step("consult").parties["Austria"] is PartyStatus.AWAITING
+    assert after.mandate is before.mandate and folded.mandate is before.mandate  # shared, not copied
+    assert after.steps is not before.steps
