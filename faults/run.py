@@ -257,6 +257,12 @@ async def _run(
         }
     )
     summary.check("drivers and faults that raised", [], failures)
+    # A worker that died on its own (not one of the kills) is a finding; start it again so
+    # that the checks below, which wait for every mandate's result, can finish.
+    worker_alive = stack.stack.parts["worker"].running() is not None
+    summary.check("the worker still running when the driving ended (no crash)", True, worker_alive)
+    if not worker_alive:
+        await stack.up()
     late = [r for r in stats.refused if r.endswith(": consultation_closed")]
     summary.check("updates refused (but late answers)", [], [r for r in stats.refused if r not in late])
     summary.figures["answers refused because the faults delayed them past the consultation's close"] = len(
