@@ -240,8 +240,20 @@ async def _run(
         f" +{line.approval_due:.0f}s (approval), +{line.task_due:.0f}s (task)"
     )
     drivers = [drive(p, n, count, line, clock, random.Random(rng.random())) for n, p in enumerate(parties)]
+    faulting = asyncio.ensure_future(do_faults())
+    driving = asyncio.gather(*drivers, return_exceptions=True)
     try:
-        outcomes = await asyncio.gather(do_faults(), *drivers, return_exceptions=True)
+        await asyncio.wait({faulting, driving}, return_when=asyncio.FIRST_EXCEPTION)
+        if faulting.done() and faulting.exception() is not None:
+            # A fault that could not be carried out (the stack would not come back): the
+            # mandates would wait for a worker forever. Stop here and say why.
+            driving.cancel()
+            await asyncio.gather(driving, return_exceptions=True)
+            error = faulting.exception()
+            say(f"[{clock.now():6.1f}s] a fault could not be carried out; stopping: {error}")
+            summary.check("faults carried out", "all", f"{type(error).__name__}: {error}")
+            return False
+        outcomes = [faulting.exception() or None, *await driving]
     finally:
         await watch.close()
     failures = [f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException)]
