@@ -2,8 +2,10 @@
 
 Every transition of every mandate is appended here; read models and reports are
 projections of this log. One append is one statement (the ``audit_append`` function
-of migration 001): it takes the log's head row lock, checks idempotency and the
-stream's version, inserts the batch with its chain hashes and moves the head.
+of migration 005): it checks idempotency and the stream's version, takes the log's
+head row lock, inserts the batch with its chain hashes and moves the head. It
+returns only where the batch went (its first position and the hash it links to):
+the store already holds everything else the rows say, so nothing is read back.
 """
 
 from __future__ import annotations
@@ -17,18 +19,26 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import IdempotencyConflict, VersionConflict
-from store.chain import ChainRow, canonical_json, content_hash, normalize_json
+from store.chain import (
+    ChainRow,
+    canonical_payload,
+    chain_hash,
+    content_hash,
+    content_hash_of_canonical,
+    utc_timestamp,
+)
 
 EVENT_COLUMNS = (
     "position, stream_id, version, event_type, actor, occurred_at, recorded_at, payload::text AS payload,"
     " correlation_id, causation_id, idempotency_key, prev_hash, hash"
 )
 
-_APPEND = f"""
-SELECT {EVENT_COLUMNS}
-FROM audit_append($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+_APPEND = """
+SELECT first_position, prev_hash
+FROM audit_append($1::text, $2::integer, $3::timestamptz, $4::text[], $5::text[], $6::timestamptz[],
+                  $7::jsonb[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean)
 """
+_STORED_KEYS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY ($1) ORDER BY position"
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version"
 _READ_ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM audit_events WHERE stream_id = $1"
@@ -36,6 +46,13 @@ _HEAD = "SELECT position, hash FROM audit_head"
 
 VERSION_CONFLICT_SQLSTATE = "MND01"
 IDEMPOTENCY_CONFLICT_SQLSTATE = "MND02"
+RACED_CONSTRAINTS = frozenset({"audit_events_idempotency_key", "audit_events_stream_version"})
+"""Unique constraints an append fails on when one of its keys was stored without the stream
+moving (the first call does not look the keys up then), or when another append committed
+one of its keys or versions after its checks (migration 005). Calling again with the keys
+looked up gives the checked answer."""
+APPEND_ATTEMPTS = 3
+"""Calls of one append at most; losing a third race in a row is reported as a version conflict."""
 
 
 class NewEvent(BaseModel):
@@ -117,47 +134,29 @@ class AuditStore:
 
         Raises:
             VersionConflict: the stream is not at ``expected_version``.
-            IdempotencyConflict: the keys are partly stored, or stored for another stream.
+            IdempotencyConflict: the keys are partly stored, or stored for another stream,
+                or the batch repeats a key.
         """
         if not events:
             return []
-        recorded_at = self._clock()
-        payloads = [normalize_json(e.payload) for e in events]
-        args: list[list[Any]] = [[] for _ in range(9)]
-        for offset, (event, payload) in enumerate(zip(events, payloads, strict=True), start=1):
-            digest = content_hash(
-                stream_id=stream_id,
-                version=expected_version + offset,
-                event_type=event.type,
-                actor=event.actor,
-                occurred_at=event.occurred_at,
-                recorded_at=recorded_at,
-                payload=payload,
-                correlation_id=event.correlation_id,
-                causation_id=event.causation_id,
-                idempotency_key=event.idempotency_key,
-            )
-            for column, value in zip(
-                args,
-                (
-                    event.type,
-                    event.actor,
-                    event.occurred_at,
-                    recorded_at,
-                    canonical_json(payload),
-                    event.correlation_id,
-                    event.causation_id,
-                    event.idempotency_key,
-                    digest,
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        try:
-            rows = await self._pool.fetch(_APPEND, stream_id, expected_version, *args)
-        except asyncpg.PostgresError as exc:
-            raise _domain_error(exc, stream_id, expected_version) from None
-        return [stored_event(row) for row in rows]
+        batch = _Batch(stream_id, expected_version, self._clock(), events)
+        for attempt in range(1, APPEND_ATTEMPTS + 1):
+            try:
+                row = await self._pool.fetchrow(_APPEND, *batch.arguments(), attempt > 1)
+                break
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name in RACED_CONSTRAINTS and attempt < APPEND_ATTEMPTS:
+                    continue  # again, looking the keys up
+                raise _domain_error(exc, stream_id, expected_version) from None
+            except asyncpg.PostgresError as exc:
+                raise _domain_error(exc, stream_id, expected_version) from None
+        if row["first_position"] is None:
+            return await self._stored(batch.keys)
+        return batch.stored(row["first_position"], row["prev_hash"])
+
+    async def _stored(self, keys: list[str]) -> list[StoredEvent]:
+        """The events already stored under ``keys`` (an idempotent repeat of an append)."""
+        return [stored_event(row) for row in await self._pool.fetch(_STORED_KEYS, keys)]
 
     async def read_stream(self, stream_id: str) -> list[StoredEvent]:
         """Every event of one stream, in version order."""
@@ -186,6 +185,93 @@ class AuditStore:
         """The position and hash of the last appended event (0 and the genesis hash when empty)."""
         row = await self._pool.fetchrow(_HEAD)
         return int(row["position"]), str(row["hash"])
+
+
+class _Batch:
+    """One append's events in the store's canonical form, computed once.
+
+    Each payload is normalised and dumped to canonical JSON once: the text is both
+    what is stored and what the content hash covers, and the normalised value is the
+    payload of the stored event returned (it equals what ``jsonb`` gives back).
+    """
+
+    def __init__(
+        self, stream_id: str, expected_version: int, recorded_at: datetime, events: Sequence[NewEvent]
+    ) -> None:
+        keys = [e.idempotency_key for e in events]
+        if len(set(keys)) != len(keys):
+            raise IdempotencyConflict("the batch holds the same idempotency key twice")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.recorded_at, recorded_text = utc_timestamp(recorded_at)
+        self.events = events
+        self.keys = keys
+        self.occurred_at: list[datetime] = []  # in UTC, as the database gives them back
+        self.payloads: list[dict[str, Any]] = []
+        self.payload_texts: list[str] = []
+        self.content_hashes: list[str] = []
+        for version, event in enumerate(events, start=expected_version + 1):
+            occurred_at, occurred_text = utc_timestamp(event.occurred_at)
+            payload, payload_text = canonical_payload(event.payload)
+            self.occurred_at.append(occurred_at)
+            self.payloads.append(payload)
+            self.payload_texts.append(payload_text)
+            self.content_hashes.append(
+                content_hash_of_canonical(
+                    stream_id=stream_id,
+                    version=version,
+                    event_type=event.type,
+                    actor=event.actor,
+                    occurred_at_text=occurred_text,
+                    recorded_at_text=recorded_text,
+                    payload_json=payload_text,
+                    correlation_id=event.correlation_id,
+                    causation_id=event.causation_id,
+                    idempotency_key=event.idempotency_key,
+                )
+            )
+
+    def arguments(self) -> tuple[Any, ...]:
+        """The parameters of ``audit_append`` (migration 005), in order, but the last."""
+        events = self.events
+        return (
+            self.stream_id,
+            self.expected_version,
+            self.recorded_at,
+            [e.type for e in events],
+            [e.actor for e in events],
+            self.occurred_at,
+            self.payload_texts,
+            [e.correlation_id for e in events],
+            [e.causation_id for e in events],
+            self.keys,
+            self.content_hashes,
+        )
+
+    def stored(self, first_position: int, prev_hash: str) -> list[StoredEvent]:
+        """The stored events, from what the batch holds and where the append put it."""
+        stored = []
+        for offset, event in enumerate(self.events):
+            digest = chain_hash(prev_hash, self.content_hashes[offset])
+            stored.append(
+                StoredEvent(
+                    type=event.type,
+                    actor=event.actor,
+                    occurred_at=self.occurred_at[offset],
+                    payload=self.payloads[offset],
+                    idempotency_key=event.idempotency_key,
+                    correlation_id=event.correlation_id,
+                    causation_id=event.causation_id,
+                    position=first_position + offset,
+                    stream_id=self.stream_id,
+                    version=self.expected_version + 1 + offset,
+                    recorded_at=self.recorded_at,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                )
+            )
+            prev_hash = digest
+        return stored
 
 
 def _domain_error(exc: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:

@@ -13,9 +13,11 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 GENESIS_HASH = "0" * 64
+_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def normalize_json(value: Any) -> Any:
@@ -24,6 +26,8 @@ def normalize_json(value: Any) -> Any:
     Integral floats become ints (jsonb prints ``1e20`` as an integer); NaN and
     infinities are refused because JSON has no spelling for them.
     """
+    if type(value) in _AS_IS:  # the common leaves first (exact types: subclasses take the long way)
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("audit payloads cannot hold NaN or infinite numbers")
@@ -37,14 +41,43 @@ def normalize_json(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 as is: one text for one value."""
-    return json.dumps(normalize_json(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _dumps(normalize_json(value))
+
+
+def canonical_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A payload as it will read back from ``jsonb``, and its canonical JSON.
+
+    The store needs both for every event it appends (the first for the event it
+    returns, the second to store and to hash), so the payload is normalised and
+    dumped once here rather than once for each use.
+    """
+    normalized = normalize_json(payload)
+    return normalized, _dumps(normalized)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _dumps(normalized: Any) -> str:
+    return _CANONICAL.encode(normalized)
+
+
+def _string(value: str | None) -> str:
+    """A string (or null) as ``_CANONICAL`` writes it, without the encoder's dispatch."""
+    return "null" if value is None else encode_basestring(value)
 
 
 def timestamp_text(moment: datetime) -> str:
     """UTC, microseconds: the precision Postgres keeps."""
+    return utc_timestamp(moment)[1]
+
+
+def utc_timestamp(moment: datetime) -> tuple[datetime, str]:
+    """``moment`` in UTC (as Postgres gives it back) and its ``timestamp_text``."""
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    utc = moment.astimezone(UTC)
+    return utc, utc.isoformat(timespec="microseconds")
 
 
 def content_hash(
@@ -61,19 +94,51 @@ def content_hash(
     idempotency_key: str,
 ) -> str:
     """SHA-256 of the canonical JSON of everything an event says."""
-    document = {
-        "actor": actor,
-        "causation_id": causation_id,
-        "correlation_id": correlation_id,
-        "event_type": event_type,
-        "idempotency_key": idempotency_key,
-        "occurred_at": timestamp_text(occurred_at),
-        "payload": payload,
-        "recorded_at": timestamp_text(recorded_at),
-        "stream_id": stream_id,
-        "version": version,
-    }
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+    return content_hash_of_canonical(
+        stream_id=stream_id,
+        version=version,
+        event_type=event_type,
+        actor=actor,
+        occurred_at_text=timestamp_text(occurred_at),
+        recorded_at_text=timestamp_text(recorded_at),
+        payload_json=canonical_json(payload),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        idempotency_key=idempotency_key,
+    )
+
+
+def content_hash_of_canonical(
+    *,
+    stream_id: str,
+    version: int,
+    event_type: str,
+    actor: str,
+    occurred_at_text: str,
+    recorded_at_text: str,
+    payload_json: str,
+    correlation_id: str | None,
+    causation_id: str | None,
+    idempotency_key: str,
+) -> str:
+    """``content_hash`` from parts already in canonical form (``timestamp_text``,
+    ``canonical_json``), so that a caller that has them does not redo them.
+
+    The text hashed is ``canonical_json`` of the document
+    ``{"actor", "causation_id", "correlation_id", "event_type", "idempotency_key",
+    "occurred_at", "payload", "recorded_at", "stream_id", "version"}``, spelled out
+    here with its keys in sorted order; tests/store/test_chain.py holds it to that.
+    The two times are written as they are: ``timestamp_text`` gives digits, ``-``,
+    ``:``, ``.``, ``T`` and ``+`` only, which JSON does not escape.
+    """
+    document = (
+        f'{{"actor":{_string(actor)},"causation_id":{_string(causation_id)},'
+        f'"correlation_id":{_string(correlation_id)},"event_type":{_string(event_type)},'
+        f'"idempotency_key":{_string(idempotency_key)},"occurred_at":"{occurred_at_text}",'
+        f'"payload":{payload_json},"recorded_at":"{recorded_at_text}",'
+        f'"stream_id":{_string(stream_id)},"version":{version:d}}}'
+    )
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
 def chain_hash(prev_hash: str, content: str) -> str:

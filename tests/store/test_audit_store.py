@@ -4,14 +4,14 @@ append-only enforcement."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 
 from domain.errors import IdempotencyConflict, VersionConflict
 from store.audit import AuditStore, NewEvent
-from store.chain import GENESIS_HASH
+from store.chain import GENESIS_HASH, canonical_json, content_hash
 from store.verify import verify_log
 
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
@@ -177,3 +177,100 @@ async def test_application_connects_as_a_role_that_does_not_own_the_table(
 ) -> None:
     owner = await pool.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_events'")
     assert owner != await pool.fetchval("SELECT current_user")
+
+
+# --- the set-based append of migration 005 ------------------------------------
+
+
+async def test_the_events_returned_are_those_the_log_reads_back(pool: asyncpg.Pool) -> None:
+    """The store builds the returned events itself (nothing is read back): they must equal
+    what a read gives, times in UTC and payloads as jsonb keeps them."""
+    paris = timezone(timedelta(hours=1))
+    events = [
+        NewEvent(
+            type="TaskCompleted",
+            actor="secretariat",
+            occurred_at=datetime(2027, 1, 15, 10, 0, 0, 250, tzinfo=paris),
+            payload={"effort": 2.0, "cost": 0.5, "parts": [1.0, {"b": None, "a": "x"}], "ü": "✓"},
+            idempotency_key=f"k{n}",
+            correlation_id="corr" if n else None,
+            causation_id="cause" if n == 2 else None,
+        )
+        for n in range(3)
+    ]
+    store = AuditStore(pool, clock=lambda: datetime(2027, 1, 15, 12, 0, tzinfo=paris))
+    stored = await store.append("mandate-a", 0, events)
+    read = await store.read_stream("mandate-a")
+    assert stored == read
+    assert [e.occurred_at.tzinfo for e in stored] == [UTC] * 3
+    assert stored[0].payload == {"effort": 2, "cost": 0.5, "parts": [1, {"b": None, "a": "x"}], "ü": "✓"}
+    assert [e.chain_row().content_hash for e in read] == [e.content_hash() for e in stored]
+    again = await store.append("mandate-a", 0, events)  # a repeat reads them back
+    assert again == stored
+
+
+async def test_the_same_append_sent_twice_at_once_is_stored_once(audit_store: AuditStore) -> None:
+    """Both calls pass the checks made before the head lock; the second then fails on the key
+    (or version) constraint, is called again, and gets the first one's events."""
+    for round_ in range(10):
+        batch = [event(f"twice-{round_}-{n}", n=n) for n in range(3)]
+        first, second = await asyncio.gather(
+            audit_store.append("mandate-a", 3 * round_, batch),
+            audit_store.append("mandate-a", 3 * round_, batch),
+        )
+        assert first == second
+    assert [e.version for e in await audit_store.read_stream("mandate-a")] == list(range(1, 31))
+
+
+async def test_stored_keys_sent_at_the_streams_version_return_the_stored_events(
+    audit_store: AuditStore,
+) -> None:
+    """The first call looks no keys up while the stream is at the expected version; the key
+    constraint stops the INSERT and the second call, looking them up, answers as before."""
+    original = await audit_store.append("mandate-a", 0, [event("key-1", n=1)])
+    head = await audit_store.head()
+    assert await audit_store.append("mandate-a", 1, [event("key-1", n=2)]) == original
+    with pytest.raises(IdempotencyConflict):
+        await audit_store.append("mandate-a", 1, [event("key-1"), event("key-2")])
+    assert await audit_store.head() == head
+
+
+async def test_a_batch_that_repeats_a_key_is_refused(audit_store: AuditStore) -> None:
+    with pytest.raises(IdempotencyConflict, match="same idempotency key twice"):
+        await audit_store.append("mandate-a", 0, [event("k"), event("k")])
+    assert await audit_store.head() == (0, GENESIS_HASH)
+
+
+async def test_a_naive_occurred_at_is_refused(audit_store: AuditStore) -> None:
+    naive = NewEvent(type="T", actor="a", occurred_at=datetime(2027, 1, 1), payload={}, idempotency_key="k")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await audit_store.append("mandate-a", 0, [naive])
+
+
+async def test_a_log_written_by_both_append_functions_verifies(
+    audit_store: AuditStore, pool: asyncpg.Pool
+) -> None:
+    """Events appended through migration 001's function (the previous release) and through
+    migration 005's link into one chain that verifies."""
+    recorded_at = T0 + timedelta(seconds=1)
+
+    async def append_as_before(stream: str, version: int, key: str, n: int) -> None:
+        digest = content_hash(
+            stream_id=stream, version=version + 1, event_type="ResponseReceived", actor="coordinator",
+            occurred_at=T0, recorded_at=recorded_at, payload={"n": n}, correlation_id=None,
+            causation_id=None, idempotency_key=key,
+        )  # fmt: skip
+        await pool.fetch(
+            """SELECT position FROM audit_append($1, $2, $3::text[], $4::text[], $5::timestamptz[],
+                   $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])""",
+            stream, version, ["ResponseReceived"], ["coordinator"], [T0], [recorded_at],
+            [canonical_json({"n": n})], [None], [None], [key], [digest],
+        )  # fmt: skip
+
+    await append_as_before("mandate-a", 0, "old-1", 1)
+    await audit_store.append("mandate-a", 1, [event("new-1", n=2), event("new-2", n=3)])
+    await append_as_before("mandate-b", 0, "old-2", 4)
+    await audit_store.append("mandate-b", 1, [event("new-3", n=5)])
+    async with pool.acquire() as conn:
+        verification = await verify_log(conn)
+    assert verification.ok and verification.checked == 5
