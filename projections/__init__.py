@@ -4,6 +4,8 @@
   exactly once (``Projector``, ``run``, ``projector_running``); ``rebuild()``
   replays the whole log.
 - ``projections.read_models``: how each event changes the read-model tables.
+- ``projections.rebuild``: the same changes made in memory over the whole log, each row
+  then written once; what ``rebuild()`` runs.
 - ``projections.queries``: what ``mandates list`` and ``mandates show`` read, and the
   normalized view (``mandate_view``/``view_of_state``) that compares the read model
   with the fold of a mandate's events.

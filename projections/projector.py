@@ -16,13 +16,15 @@ batch while the others skip that round.
 
 ``rebuild()`` truncates every read model and replays the whole log in one
 transaction holding the checkpoint lock: readers see the old rows until it
-commits, and a live projector waits for it.
+commits, and a live projector waits for it. It folds the log in memory and
+writes each row once (``projections.rebuild``), which gives the rows that
+applying the events one by one gives, far faster.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,7 @@ import asyncpg
 import structlog
 
 from projections.read_models import TRUNCATE_READ_MODELS, apply_event
+from projections.rebuild import rebuild_read_models
 from store.audit import EVENT_COLUMNS, StoredEvent, stored_event
 
 log = structlog.get_logger("projector")
@@ -139,20 +142,20 @@ class Projector:
             row = await conn.fetchrow(_STATUS, self.name)
         return CheckpointStatus(row["name"], int(row["position"]), int(row["head"]), row["updated_at"])
 
-    async def rebuild(self) -> int:
-        """Truncate every read model and replay the whole log; return the events replayed."""
-        replayed = 0
+    async def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Truncate every read model and replay the whole log; return the events replayed.
+
+        The replay folds the log in memory and writes each row once
+        (``projections.rebuild``), rather than applying event by event as ``apply_batch``
+        does; the rows are the same. ``progress`` is called with the events replayed so
+        far, page by page.
+        """
         async with self._pool.acquire() as conn:
             await self._ensure(conn)
             async with conn.transaction():
                 await conn.fetchval(_LOCK, self.name)
                 await conn.execute(TRUNCATE_READ_MODELS)
-                position = 0
-                while events := await read_events(conn, position, self.batch_size):
-                    for event in events:
-                        await apply_event(conn, event)
-                    position = events[-1].position
-                    replayed += len(events)
+                replayed, position = await rebuild_read_models(conn, progress=progress)
                 await conn.execute(_SAVE, self.name, position)
         return replayed
 

@@ -308,26 +308,35 @@ _VERSION_OF = "SELECT version FROM rm_mandates WHERE mandate_id = $1"
 # --- applying one event -------------------------------------------------------
 
 
-def _step_rows(mandate: Mandate, started_at: datetime) -> str:
-    """The plan's steps as the JSON array ``_MANDATE_STARTED`` unpacks with jsonb_to_recordset."""
+def plan_step_columns(mandate: Mandate, started_at: datetime) -> list[dict[str, Any]]:
+    """The rm_steps columns ``MandateStarted`` sets for each step of the plan, in plan order
+    (the rebuild in projections/rebuild.py makes its rows from the same values)."""
     rows = []
     for ordinal, step in enumerate(mandate.plan.steps, start=1):
-        row: dict[str, Any] = {
-            "step_id": step.id,
-            "ordinal": ordinal,
-            "type": step.type,
-            "title": step.title,
-            "planned_due": step.due_at(started_at).isoformat(),
-        }
-        if isinstance(step, TaskStep | ReportStep):
-            row["assignee"] = step.assignee
-        if isinstance(step, ReportStep):
-            row["body"] = step.body
-        if isinstance(step, ApprovalStep):
-            row["approvers"] = list(step.approvers)
-            row["rule"] = step.rule
-        rows.append(row)
-    return json.dumps(rows)
+        rows.append(
+            {
+                "step_id": step.id,
+                "ordinal": ordinal,
+                "type": step.type,
+                "title": step.title,
+                "assignee": step.assignee if isinstance(step, TaskStep | ReportStep) else None,
+                "body": step.body if isinstance(step, ReportStep) else None,
+                "approvers": list(step.approvers) if isinstance(step, ApprovalStep) else [],
+                "rule": step.rule if isinstance(step, ApprovalStep) else None,
+                "planned_due": step.due_at(started_at),
+            }
+        )
+    return rows
+
+
+def _step_rows(mandate: Mandate, started_at: datetime) -> str:
+    """The plan's steps as the JSON array ``_MANDATE_STARTED`` unpacks with jsonb_to_recordset."""
+    return json.dumps(
+        [
+            {**row, "planned_due": row["planned_due"].isoformat()}
+            for row in plan_step_columns(mandate, started_at)
+        ]
+    )
 
 
 def _args(event: ev.MandateEvent) -> tuple[str, tuple[Any, ...]]:
