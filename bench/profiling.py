@@ -128,6 +128,9 @@ class _OnConnection:
     async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
         return await self._conn.fetch(sql, *args)
 
+    async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        return await self._conn.fetchrow(sql, *args)
+
 
 async def explain_hot_statements(admin_url: str, stream_id: str) -> str:
     """Plans of the store's hot statements on a (large) log: one timeline read, and the
