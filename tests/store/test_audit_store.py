@@ -172,6 +172,17 @@ async def test_even_the_owner_is_refused_while_triggers_are_on(
         await admin_conn.execute(statement)
 
 
+async def test_even_the_owner_cannot_move_the_head_backwards(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection
+) -> None:
+    await audit_store.append("mandate-a", 0, [event("k1"), event("k2")])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only moves forward"):
+        await admin_conn.execute("UPDATE audit_head SET position = position - 1")
+    assert await admin_conn.fetchval("SELECT position FROM audit_head") == 2
+    await audit_store.append("mandate-a", 2, [event("k3")])  # forward, as every append does
+    assert await admin_conn.fetchval("SELECT position FROM audit_head") == 3
+
+
 async def test_application_connects_as_a_role_that_does_not_own_the_table(
     pool: asyncpg.Pool,
 ) -> None:
