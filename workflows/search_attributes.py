@@ -26,18 +26,17 @@ ALL = (
     AWAITING_PARTIES,
 )
 
-# A Temporal server refuses a search attribute value larger than 2,048 bytes (its default
-# limit) by failing the workflow task, again and again: the mandate would stop. The
-# converted value is kept within this, with room for the payload's metadata.
-VALUE_BYTES = 1_900
+# A Temporal server refuses a search attribute value of more than 2,048 bytes (its default
+# limit, measured on the value's converted data, as ``_size`` does) by failing the workflow
+# task, again and again: the mandate would stop.
+VALUE_BYTES = 2_048
 
 
 def within_value_limit(names: list[str]) -> list[str]:
-    """``names`` as they are if they fit in one search attribute value; otherwise the first
-    ones that fit and, last, how many more there are ("+57 more").
+    """``names`` as they are if a server accepts them as one search attribute value;
+    otherwise the first ones that fit and, last, how many more there are ("+57 more").
 
-    Only lists that a server would have refused change, so no recorded history replays
-    differently."""
+    Only lists that a server refuses change, so no history it recorded replays differently."""
     if _size(names) <= VALUE_BYTES:
         return names
     kept: list[str] = []
@@ -49,4 +48,5 @@ def within_value_limit(names: list[str]) -> list[str]:
 
 
 def _size(values: list[str]) -> int:
+    """The size a server checks: the value's data as the SDK converts it (JSON)."""
     return len(PayloadConverter.default.to_payloads([values])[0].data)
