@@ -2,7 +2,10 @@
 
 A change to ``workflows/`` that would break running mandates (non-determinism)
 fails here. Regenerate the histories, when a change is meant to be
-incompatible and versioned, with ``RECORD_HISTORIES=1 pytest tests/workflows``.
+incompatible and versioned, with ``RECORD_HISTORIES=1 pytest tests/workflows``;
+move the earlier ones into a folder of their own first (as
+``histories/before-search-attribute-task/``), since mandates they stand for may
+still be running: they are replayed too.
 """
 
 from __future__ import annotations
