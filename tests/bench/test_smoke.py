@@ -30,7 +30,7 @@ async def stack() -> AsyncIterator[BenchStack]:
         async with BenchStack.running(temporal_in_memory=True) as running:
             yield running
     except DevStackError as exc:  # no Temporal CLI on this platform
-        pytest.skip(str(exc))
+        pytest.skip(reason=f"the bench stack cannot start here: {exc}")
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ TOKEN = f"codec-token-{uuid.uuid4().hex}"
 try:
     TEMPORAL, _ = temporal_cli()
 except DevStackError as exc:
-    pytest.skip(f"no Temporal CLI: {exc}", allow_module_level=True)
+    pytest.skip(reason=f"no Temporal CLI: {exc}", allow_module_level=True)
 
 
 def forms(secret: str) -> list[bytes]:

@@ -105,7 +105,7 @@ def test_tracing_without_opentelemetry_installed_is_one_line() -> None:
     except ImportError:
         pass
     else:
-        pytest.skip("OpenTelemetry is installed here")
+        pytest.skip(reason="OpenTelemetry is installed here")
     with pytest.raises(SettingsInvalid) as raised:
         tracing_interceptors(Settings(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318"))  # type: ignore[arg-type]
     assert "mandate-engine[otel]" in str(raised.value)
