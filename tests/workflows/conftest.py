@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from workflows import WORKFLOWS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+TEST_SERVER_STARTUP = timedelta(seconds=60)
+"""The SDK waits 5 s by default; a loaded machine has taken longer to start the server."""
 # The engine's own converter, payloads encrypted, under a fixed test key (so that recorded
 # histories replay); the key is public and protects nothing.
 TEST_KEYS = KeyRing({"test": hashlib.sha256(b"mandates test key").digest()}, "test")
@@ -43,7 +46,9 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (the venv's binary; the SDK's download if it has none)."""
     existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=existing
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=existing,
+        test_server_startup_timeout=TEST_SERVER_STARTUP,
     )
     try:
         await register_search_attributes(env.client)

@@ -55,7 +55,13 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore, StoredEvent
 from store.notifications import NotificationOutbox
-from tests.workflows.conftest import DATA_CONVERTER, TEST_SERVER, Engine, register_search_attributes
+from tests.workflows.conftest import (
+    DATA_CONVERTER,
+    TEST_SERVER,
+    TEST_SERVER_STARTUP,
+    Engine,
+    register_search_attributes,
+)
 from tests.workflows.helpers import audit_log, make_mandate
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
@@ -201,7 +207,9 @@ async def engine(pool: asyncpg.Pool) -> AsyncIterator[Engine]:
     unfinished tasks can hold its clock."""
     existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=existing
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=existing,
+        test_server_startup_timeout=TEST_SERVER_STARTUP,
     )
     try:
         await register_search_attributes(env.client)
