@@ -38,8 +38,8 @@ _EXTERNAL = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
 )
 _APPENDS_IN_FLIGHT = (
-    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%audit_append(%'"
-    " AND pid <> pg_backend_pid()"
+    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+    " AND (query LIKE '%audit_append(%' OR query LIKE '%audit_append_group(%') AND pid <> pg_backend_pid()"
 )
 
 

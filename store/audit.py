@@ -6,10 +6,19 @@ of migration 005): it checks idempotency and the stream's version, takes the log
 head row lock, inserts the batch with its chain hashes and moves the head. It
 returns only where the batch went (its first position and the hash it links to):
 the store already holds everything else the rows say, so nothing is read back.
+
+Group commit: the head lock lets one append write at a time, so appends that reach a
+store while ``GROUP_WRITERS`` of its writes are under way wait, and are then written
+together, one statement and one transaction for the group (``audit_append_group``,
+migration 006). Each append of a group goes to another stream, and the group is all
+or nothing: if any of them is not the plain case (a version conflict, an idempotent
+repeat), nothing is written and each is appended alone, which answers each as before.
+A store with nothing under way writes an append at once, alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -38,6 +47,12 @@ SELECT first_position, prev_hash
 FROM audit_append($1::text, $2::integer, $3::timestamptz, $4::text[], $5::text[], $6::timestamptz[],
                   $7::jsonb[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean)
 """
+_APPEND_GROUP = """
+SELECT first_position, prev_hash
+FROM audit_append_group($1::text[], $2::integer[], $3::text[], $4::integer[], $5::timestamptz[], $6::text[],
+                        $7::text[], $8::timestamptz[], $9::jsonb[], $10::text[], $11::text[], $12::text[],
+                        $13::text[])
+"""
 _STORED_KEYS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY ($1) ORDER BY position"
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version"
 _READ_ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
@@ -53,6 +68,11 @@ one of its keys or versions after its checks (migration 005). Calling again with
 looked up gives the checked answer."""
 APPEND_ATTEMPTS = 3
 """Calls of one append at most; losing a third race in a row is reported as a version conflict."""
+GROUP_WRITERS = 2
+"""Writes a store keeps under way at once; appends that arrive beyond them wait to form a group.
+Two let one group's parameters be sent and its checks run while another holds the head lock."""
+GROUP_EVENTS = 1000
+"""Events in one group at most (an append of more is written alone)."""
 
 
 class NewEvent(BaseModel):
@@ -120,9 +140,24 @@ def stored_event(row: asyncpg.Record) -> StoredEvent:
 class AuditStore:
     """Appends to and reads the audit log through a pool owned by the composition root."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        group_commit: bool = True,
+    ) -> None:
         self._pool = pool
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._group_commit = group_commit
+        self._waiting: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
+        self._writing = 0  # writers under way
+        self._gathering = False  # a writer is started and has not taken its first group yet
+        self._writers: set[asyncio.Task[None]] = set()
+        self.groups_written = 0
+        """Groups of two appends or more written by one statement (for tests and benchmarks)."""
+        self.appends_grouped = 0
+        """The appends those groups held."""
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
@@ -140,6 +175,20 @@ class AuditStore:
         if not events:
             return []
         batch = _Batch(stream_id, expected_version, self._clock(), events)
+        if not self._group_commit:
+            return await self._append_alone(batch)
+        waiting: asyncio.Future[list[StoredEvent]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((batch, waiting))
+        if self._writing < GROUP_WRITERS and not self._gathering:
+            self._writing += 1
+            self._gathering = True  # until the new writer takes what waits
+            writer = asyncio.get_running_loop().create_task(self._write())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
+        return await waiting
+
+    async def _append_alone(self, batch: _Batch) -> list[StoredEvent]:
+        """One append, one statement: ``audit_append``, called again if it lost a race."""
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
                 row = await self._pool.fetchrow(_APPEND, *batch.arguments(), attempt > 1)
@@ -147,12 +196,67 @@ class AuditStore:
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name in RACED_CONSTRAINTS and attempt < APPEND_ATTEMPTS:
                     continue  # again, looking the keys up
-                raise _domain_error(exc, stream_id, expected_version) from None
+                raise _domain_error(exc, batch.stream_id, batch.expected_version) from None
             except asyncpg.PostgresError as exc:
-                raise _domain_error(exc, stream_id, expected_version) from None
+                raise _domain_error(exc, batch.stream_id, batch.expected_version) from None
         if row["first_position"] is None:
             return await self._stored(batch.keys)
         return batch.stored(row["first_position"], row["prev_hash"])
+
+    async def _write(self) -> None:
+        """A writer: writes what waits, group after group, until nothing does.
+
+        It starts on the event loop's next turn, so appends made on the same turn (the
+        callers a group's results woke, say) are written together."""
+        try:
+            while True:
+                self._gathering = False
+                group = self._next_group()
+                if not group:
+                    return
+                await self._write_group(group)
+        finally:
+            self._writing -= 1
+
+    def _next_group(self) -> list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]:
+        """The waiting appends that go next, in arrival order: one per stream, up to
+        ``GROUP_EVENTS`` events. Appends whose caller stopped waiting are dropped."""
+        group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
+        left: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
+        streams: set[str] = set()
+        events = 0
+        for batch, waiting in self._waiting:
+            if waiting.done():
+                continue
+            size = len(batch.events)
+            if batch.stream_id in streams or (group and events + size > GROUP_EVENTS):
+                left.append((batch, waiting))
+                continue
+            group.append((batch, waiting))
+            streams.add(batch.stream_id)
+            events += size
+        self._waiting = left
+        return group
+
+    async def _write_group(self, group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]) -> None:
+        """Write one group: one statement if it holds several appends, or each alone if
+        that statement fails (not the plain case, or its fate unknown)."""
+        if len(group) == 1:
+            await _settle(group[0][1], self._append_alone(group[0][0]))
+            return
+        try:
+            row = await self._pool.fetchrow(_APPEND_GROUP, *_group_arguments([batch for batch, _ in group]))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await asyncio.gather(*(_settle(waiting, self._append_alone(batch)) for batch, waiting in group))
+            return
+        self.groups_written += 1
+        self.appends_grouped += len(group)
+        position, prev_hash = row["first_position"], row["prev_hash"]
+        for batch, waiting in group:
+            stored = batch.stored(position, prev_hash)
+            if not waiting.done():
+                waiting.set_result(stored)
+            position, prev_hash = position + len(stored), stored[-1].hash
 
     async def _stored(self, keys: list[str]) -> list[StoredEvent]:
         """The events already stored under ``keys`` (an idempotent repeat of an append)."""
@@ -272,6 +376,43 @@ class _Batch:
             )
             prev_hash = digest
         return stored
+
+
+def _group_arguments(batches: Sequence[_Batch]) -> tuple[Any, ...]:
+    """The parameters of ``audit_append_group`` (migration 006), in order."""
+    stream_ids, versions, recorded_at = [], [], []
+    for b in batches:
+        stream_ids += [b.stream_id] * len(b.events)
+        versions += range(b.expected_version + 1, b.expected_version + 1 + len(b.events))
+        recorded_at += [b.recorded_at] * len(b.events)
+    events = [e for b in batches for e in b.events]
+    return (
+        [b.stream_id for b in batches],
+        [b.expected_version for b in batches],
+        stream_ids,
+        versions,
+        recorded_at,
+        [e.type for e in events],
+        [e.actor for e in events],
+        [t for b in batches for t in b.occurred_at],
+        [t for b in batches for t in b.payload_texts],
+        [e.correlation_id for e in events],
+        [e.causation_id for e in events],
+        [k for b in batches for k in b.keys],
+        [h for b in batches for h in b.content_hashes],
+    )
+
+
+async def _settle(waiting: asyncio.Future[list[StoredEvent]], append: Any) -> None:
+    """Run one append and hand its outcome to the caller waiting for it (if it still is)."""
+    try:
+        result = await append
+    except Exception as exc:
+        if not waiting.done():
+            waiting.set_exception(exc)
+    else:
+        if not waiting.done():
+            waiting.set_result(result)
 
 
 def _domain_error(exc: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:

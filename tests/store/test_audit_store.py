@@ -17,6 +17,12 @@ from store.verify import verify_log
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=[True, False], ids=["group-commit", "each-alone"])
+def audit_store(pool: asyncpg.Pool, request: pytest.FixtureRequest) -> AuditStore:
+    """Every test here runs with group commit (the default) and without it."""
+    return AuditStore(pool, group_commit=request.param)
+
+
 def event(key: str, kind: str = "ResponseReceived", **payload: object) -> NewEvent:
     return NewEvent(
         type=kind, actor="coordinator", occurred_at=T0, payload=dict(payload), idempotency_key=key
