@@ -214,7 +214,12 @@ class AuditStore:
                 group = self._next_group()
                 if not group:
                     return
-                await self._write_group(group)
+                try:
+                    await self._write_group(group)
+                except BaseException:  # cancelled (the loop is closing): so are the waiting callers
+                    for _, waiting in group:
+                        waiting.cancel()
+                    raise
         finally:
             self._writing -= 1
 
@@ -246,7 +251,7 @@ class AuditStore:
             return
         try:
             row = await self._pool.fetchrow(_APPEND_GROUP, *_group_arguments([batch for batch, _ in group]))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        except Exception:
             await asyncio.gather(*(_settle(waiting, self._append_alone(batch)) for batch, waiting in group))
             return
         self.groups_written += 1
