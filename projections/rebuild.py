@@ -719,6 +719,7 @@ async def rebuild_read_models(
                 await _take_out(conn, fold, sorted(wanted))
         position = page[-1][0]
         reading = asyncio.create_task(conn.fetch(_PAGE, position, page_size))
+        await asyncio.sleep(0)  # let it send the query: Postgres reads the page while this one is folded
         try:
             for row in page:
                 fold.apply(*row)
