@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import IdempotencyConflict, VersionConflict
+from domain.errors import DomainError, IdempotencyConflict, VersionConflict
 from store.chain import (
     ChainRow,
     canonical_payload,
@@ -180,18 +180,24 @@ class AuditStore:
         waiting: asyncio.Future[list[StoredEvent]] = asyncio.get_running_loop().create_future()
         self._waiting.append((batch, waiting))
         if self._writing < GROUP_WRITERS and not self._gathering:
-            self._writing += 1
-            self._gathering = True  # until the new writer takes what waits
-            writer = asyncio.get_running_loop().create_task(self._write())
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+            self._start_writer()
         return await waiting
 
-    async def _append_alone(self, batch: _Batch) -> list[StoredEvent]:
+    def _start_writer(self) -> None:
+        self._writing += 1
+        self._gathering = True  # until the new writer takes what waits
+        writer = asyncio.get_running_loop().create_task(self._write())
+        self._writers.add(writer)
+        writer.add_done_callback(self._writers.discard)
+
+    async def _append_alone(
+        self, batch: _Batch, db: asyncpg.Pool | asyncpg.Connection | None = None
+    ) -> list[StoredEvent]:
         """One append, one statement: ``audit_append``, called again if it lost a race."""
+        db = db or self._pool
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
-                row = await self._pool.fetchrow(_APPEND, *batch.arguments(), attempt > 1)
+                row = await db.fetchrow(_APPEND, *batch.arguments(), attempt > 1)
                 break
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name in RACED_CONSTRAINTS and attempt < APPEND_ATTEMPTS:
@@ -204,24 +210,41 @@ class AuditStore:
         return batch.stored(row["first_position"], row["prev_hash"])
 
     async def _write(self) -> None:
-        """A writer: writes what waits, group after group, until nothing does.
+        """A writer: writes what waits, group after group, on one connection, until
+        nothing does (so the pool resets a connection once per writer, not per group).
 
         It starts on the event loop's next turn, so appends made on the same turn (the
         callers a group's results woke, say) are written together."""
+        carry_on = True  # unless cancelled: the loop is closing
         try:
-            while True:
-                self._gathering = False
-                group = self._next_group()
-                if not group:
-                    return
-                try:
-                    await self._write_group(group)
-                except BaseException:  # cancelled (the loop is closing): so are the waiting callers
-                    for _, waiting in group:
-                        waiting.cancel()
-                    raise
+            async with self._pool.acquire() as conn:
+                while group := self._take_group():
+                    try:
+                        if not await self._write_group(conn, group):
+                            return  # the connection may be broken: the pool replaces it
+                    except Exception as exc:
+                        for _, waiting in group:
+                            _hand_over(waiting, exception=exc)
+                        raise
+                    except BaseException:
+                        for _, waiting in group:
+                            waiting.cancel()
+                        raise
+        except Exception:  # no connection to be had, say: each append tries alone and says why
+            while group := self._take_group():
+                await self._each_alone(group)
+        except BaseException:
+            carry_on = False
+            raise
         finally:
             self._writing -= 1
+            # appends made while this writer gave its connection back wait for a writer
+            if carry_on and self._waiting and not self._gathering:
+                self._start_writer()
+
+    def _take_group(self) -> list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]:
+        self._gathering = False
+        return self._next_group()
 
     def _next_group(self) -> list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]:
         """The waiting appends that go next, in arrival order: one per stream, up to
@@ -243,25 +266,38 @@ class AuditStore:
         self._waiting = left
         return group
 
-    async def _write_group(self, group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]) -> None:
-        """Write one group: one statement if it holds several appends, or each alone if
-        that statement fails (not the plain case, or its fate unknown)."""
+    async def _write_group(
+        self, conn: asyncpg.Connection, group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]
+    ) -> bool:
+        """Write one group: one statement if it holds several appends. If that statement
+        fails (not the plain case, or its fate unknown), each is written alone through the
+        pool, and False says so."""
         if len(group) == 1:
-            await _settle(group[0][1], self._append_alone(group[0][0]))
-            return
+            batch, waiting = group[0]
+            try:
+                _hand_over(waiting, await self._append_alone(batch, conn))
+            except Exception as exc:
+                _hand_over(waiting, exception=exc)
+                return isinstance(exc, DomainError)  # an answer; anything else may be the connection
+            return True
         try:
-            row = await self._pool.fetchrow(_APPEND_GROUP, *_group_arguments([batch for batch, _ in group]))
+            row = await conn.fetchrow(_APPEND_GROUP, *_group_arguments([batch for batch, _ in group]))
         except Exception:
-            await asyncio.gather(*(_settle(waiting, self._append_alone(batch)) for batch, waiting in group))
-            return
+            await self._each_alone(group)
+            return False
         self.groups_written += 1
         self.appends_grouped += len(group)
         position, prev_hash = row["first_position"], row["prev_hash"]
         for batch, waiting in group:
             stored = batch.stored(position, prev_hash)
-            if not waiting.done():
-                waiting.set_result(stored)
+            _hand_over(waiting, stored)
             position, prev_hash = position + len(stored), stored[-1].hash
+        return True
+
+    async def _each_alone(self, group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]) -> None:
+        """Every append of a group written alone through the pool, at once (they are of
+        different streams); each caller gets its own answer."""
+        await asyncio.gather(*(_settle(waiting, self._append_alone(batch)) for batch, waiting in group))
 
     async def _stored(self, keys: list[str]) -> list[StoredEvent]:
         """The events already stored under ``keys`` (an idempotent repeat of an append)."""
@@ -409,15 +445,27 @@ def _group_arguments(batches: Sequence[_Batch]) -> tuple[Any, ...]:
 
 
 async def _settle(waiting: asyncio.Future[list[StoredEvent]], append: Any) -> None:
-    """Run one append and hand its outcome to the caller waiting for it (if it still is)."""
+    """Run one append and hand its outcome to the caller waiting for it."""
     try:
         result = await append
     except Exception as exc:
-        if not waiting.done():
-            waiting.set_exception(exc)
+        _hand_over(waiting, exception=exc)
     else:
-        if not waiting.done():
-            waiting.set_result(result)
+        _hand_over(waiting, result)
+
+
+def _hand_over(
+    waiting: asyncio.Future[list[StoredEvent]],
+    result: list[StoredEvent] | None = None,
+    exception: Exception | None = None,
+) -> None:
+    """Give a caller the outcome of its append, if it is still waiting."""
+    if waiting.done():
+        return
+    if exception is not None:
+        waiting.set_exception(exception)
+    else:
+        waiting.set_result(result or [])
 
 
 def _domain_error(exc: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:

@@ -150,3 +150,16 @@ async def test_a_group_larger_than_the_limit_is_split(
     assert store.groups_written == 3 and store.appends_grouped == 6  # two appends (8 events) each
     assert [r[0].position for r in results] == [1, 5, 9, 13, 17, 21]
     assert await verified(pool) == 24
+
+
+async def test_appends_one_after_another_never_wait_for_a_writer_that_is_leaving(pool: asyncpg.Pool) -> None:
+    """A writer gives its connection back after its last group; an append made meanwhile
+    must get a writer of its own (it used to wait for ever)."""
+    store = AuditStore(pool)
+
+    async def one_after_another() -> None:
+        for n in range(200):
+            await store.append("mandate-a", n, [event(f"k-{n}")])
+
+    await asyncio.wait_for(one_after_another(), timeout=60)
+    assert await verified(pool) == 200
