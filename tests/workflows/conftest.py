@@ -41,9 +41,10 @@ TEST_KEYS = KeyRing({"test": hashlib.sha256(b"mandates test key").digest()}, "te
 DATA_CONVERTER = build_data_converter(TEST_KEYS)
 
 
-@pytest.fixture(scope="session")
-async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (the venv's binary; the SDK's download if it has none)."""
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server (the venv's binary; the SDK's download if it has none)
+    that knows the engine's search attributes."""
     existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
@@ -55,6 +56,13 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The session's time-skipping test server."""
+    async with time_skipping_server() as env:
+        yield env
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -45,7 +45,6 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities import build_activities
@@ -55,13 +54,7 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore, StoredEvent
 from store.notifications import NotificationOutbox
-from tests.workflows.conftest import (
-    DATA_CONVERTER,
-    TEST_SERVER,
-    TEST_SERVER_STARTUP,
-    Engine,
-    register_search_attributes,
-)
+from tests.workflows.conftest import DATA_CONVERTER, Engine, time_skipping_server
 from tests.workflows.helpers import audit_log, make_mandate
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
@@ -205,21 +198,12 @@ def children(history: WorkflowHistory) -> list[tuple[str, str]]:
 async def engine(pool: asyncpg.Pool) -> AsyncIterator[Engine]:
     """A time-skipping server of its own: the session's carries other tests' workflows, whose
     unfinished tasks can hold its clock."""
-    existing = str(TEST_SERVER) if TEST_SERVER.exists() else None
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
-        test_server_existing_path=existing,
-        test_server_startup_timeout=TEST_SERVER_STARTUP,
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with time_skipping_server() as env:
         running = Engine(env, f"soak-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
         async with Worker(
             env.client, task_queue=running.task_queue, workflows=WORKFLOWS, activities=build_activities(pool)
         ):
             yield running
-    finally:
-        await env.shutdown()
 
 
 async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_limits(engine: Engine) -> None:
