@@ -136,8 +136,8 @@ class _AppendBench:
         self._engine_runs += 1
         grouped, store = await self._engine_run(group_commit=True)
         self.notes.append(
-            f"engine run {self._engine_runs}: {self.appends} appends, {store.appends_grouped} of them "
-            f"written in {store.groups_written} groups, the others alone"
+            f"engine run {self._engine_runs}: {self.appends} appends, {store.appends_grouped} of them in "
+            f"{store.groups_written} groups, {self.appends - store.appends_grouped} alone"
         )
         alone, _ = await self._engine_run(group_commit=False)
         return {"throughput": grouped, "throughput_alone": alone}
