@@ -243,12 +243,9 @@ class AuditStore:
                 self._start_writer()
 
     def _take_group(self) -> list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]:
-        self._gathering = False
-        return self._next_group()
-
-    def _next_group(self) -> list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]]:
         """The waiting appends that go next, in arrival order: one per stream, up to
         ``GROUP_EVENTS`` events. Appends whose caller stopped waiting are dropped."""
+        self._gathering = False
         group: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
         left: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
         streams: set[str] = set()
