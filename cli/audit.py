@@ -11,7 +11,7 @@ import typer
 from cli.output import fail, print_json, table
 from config.database import connect, create_pool
 from config.settings import Settings
-from domain.progress_report import describe_event
+from domain.timeline import describe_event
 from store.audit import AuditStore, StoredEvent
 from store.checkpoints import (
     Checkpoint,

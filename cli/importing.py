@@ -15,7 +15,8 @@ from cli.steering import caller
 from config.client import connect_temporal
 from config.database import create_pool
 from config.settings import Settings
-from domain.importing import ImportPlan, MandateFollowed, plan_import
+from domain.events import MandateFollowed, to_payload
+from domain.importing import ImportPlan, plan_import
 from domain.plan import PlanInvalid
 from domain.resolution import Resolution, parse_resolution
 from store.audit import AuditStore, NewEvent
@@ -83,7 +84,7 @@ def _plan_data(plan: Path | None) -> Any | None:
 async def _record_followed(store: AuditStore, followed: MandateFollowed, actor: str) -> str:
     if await store.stream_version(followed.mandate_id) > 0:
         return "followed (already recorded)"
-    event_type, payload = followed.to_payload()
+    event_type, payload = to_payload(followed)
     await store.append(
         followed.mandate_id,
         0,

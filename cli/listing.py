@@ -18,7 +18,7 @@ from cli.output import fail, print_json, table
 from config.database import create_pool
 from config.settings import Settings
 from domain.mandate import KIND_LABELS
-from domain.progress_report import ACTOR_LABELS
+from domain.vocabulary import ACTOR_LABELS
 from domain.vocabulary import MandateKind
 from projections import CHECKPOINT, MandateDetail, MandateSummary, Projector, list_mandates, mandate_detail
 from projections.queries import StepDetail

@@ -15,7 +15,7 @@ import typer
 from cli.output import fail
 from config.database import create_pool
 from config.settings import Settings
-from domain.progress_report import ReportPeriod, ReportPeriodInvalid, build_progress_report
+from reports.progress import ReportPeriod, ReportPeriodInvalid, build_progress_report
 from reports.render import to_html, to_markdown
 from store.audit import AuditStore, StoredEvent
 

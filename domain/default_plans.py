@@ -13,6 +13,7 @@ submit six weeks before it (the documents' processing time).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -63,7 +64,7 @@ def _mou(states: Sequence[str], partners: Sequence[str]) -> list[dict[str, Any]]
          "title": "Final approval of the memorandum", "approvers": [SECTION_CHIEF, LEGAL_AFFAIRS],
          "rule": "all", "on_reject_go_to": "draft-mou"},
         {"type": "task", "id": "record-signature", "due_in_days": 210,
-         "title": "Record the signature of the memorandum"},
+         "title": "Record the signature of the memorandum", "concludes": True},
     ]  # fmt: skip
 
 
@@ -82,7 +83,8 @@ def _information(partners: Sequence[str]) -> list[dict[str, Any]]:
 
 def _reporting(body: str, session: date | None) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [
-        {"type": "task", "id": "compile-report", "title": f"Compile the report to the {body}"},
+        {"type": "task", "id": "compile-report", "title": f"Compile the report to the {body}",
+         "compiles_report": True},
         {"type": "approval", "id": "approve-report", "title": "Approve the report",
          "approvers": [SECTION_CHIEF], "rule": "any", "on_reject_go_to": "compile-report"},
         {"type": "report", "id": "submit-report", "title": f"Submit the report to the {body}",
@@ -109,20 +111,59 @@ def default_plan(
     """The default plan for a mandate of these kinds (merged when there are several)."""
     blocks: list[list[dict[str, Any]]] = []
     for kind in MandateKind:
-        if kind not in kinds:
-            continue
-        match kind:
-            case MandateKind.DIALOGUE:
-                blocks.append(_dialogue(states_parties, partner_secretariats))
-            case MandateKind.MOU_EXPLORATION:
-                blocks.append(_mou(states_parties, partner_secretariats))
-            case MandateKind.INFORMATION_COLLECTION:
-                blocks.append(_information(partner_secretariats))
-            case MandateKind.REPORTING:
-                blocks.append(_reporting(reports_to or IMPLEMENTATION_REVIEW_GROUP, report_due))
+        if kind in kinds:
+            blocks.append(_block(kind, reports_to, report_due, states_parties, partner_secretariats))
     if not blocks:
         raise ValueError("a mandate needs at least one kind")
     return validate_plan({"steps": merge_steps(blocks)})
+
+
+def _block(
+    kind: MandateKind,
+    reports_to: str | None,
+    report_due: date | None,
+    states_parties: Sequence[str],
+    partner_secretariats: Sequence[str],
+) -> list[dict[str, Any]]:
+    """The default steps of one kind, each saying the kind it serves."""
+    match kind:
+        case MandateKind.DIALOGUE:
+            steps = _dialogue(states_parties, partner_secretariats)
+        case MandateKind.MOU_EXPLORATION:
+            steps = _mou(states_parties, partner_secretariats)
+        case MandateKind.INFORMATION_COLLECTION:
+            steps = _information(partner_secretariats)
+        case MandateKind.REPORTING:
+            steps = _reporting(reports_to or IMPLEMENTATION_REVIEW_GROUP, report_due)
+    return [{**step, "serves": kind.value} for step in steps]
+
+
+_UNSUFFIXED = re.compile(r"-\d+$")
+
+
+def with_step_roles(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan recorded before steps said what they serve, read as it was meant.
+
+    Such a plan (every step without ``serves``) got its meaning from the default plans'
+    step ids, a merged plan's copies suffixed ``-2``, ``-3``: the kind whose default plan
+    has the id, ``record-signature`` concluding a memorandum, ``compile-report`` compiling
+    the progress report. Plans that say it themselves are returned as they are.
+    """
+    steps = plan.get("steps") if isinstance(plan, dict) else None
+    if not isinstance(steps, list) or any(isinstance(s, dict) and "serves" in s for s in steps):
+        return plan
+    serves = {s["id"]: kind.value for kind in MandateKind for s in _block(kind, None, None, (), ())}
+    read = []
+    for step in steps:
+        if isinstance(step, dict) and isinstance(step.get("id"), str):
+            base = _UNSUFFIXED.sub("", step["id"])
+            step = {**step, "serves": serves.get(step["id"]) or serves.get(base)}
+            if base == "record-signature":
+                step["concludes"] = True
+            if base == "compile-report" and step.get("type") in ("task", "report"):
+                step["compiles_report"] = True
+        read.append(step)
+    return {**plan, "steps": read}
 
 
 def merge_steps(blocks: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:

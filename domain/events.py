@@ -2,7 +2,8 @@
 
 Each event names what happened, to which step, and when (``at``, passed in by
 whoever decided it). ``to_payload``/``from_payload`` turn events into the
-audit store's ``(type, payload)`` and back.
+audit store's ``(type, payload)`` and back; ``event_of`` reads an audit record
+(a stored event of any type) as the domain event it holds, if any.
 
 Confidentiality: a ``ResponseReceived`` for a confidential consultation keeps
 its text (the audit store is the secure store) and says ``confidential: true``
@@ -11,11 +12,13 @@ so that reports can count responses without printing them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from domain.default_plans import with_step_roles
 from domain.mandate import Mandate
 
 ENGINE = "mandate-engine"
@@ -40,6 +43,16 @@ class _Event(BaseModel):
 class MandateStarted(_Event):
     type: Literal["MandateStarted"] = "MandateStarted"
     mandate: Mandate  # with its plan resolved: every deadline absolute
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_before_step_roles(cls, data: Any) -> Any:
+        """A start recorded before plan steps said what they serve (``with_step_roles``)."""
+        if isinstance(data, dict) and isinstance(data.get("mandate"), dict):
+            mandate = data["mandate"]
+            if isinstance(mandate.get("plan"), dict):
+                return {**data, "mandate": {**mandate, "plan": with_step_roles(mandate["plan"])}}
+        return data
 
 
 class StepStarted(_Event):
@@ -158,6 +171,65 @@ class MandateWithdrawn(_Event):
     by: str
 
 
+class MandateFollowed(_Event):
+    """An operative paragraph the engine records and follows, but runs no steps for
+    (addressed to States parties or the Conference, or asking the Secretariat for no
+    work the engine tracks).
+
+    Read leniently, since it is the one event written outside a workflow: missing keys
+    fall back (``mandate_id`` to the stream's id, ``at`` to the record's time, the symbol
+    and slug to each other), and ``resolution`` may be a slug, a symbol or an object
+    with ``slug``/``symbol``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", serialize_by_alias=True)
+
+    type: Literal["MandateFollowed"] = "MandateFollowed"
+    mandate_id: str
+    resolution_symbol: str
+    resolution_slug: str
+    paragraph: int = 0
+    verb: str = ""
+    addressee: str = Field("other", alias="actor")  # who the paragraph is addressed to
+    kinds: list[str] = []
+    reports_to: str | None = None
+    text: str | None = None
+    why: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        resolution = data.get("resolution")
+        if isinstance(resolution, dict):
+            slug = resolution.get("slug") or resolution.get("resolution_slug")
+            symbol = resolution.get("symbol") or resolution.get("resolution_symbol")
+        else:
+            slug = symbol = resolution if isinstance(resolution, str) else None
+        slug = data.get("resolution_slug") or slug or symbol or data.get("mandate_id")
+        symbol = data.get("resolution_symbol") or symbol or slug
+        kinds = data.get("kinds") or []
+        try:
+            paragraph = int(data.get("paragraph") or 0)
+        except (TypeError, ValueError):
+            paragraph = 0
+        reports_to, text = data.get("reports_to"), data.get("text")
+        return {
+            **data,
+            "mandate_id": str(data.get("mandate_id") or ""),
+            "resolution_symbol": str(symbol or ""),
+            "resolution_slug": str(slug or ""),
+            "paragraph": paragraph,
+            "verb": str(data.get("verb") or ""),
+            "actor": str(data.get("actor") or "other"),
+            "kinds": [str(k) for k in kinds] if isinstance(kinds, list) else [str(kinds)],
+            "reports_to": str(reports_to) if reports_to else None,
+            "text": str(text) if text else None,
+            "why": str(data.get("why") or ""),
+        }
+
+
 MandateEvent = Annotated[
     MandateStarted
     | StepStarted
@@ -174,9 +246,18 @@ MandateEvent = Annotated[
     | StepCompleted
     | ConsultationClosed
     | MandateCompleted
-    | MandateWithdrawn,
+    | MandateWithdrawn
+    | MandateFollowed,
     Field(discriminator="type"),
 ]
+
+EVENT_CLASSES: tuple[type[_Event], ...] = get_args(get_args(MandateEvent)[0])
+"""Every class of the union, in its order."""
+
+DOMAIN_EVENT_TYPES: frozenset[str] = frozenset(c.model_fields["type"].default for c in EVENT_CLASSES)
+"""The audit event types the domain reads (any other type in the log is not a mandate's event)."""
+
+FOLLOWED = MandateFollowed.model_fields["type"].default
 
 
 class RecordedEvent(BaseModel):
@@ -202,3 +283,45 @@ def to_payload(event: MandateEvent) -> tuple[str, dict[str, Any]]:
 def from_payload(event_type: str, payload: dict[str, Any]) -> MandateEvent:
     """The event an audit record holds (inverse of ``to_payload``)."""
     return _ADAPTER.validate_python({**payload, "type": event_type})
+
+
+class AuditRecord(Protocol):
+    """What the domain reads of an audit log record (``store.audit.StoredEvent`` has it)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def event_of(
+    stream_id: str, event_type: str, payload: dict[str, Any], occurred_at: datetime
+) -> MandateEvent | None:
+    """The domain event an audit record holds, or None for a type the domain does not read.
+
+    Raises:
+        pydantic.ValidationError: the payload does not fit the event its type names.
+    """
+    if event_type not in DOMAIN_EVENT_TYPES:
+        return None
+    if event_type == FOLLOWED:
+        payload = {"at": occurred_at, **payload}
+        payload["mandate_id"] = payload.get("mandate_id") or stream_id
+    return from_payload(event_type, payload)
+
+
+def target_of(stream_id: str, event: MandateEvent | None) -> str:
+    """The mandate an event is about: its stream's, or the one a followed paragraph names."""
+    return event.mandate_id if isinstance(event, MandateFollowed) else stream_id

@@ -4,24 +4,26 @@ A Secretariat paragraph that asks for at least one kind of work becomes a
 :class:`~domain.mandate.Mandate` with a plan (the default plan for its kinds, or
 the plan file's). Every other paragraph (addressed to States parties or the
 Conference, or asking the Secretariat for nothing the engine recognises) is
-*followed*: recorded in the audit log with a :class:`MandateFollowed` event and
-no steps, so that reports can still account for it.
+*followed*: recorded in the audit log with a
+:class:`~domain.events.MandateFollowed` event and no steps, so that reports can
+still account for it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from domain.default_plans import default_plan
 from domain.errors import DomainError
+from domain.events import MandateFollowed
 from domain.mandate import Mandate, mandate_id
 from domain.plan import Plan, validate_plan
 from domain.resolution import OperativeParagraph, Resolution
-from domain.vocabulary import Actor, MandateKind
+from domain.vocabulary import Actor
 
 TITLE_LENGTH = 72
 
@@ -30,28 +32,6 @@ class PlanFileInvalid(DomainError):
     """The plan file does not fit the resolution being imported."""
 
     code = "plan_invalid"
-
-
-class MandateFollowed(BaseModel):
-    """An operative paragraph the engine records and follows, but runs no steps for."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: Literal["MandateFollowed"] = "MandateFollowed"
-    at: AwareDatetime
-    mandate_id: str
-    resolution: str
-    resolution_slug: str
-    paragraph: int
-    verb: str
-    actor: Actor
-    kinds: list[MandateKind]
-    reports_to: str | None
-    text: str
-    why: str
-
-    def to_payload(self) -> tuple[str, dict[str, Any]]:
-        return self.type, self.model_dump(mode="json", exclude={"type"})
 
 
 class ImportPlan(BaseModel):
@@ -133,12 +113,12 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
         MandateFollowed(
             at=now,
             mandate_id=mandate_id(resolution.slug, p.number),
-            resolution=symbol,
+            resolution_symbol=symbol,
             resolution_slug=resolution.slug,
             paragraph=p.number,
             verb=p.verb,
-            actor=p.actor,
-            kinds=list(p.kinds),
+            actor=p.actor.value,
+            kinds=[k.value for k in p.kinds],
             reports_to=p.reports_to,
             text=p.text,
             why=(

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from domain.errors import DomainError
+from domain.vocabulary import MandateKind
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 StepId = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
@@ -40,12 +41,16 @@ class _Frozen(BaseModel):
 
 
 class _Step(_Frozen):
-    """What every step has: a unique slug id, a title and exactly one deadline."""
+    """What every step has: a unique slug id, a title and exactly one deadline; and,
+    for the report, the kind of work it serves and whether completing it concludes
+    that work (a default plan's steps say both; a plan file may)."""
 
     id: StepId
     title: Name
     due: AwareDatetime | None = None
     due_in_days: Annotated[int, Field(ge=0)] | None = None
+    serves: MandateKind | None = None
+    concludes: bool = False
 
     @model_validator(mode="after")
     def _one_deadline(self) -> _Step:
@@ -105,10 +110,15 @@ class ApprovalStep(_Step):
 
 
 class TaskStep(_Step):
-    """Secretariat work, completed with an outcome, the effort and the cost it took."""
+    """Secretariat work, completed with an outcome, the effort and the cost it took.
+
+    ``compiles_report``: completing it compiles the progress report on the mandate's
+    resolution from the audit log, and the outcome records the report's file and hash.
+    """
 
     type: Literal["task"] = "task"
     assignee: Name = "secretariat"
+    compiles_report: bool = False
 
 
 class ReportStep(_Step):
@@ -118,6 +128,7 @@ class ReportStep(_Step):
     body: Name = "Implementation Review Group"
     session_date: date | None = None
     assignee: Name = "secretariat"
+    compiles_report: bool = False
 
     @model_validator(mode="after")
     def _before_session(self) -> ReportStep:

@@ -1,13 +1,25 @@
-"""A mandate's state: the fold of its events.
+"""A mandate's state: the one fold of its events.
 
-``evolve(state, event)`` returns a new state and never changes the one it is
-given; ``fold(events)`` folds a whole stream. The state holds no response text
-(that lives in the audit store only), so it can be shown and queried freely.
+Everything that reads a mandate's history reads it through this fold: the workflows
+(to decide what a command leads to), the read models (``projections``: the rows are a
+mapping of the state), the rebuild, and the progress report (``reports``). A change to
+what an event means is made here, once.
+
+``evolve(state, event)`` returns a new state and never changes the one it is given;
+``fold(events)`` folds a whole stream. ``apply(state, event)`` is the step both are
+made of: it changes a state the caller owns, for loops that fold many events into a
+state of their own (the projection). Where the event's audit position is known (the
+projection and the report know it, a workflow does not), it is passed as ``position``
+and kept with what it caused, so that every figure can be traced back to the log.
+
+The state holds no response text (that lives in the audit log only), so it can be
+shown and queried freely.
 """
 
 from __future__ import annotations
 
 import copy
+import decimal
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -20,12 +32,16 @@ from domain import events as ev
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep, ConsultationStep
 
+EXACT = decimal.Context(prec=decimal.MAX_PREC)
+"""Sums of efforts and costs are exact (the default context rounds to 28 digits)."""
+
 
 class MandateStatus(StrEnum):
     NOT_STARTED = "not_started"
     ACTIVE = "active"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+    FOLLOWED = "followed"
 
 
 class StepStatus(StrEnum):
@@ -37,6 +53,83 @@ class StepStatus(StrEnum):
 class PartyStatus(StrEnum):
     AWAITING = "awaiting"
     ANSWERED = "answered"
+
+
+DeadlineStatus = Literal["open", "met", "missed", "extended", "cancelled"]
+ClosedBy = Literal["completed", "returned", "extended", "withdrawn"]
+
+
+class Answer(BaseModel):
+    """When a party answered a consultation, and where the log says so."""
+
+    at: AwareDatetime
+    ref: int | None = None
+
+
+class ApprovalGiven(BaseModel):
+    """One approval of the current round of an approval step."""
+
+    by: str
+    comment: str = ""
+    at: AwareDatetime
+    ref: int | None = None
+
+
+class Return(BaseModel):
+    """A rejection that sent the work back from an approval step."""
+
+    comment: str
+    at: AwareDatetime
+    ref: int | None = None
+
+
+class DeadlineRecord(BaseModel):
+    """One deadline a step was given, and what became of it."""
+
+    step_id: str
+    attempt: int
+    deadline: AwareDatetime
+    set_at: AwareDatetime
+    set_ref: int | None = None
+    previous: AwareDatetime | None = None
+    reason: str | None = None
+    set_by: str | None = None
+    status: DeadlineStatus = "open"
+    overdue: bool = False
+    closed_at: AwareDatetime | None = None
+    closed_ref: int | None = None
+    closed_by: ClosedBy | None = None
+    extended_to: AwareDatetime | None = None
+    extension_reason: str | None = None  # why it was extended, when it was
+    refs: list[int] = []  # where it was set, fell overdue and was closed
+
+    def close(self, at: datetime, ref: int | None, by: ClosedBy) -> None:
+        """Close the deadline: met, or missed when it fell overdue or closes after it
+        (extended and withdrawn deadlines are neither)."""
+        match by:
+            case "extended":
+                self.status = "extended"
+            case "withdrawn":
+                self.status = "cancelled"
+            case _:
+                self.status = "missed" if self.overdue or at > self.deadline else "met"
+        self.closed_at = at
+        self.closed_ref = ref
+        self.closed_by = by
+        if ref is not None:
+            self.refs.append(ref)
+
+
+class CostRecord(BaseModel):
+    """The effort and cost of one completed task or report."""
+
+    step_id: str
+    at: AwareDatetime
+    by: str
+    effort_days: Decimal
+    cost: Decimal
+    currency: str
+    ref: int | None = None
 
 
 class StepState(BaseModel):
@@ -54,17 +147,27 @@ class StepState(BaseModel):
     overdue: bool = False
     escalations: int = 0
     # consultation
-    parties: dict[str, PartyStatus] = {}
+    consulted: list[str] = []  # the parties asked when it last opened
+    parties: dict[str, PartyStatus] = {}  # those asked, and any other party that answered
+    answers: dict[str, Answer] = {}
     closes_at: AwareDatetime | None = None
     confidential: bool = False
     non_respondents: list[str] = []
+    closed_reason: str | None = None
+    opened_ref: int | None = None
+    closed_ref: int | None = None
     # approval
-    approvals: list[str] = []
+    approvers: list[str] = []
+    rule: str | None = None
+    approvals: list[str] = []  # who approved in the current round
+    approval_details: list[ApprovalGiven] = []
     rejections: int = 0
+    returns: list[Return] = []
     rework_comment: str | None = None
     # task / report / any step
     outcome: str | None = None
     completed_at: AwareDatetime | None = None
+    refs: list[int] = []  # where it last started, and was completed
 
     def awaiting(self) -> list[str]:
         """Consulted parties that have not answered yet, in the order they were consulted."""
@@ -78,19 +181,27 @@ class MandateState(BaseModel):
     """Everything the engine knows about one mandate, as the fold of its events.
 
     ``version`` is the number of events folded: the audit stream's version.
+    A paragraph the engine only follows (``MandateFollowed``) has ``followed`` and no plan.
     """
 
     mandate_id: str | None = None
     mandate: Mandate | None = None
+    followed: ev.MandateFollowed | None = None
     status: MandateStatus = MandateStatus.NOT_STARTED
     version: int = 0
     current_step: str | None = None
     steps: dict[str, StepState] = {}
     effort_days: Decimal = Decimal(0)
     costs: dict[str, Decimal] = {}  # currency -> total
+    cost_lines: list[CostRecord] = []
+    deadlines: list[DeadlineRecord] = []
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
     withdrawal_reason: str | None = None
+    status_refs: list[int] = []  # where it started (or was followed), completed or was withdrawn
+    first_position: int | None = None
+    last_position: int | None = None
+    last_event_at: AwareDatetime | None = None
 
     @property
     def is_active(self) -> bool:
@@ -123,111 +234,236 @@ class MandateState(BaseModel):
         step = self.active_step()
         return step.deadline if step is not None else None
 
+    def open_deadlines(self, step_id: str | None = None) -> list[DeadlineRecord]:
+        return [d for d in self.deadlines if d.status == "open" and step_id in (None, d.step_id)]
 
-def _copy(state: MandateState) -> MandateState:
+
+def copy_of(state: MandateState) -> MandateState:
     """A copy to change, sharing the mandate (frozen, and by far the largest part: its plan
-    names every consulted party) rather than copying it."""
-    keep = {id(state.mandate): state.mandate} if state.mandate is not None else {}
+    names every consulted party) and the followed paragraph (frozen) rather than copying them."""
+    keep = {id(x): x for x in (state.mandate, state.followed) if x is not None}
     return copy.deepcopy(state, keep)
 
 
-def evolve(state: MandateState, event: ev.MandateEvent) -> MandateState:
+def evolve(state: MandateState, event: ev.MandateEvent, position: int | None = None) -> MandateState:
     """The state after ``event``; ``state`` itself is left unchanged."""
-    new = _copy(state)
-    new.version += 1
-    _apply(new, event)
+    new = copy_of(state)
+    apply(new, event, position)
     return new
 
 
 def fold(events: Iterable[ev.MandateEvent], state: MandateState | None = None) -> MandateState:
     """The state a stream of events leads to (from ``state``, or from nothing)."""
-    new = _copy(state or MandateState())
+    new = copy_of(state or MandateState())
     for event in events:
-        new.version += 1
-        _apply(new, event)
+        apply(new, event)
     return new
 
 
-def _apply(s: MandateState, e: ev.MandateEvent) -> None:
+def fold_recorded(
+    events: Iterable[tuple[int, ev.MandateEvent]], state: MandateState | None = None
+) -> MandateState:
+    """``fold`` of events with their audit positions: ``(position, event)`` pairs."""
+    new = copy_of(state or MandateState())
+    for position, event in events:
+        apply(new, event, position)
+    return new
+
+
+def _refs(position: int | None) -> list[int]:
+    return [position] if position is not None else []
+
+
+def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> None:
+    """Fold one event into ``s``, which the caller owns (see ``evolve`` and ``fold``)."""
+    s.version += 1
+    if position is not None:
+        if s.first_position is None:
+            s.first_position = position
+        s.last_position = position
+    s.last_event_at = e.at
     match e:
         case ev.MandateStarted():
             s.mandate = e.mandate
             s.mandate_id = e.mandate.id
             s.status = MandateStatus.ACTIVE
+            s.current_step = None
             s.started_at = e.at
+            s.status_refs = _refs(position)
             s.steps = {
-                step.id: StepState(step_id=step.id, type=step.type, planned_due=step.due_at(e.at))
+                step.id: StepState(
+                    step_id=step.id,
+                    type=step.type,
+                    planned_due=step.due_at(e.at),
+                    approvers=list(step.approvers) if isinstance(step, ApprovalStep) else [],
+                    rule=step.rule if isinstance(step, ApprovalStep) else None,
+                )
                 for step in e.mandate.plan.steps
             }
+        case ev.MandateFollowed():
+            s.followed = e
+            s.mandate_id = e.mandate_id
+            s.status = MandateStatus.FOLLOWED
+            if not s.status_refs:
+                s.status_refs = _refs(position)
         case ev.StepStarted():
-            step = s.steps[e.step_id]
+            step = s.steps.get(e.step_id)
             s.current_step = e.step_id
-            step.status = StepStatus.ACTIVE
-            step.attempt = e.attempt
-            step.deadline = e.deadline
-            step.deadline_set_at = e.at
-            step.reminders_sent = []
-            step.overdue = False
-            step.escalations = 0
-            step.approvals = []
-            step.outcome = None
-            step.completed_at = None
+            if step is not None:
+                step.status = StepStatus.ACTIVE
+                step.attempt = e.attempt
+                step.deadline = e.deadline
+                step.deadline_set_at = e.at
+                step.reminders_sent = []
+                step.overdue = False
+                step.escalations = 0
+                step.approvals = []
+                step.approval_details = []
+                step.outcome = None
+                step.completed_at = None
+                step.refs = _refs(position)
+            s.deadlines.append(
+                DeadlineRecord(
+                    step_id=e.step_id,
+                    attempt=e.attempt,
+                    deadline=e.deadline,
+                    set_at=e.at,
+                    set_ref=position,
+                    refs=_refs(position),
+                )
+            )
         case ev.ConsultationOpened():
-            step = s.steps[e.step_id]
-            step.parties = {p: PartyStatus.AWAITING for p in e.parties}
-            step.closes_at = e.closes_at
-            step.confidential = e.confidential
-            step.non_respondents = []
-        case ev.ResponseReceived():
-            s.steps[e.step_id].parties[e.party] = PartyStatus.ANSWERED
-        case ev.ReminderDue():
-            s.steps[e.step_id].reminders_sent.append(e.days_before)
-        case ev.DeadlineExtended():
-            step = s.steps[e.step_id]
-            step.deadline = e.until
-            step.deadline_set_at = e.at
-            step.extensions += 1
-            step.reminders_sent = []
-            step.overdue = False
-            step.escalations = 0
-            if e.closes_at is not None:
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.consulted = list(e.parties)
+                step.parties = dict.fromkeys(e.parties, PartyStatus.AWAITING)
+                step.answers = {}
                 step.closes_at = e.closes_at
+                step.confidential = e.confidential
+                step.non_respondents = []
+                step.closed_reason = None
+                step.opened_ref = position
+                step.closed_ref = None
+        case ev.ResponseReceived():
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.parties[e.party] = PartyStatus.ANSWERED
+                step.answers[e.party] = Answer(at=e.at, ref=position)
+        case ev.ReminderDue():
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.reminders_sent.append(e.days_before)
+        case ev.DeadlineExtended():
+            step = s.steps.get(e.step_id)
+            attempt = step.attempt if step is not None else 0
+            if step is not None:
+                step.deadline = e.until
+                step.deadline_set_at = e.at
+                step.extensions += 1
+                step.reminders_sent = []
+                step.overdue = False
+                step.escalations = 0
+                if e.closes_at is not None:
+                    step.closes_at = e.closes_at
+            for record in s.open_deadlines(e.step_id):
+                record.close(e.at, position, "extended")
+                record.extended_to = e.until
+                record.extension_reason = e.reason
+            s.deadlines.append(
+                DeadlineRecord(
+                    step_id=e.step_id,
+                    attempt=attempt,
+                    deadline=e.until,
+                    set_at=e.at,
+                    set_ref=position,
+                    previous=e.previous,
+                    reason=e.reason,
+                    set_by=e.by,
+                    refs=_refs(position),
+                )
+            )
         case ev.StepOverdue():
-            s.steps[e.step_id].overdue = True
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.overdue = True
+            for record in s.open_deadlines(e.step_id):
+                record.overdue = True
+                record.refs.extend(_refs(position))
         case ev.Escalated():
-            s.steps[e.step_id].escalations = e.escalation
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.escalations = e.escalation
         case ev.ApprovalRequested():
-            s.steps[e.step_id].approvals = []
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.approvers = list(e.approvers)
+                step.rule = e.rule
+                step.approvals = []
+                step.approval_details = []
         case ev.Approved():
-            s.steps[e.step_id].approvals.append(e.by)
+            step = s.steps.get(e.step_id)
+            if step is not None and e.by not in step.approvals:
+                step.approvals.append(e.by)
+                step.approval_details.append(ApprovalGiven(by=e.by, comment=e.comment, at=e.at, ref=position))
         case ev.Rejected():
-            assert s.mandate is not None
-            ids = s.mandate.plan.step_ids()
-            s.steps[e.step_id].rejections += 1
-            for step_id in ids[ids.index(e.go_to) : ids.index(e.step_id) + 1]:
-                s.steps[step_id].status = StepStatus.PENDING
-            s.steps[e.go_to].rework_comment = e.comment
             s.current_step = None
+            ids = list(s.steps)
+            if e.step_id in s.steps:
+                step = s.steps[e.step_id]
+                step.rejections += 1
+                step.returns.append(Return(comment=e.comment, at=e.at, ref=position))
+                if e.go_to in s.steps:
+                    for step_id in ids[ids.index(e.go_to) : ids.index(e.step_id) + 1]:
+                        s.steps[step_id].status = StepStatus.PENDING
+            if e.go_to in s.steps:
+                s.steps[e.go_to].rework_comment = e.comment
+            for record in s.open_deadlines(e.step_id):
+                record.close(e.at, position, "returned")
         case ev.TaskCompleted():
-            s.steps[e.step_id].outcome = e.outcome
-            s.effort_days += e.effort_days
-            s.costs[e.currency] = s.costs.get(e.currency, Decimal(0)) + e.cost
-        case ev.StepCompleted():
-            step = s.steps[e.step_id]
-            step.status = StepStatus.COMPLETED
-            step.completed_at = e.at
-            if e.outcome:
+            step = s.steps.get(e.step_id)
+            if step is not None:
                 step.outcome = e.outcome
+            s.effort_days = EXACT.add(s.effort_days, e.effort_days)
+            s.costs[e.currency] = EXACT.add(s.costs.get(e.currency, Decimal(0)), e.cost)
+            s.cost_lines.append(
+                CostRecord(
+                    step_id=e.step_id,
+                    at=e.at,
+                    by=e.by,
+                    effort_days=e.effort_days,
+                    cost=e.cost,
+                    currency=e.currency,
+                    ref=position,
+                )
+            )
+        case ev.StepCompleted():
+            step = s.steps.get(e.step_id)
             s.current_step = None
+            if step is not None:
+                step.status = StepStatus.COMPLETED
+                step.completed_at = e.at
+                if e.outcome:
+                    step.outcome = e.outcome
+                step.refs.extend(_refs(position))
+            for record in s.open_deadlines(e.step_id):
+                record.close(e.at, position, "completed")
         case ev.ConsultationClosed():
-            s.steps[e.step_id].non_respondents = list(e.non_respondents)
+            step = s.steps.get(e.step_id)
+            if step is not None:
+                step.non_respondents = list(e.non_respondents)
+                step.closed_reason = e.reason
+                step.closed_ref = position
         case ev.MandateCompleted():
             s.status = MandateStatus.COMPLETED
             s.ended_at = e.at
+            s.status_refs.extend(_refs(position))
         case ev.MandateWithdrawn():
             s.status = MandateStatus.WITHDRAWN
             s.ended_at = e.at
             s.withdrawal_reason = e.reason
+            s.status_refs.extend(_refs(position))
+            for record in s.open_deadlines():
+                record.close(e.at, position, "withdrawn")
 
 
 def progress_line(state: MandateState) -> str:

@@ -19,3 +19,12 @@ class Actor(StrEnum):
     STATES_PARTIES = "states_parties"
     CONFERENCE = "conference"
     OTHER = "other"
+
+
+ACTOR_LABELS: dict[str, str] = {
+    "secretariat": "the Secretariat",
+    "states_parties": "States parties",
+    "conference": "the Conference",
+    "other": "others",
+}
+"""How each addressee reads in a sentence ("addressed to States parties")."""

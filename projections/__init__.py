@@ -1,11 +1,10 @@
 """Projections: read models kept from the audit log, and the queries that read them.
 
-- ``projections.projector``: follows the log by position and applies each event
-  exactly once (``Projector``, ``run``, ``projector_running``); ``rebuild()``
-  replays the whole log.
-- ``projections.read_models``: how each event changes the read-model tables.
-- ``projections.rebuild``: the same changes made in memory over the whole log, each row
-  then written once; what ``rebuild()`` runs.
+- ``projections.fold``: audit records folded, mandate by mandate, with the domain's one
+  fold (``domain.state``); ``projections.rows``: a mandate's state as its read-model rows.
+- ``projections.projector``: follows the log by position and applies each event exactly
+  once (``Projector``, ``run``, ``projector_running``); ``rebuild()`` replays the whole log.
+  Both take out, fold and write through the same path; the SQL is ``store.read_models``'.
 - ``projections.queries``: what ``mandates list`` and ``mandates show`` read, and the
   normalized view (``mandate_view``/``view_of_state``) that compares the read model
   with the fold of a mandate's events.
@@ -16,6 +15,7 @@ Run the projector on its own with ``python -m projections`` (and
 
 from __future__ import annotations
 
+from projections.fold import ProjectionInconsistent
 from projections.projector import CHECKPOINT, CheckpointStatus, Projector, projector_running, run
 from projections.queries import (
     MandateDetail,
@@ -25,7 +25,7 @@ from projections.queries import (
     mandate_view,
     view_of_state,
 )
-from projections.read_models import READ_MODEL_TABLES, ProjectionInconsistent, apply_event
+from store.read_models import READ_MODEL_TABLES
 
 __all__ = [
     "CHECKPOINT",
@@ -35,7 +35,6 @@ __all__ = [
     "MandateSummary",
     "ProjectionInconsistent",
     "Projector",
-    "apply_event",
     "list_mandates",
     "mandate_detail",
     "mandate_view",

@@ -1,29 +1,34 @@
 """The projector: follows the audit log by global position and keeps the read models.
 
-Exactly once. A batch is one transaction: lock the projection's checkpoint row,
-read the events after its position, apply each one (``read_models.apply_event``)
-and move the checkpoint to the last of them, then commit. A crash or a
-cancellation anywhere before the commit rolls back the rows and the checkpoint
-together, so the next run starts again from the same position; an event is
-never applied twice and never skipped. The audit log's positions are gapless and
-equal to commit order (every append holds the log's head row lock until it
-commits), so reading "after position p" never passes over an event still being
+One path writes the read models, for a batch of new events and for a rebuild of the
+whole log alike: take the states of the mandates the events touch out of the tables
+(``store.read_models.take_out`` deletes their rows and returns the states they were
+written from), fold the events into them (``projections.fold``, the domain's one fold),
+and write every row of those mandates again with COPY.
+
+Exactly once. A batch is one transaction: lock the projection's checkpoint row, read
+the events after its position, take out, fold, write, and move the checkpoint to the
+last of them, then commit. A crash or a cancellation anywhere before the commit rolls
+back the rows and the checkpoint together, so the next run starts again from the same
+position; an event is never applied twice and never skipped. The audit log's positions
+are gapless and equal to commit order (every append holds the log's head row lock until
+it commits), so reading "after position p" never passes over an event still being
 written.
 
-Several projectors may run at once (one in each worker, or ``python -m
-projections``): ``FOR UPDATE SKIP LOCKED`` on the checkpoint row lets one apply a
-batch while the others skip that round.
+Several projectors may run at once (one in each worker, or ``python -m projections``):
+``FOR UPDATE SKIP LOCKED`` on the checkpoint row lets one apply a batch while the others
+skip that round.
 
-``rebuild()`` truncates every read model and replays the whole log in one
-transaction holding the checkpoint lock: readers see the old rows until it
-commits, and a live projector waits for it. It folds the log in memory and
-writes each row once (``projections.rebuild``), which gives the rows that
-applying the events one by one gives, far faster.
+``rebuild()`` truncates every read model and replays the whole log in one transaction
+holding the checkpoint lock: readers see the old rows until it commits, and a live
+projector waits for it. A projector that finds read models written from states of
+another shape (``rows.STATE_SCHEMA``: after an upgrade) rebuilds them first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,32 +37,23 @@ from datetime import datetime
 import asyncpg
 import structlog
 
-from projections.read_models import TRUNCATE_READ_MODELS, apply_event
-from projections.rebuild import rebuild_read_models
-from store.audit import EVENT_COLUMNS, StoredEvent, stored_event
+from domain import events as ev
+from projections.fold import ReadModelFold
+from projections.rows import STATE_SCHEMA, state_of
+from store import read_models as tables
+from store.audit import read_page
 
 log = structlog.get_logger("projector")
 
 CHECKPOINT = "read_models"
-"""The checkpoint of the read models of migration 003."""
+"""The checkpoint of the read models of migrations 003 and 007."""
 
 BATCH_SIZE = 500
 MAX_BACKOFF_SECONDS = 5.0
-
-_ENSURE = "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
-_LOCK = "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE"
-_LOCK_OR_SKIP = f"{_LOCK} SKIP LOCKED"
-_SAVE = "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1"
-_EVENTS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
-_STATUS = """
-SELECT c.name, c.position, c.updated_at, h.position AS head
-FROM projection_checkpoints c CROSS JOIN audit_head h
-WHERE c.name = $1
-"""
-_BEHIND = """
-SELECT (SELECT position FROM audit_head)
-     - coalesce((SELECT position FROM projection_checkpoints WHERE name = $1), 0)
-"""
+PAGE_SIZE = 5_000
+"""Events a rebuild reads per statement."""
+HOLD_MANDATES = 20_000
+"""Mandates a rebuild keeps folded in memory before it writes their rows and lets them go."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +80,84 @@ class CheckpointStatus:
         }
 
 
-async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[StoredEvent]:
-    """One page of the log after ``after``, read on ``conn`` (inside its transaction)."""
-    return [stored_event(row) for row in await conn.fetch(_EVENTS, after, limit)]
+def _target(row: asyncpg.Record) -> str:
+    """The mandate a log row is about, read cheaply: its stream's, or for a followed
+    paragraph the one its payload names."""
+    stream_id, event_type = row[1], row[3]
+    if event_type != ev.FOLLOWED:
+        return stream_id
+    return ev.target_of(stream_id, ReadModelFold.read(stream_id, event_type, row[4], row[5]))
+
+
+async def _take_out(conn: asyncpg.Connection, fold: ReadModelFold, mandate_ids: list[str]) -> None:
+    """Move the written rows of these mandates back into the fold, as states."""
+    for mandate_id, text, version in await tables.take_out(conn, mandate_ids):
+        state = state_of(text)
+        if version is not None:
+            state.version = version  # what the rows say the read model holds
+        fold.held[mandate_id] = state
+
+
+async def _write(conn: asyncpg.Connection, fold: ReadModelFold) -> None:
+    await tables.write(conn, fold.rows())
+    fold.held.clear()
+
+
+async def apply_events(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+    """Apply log rows (``store.audit.read_page``) to the read models, in the caller's
+    transaction: take out, fold, write."""
+    fold = ReadModelFold()
+    await _take_out(conn, fold, sorted({_target(row) for row in rows}))
+    for row in rows:
+        fold.apply(*row)
+    await _write(conn, fold)
+
+
+async def rebuild_read_models(
+    conn: asyncpg.Connection,
+    *,
+    page_size: int = PAGE_SIZE,
+    hold: int = HOLD_MANDATES,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Replay the whole log into empty read-model tables, inside the caller's transaction.
+
+    Returns the number of events replayed and the position of the last one (0 for an
+    empty log). ``progress`` is called with the count so far after each page. The next
+    page is read while the current one is folded, so Postgres and Python work side by side.
+    Memory is bounded: past ``hold`` mandates the rows held are written, and a mandate
+    whose events come later is taken back out (as the live projector does).
+    """
+    await tables.truncate(conn)
+    fold = ReadModelFold()
+    written: set[str] = set()
+    replayed, position = 0, 0
+    page = await read_page(conn, position, page_size)
+    while page:
+        if written:
+            wanted = {_target(row) for row in page} & written
+            if wanted:
+                await _take_out(conn, fold, sorted(wanted))
+                written -= wanted
+        position = page[-1][0]
+        reading = asyncio.create_task(read_page(conn, position, page_size))
+        await asyncio.sleep(0)  # let it send the query: Postgres reads the page while this one is folded
+        try:
+            for row in page:
+                fold.apply(*row)
+            replayed += len(page)
+            if progress is not None:
+                progress(replayed)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the connection must be free for the rollback
+                await reading
+            raise
+        page = await reading
+        if len(fold.held) > hold:
+            written.update(fold.held)
+            await _write(conn, fold)
+    await _write(conn, fold)
+    return replayed, position
 
 
 class Projector:
@@ -100,7 +171,7 @@ class Projector:
 
     async def _ensure(self, conn: asyncpg.Connection) -> None:
         if not self._ensured:
-            await conn.execute(_ENSURE, self.name)
+            await tables.ensure_checkpoint(conn, self.name)
             self._ensured = True
 
     async def apply_batch(self, *, wait: bool = True) -> int:
@@ -112,15 +183,20 @@ class Projector:
         async with self._pool.acquire() as conn:
             await self._ensure(conn)
             async with conn.transaction():
-                position = await conn.fetchval(_LOCK if wait else _LOCK_OR_SKIP, self.name)
-                if position is None:
+                checkpoint = await tables.lock_checkpoint(conn, self.name, wait=wait)
+                if checkpoint is None:
                     return 0
-                events = await read_events(conn, position, self.batch_size)
-                for event in events:
-                    await apply_event(conn, event)
-                if events:
-                    await conn.execute(_SAVE, self.name, events[-1].position)
-                return len(events)
+                position = checkpoint["position"]
+                if checkpoint["schema"] != STATE_SCHEMA and position > 0:
+                    log.warning("read models of another shape; rebuilding", schema=checkpoint["schema"])
+                    replayed, last = await rebuild_read_models(conn)
+                    await tables.save_checkpoint(conn, self.name, last, STATE_SCHEMA)
+                    return replayed
+                rows = await read_page(conn, position, self.batch_size)
+                if rows:
+                    await apply_events(conn, rows)
+                    await tables.save_checkpoint(conn, self.name, rows[-1][0], STATE_SCHEMA)
+                return len(rows)
 
     async def catch_up(self, *, wait: bool = True) -> int:
         """Apply batches until the read models reach the log's head; return the events applied."""
@@ -134,29 +210,23 @@ class Projector:
 
     async def behind(self) -> int:
         """How many events the log holds beyond this projection's checkpoint."""
-        return int(await self._pool.fetchval(_BEHIND, self.name))
+        return await tables.behind(self._pool, self.name)
 
     async def status(self) -> CheckpointStatus:
         async with self._pool.acquire() as conn:
             await self._ensure(conn)
-            row = await conn.fetchrow(_STATUS, self.name)
+            row = await tables.checkpoint_status(conn, self.name)
         return CheckpointStatus(row["name"], int(row["position"]), int(row["head"]), row["updated_at"])
 
     async def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Truncate every read model and replay the whole log; return the events replayed.
-
-        The replay folds the log in memory and writes each row once
-        (``projections.rebuild``), rather than applying event by event as ``apply_batch``
-        does; the rows are the same. ``progress`` is called with the events replayed so
-        far, page by page.
-        """
+        ``progress`` is called with the events replayed so far, page by page."""
         async with self._pool.acquire() as conn:
             await self._ensure(conn)
             async with conn.transaction():
-                await conn.fetchval(_LOCK, self.name)
-                await conn.execute(TRUNCATE_READ_MODELS)
+                await tables.lock_checkpoint(conn, self.name)
                 replayed, position = await rebuild_read_models(conn, progress=progress)
-                await conn.execute(_SAVE, self.name, position)
+                await tables.save_checkpoint(conn, self.name, position, STATE_SCHEMA)
         return replayed
 
 

@@ -1,5 +1,6 @@
 """What ``mandates list`` and ``mandates show`` read: the read models, and the audit log
-for a mandate's timeline. Nothing here needs Temporal.
+for a mandate's timeline (the statements are ``store.read_models``'). Nothing here needs
+Temporal.
 
 ``mandate_view(pool, id)`` and ``view_of_state(state)`` give the same normalized
 shape (status, current step, each step's status, deadline and overdue flag, each
@@ -17,8 +18,9 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from domain.progress_report import describe_event
 from domain.state import MandateState
+from domain.timeline import describe_event
+from store import read_models as tables
 
 # --- the normalized view ------------------------------------------------------
 
@@ -68,18 +70,6 @@ def view_of_state(state: MandateState) -> dict[str, Any]:
     }
 
 
-_MANDATE = "SELECT * FROM rm_mandates WHERE mandate_id = $1"
-_STEPS = "SELECT * FROM rm_steps WHERE mandate_id = $1 ORDER BY ordinal"
-_PARTIES = "SELECT * FROM rm_consultation_parties WHERE mandate_id = $1 ORDER BY step_id, ordinal"
-_APPROVALS = "SELECT * FROM rm_approvals WHERE mandate_id = $1 ORDER BY step_id, ordinal"
-_DEADLINES = "SELECT * FROM rm_deadlines WHERE mandate_id = $1 ORDER BY set_position"
-_COSTS = "SELECT * FROM rm_costs WHERE mandate_id = $1 ORDER BY position"
-_TIMELINE = """
-SELECT position, version, event_type, occurred_at, actor, payload::text AS payload
-FROM audit_events WHERE stream_id = $1 ORDER BY version
-"""
-
-
 class _Rows:
     """Every read-model row of one mandate."""
 
@@ -122,19 +112,8 @@ class _Rows:
 
 
 async def _rows(conn: asyncpg.Connection, mandate_id: str) -> _Rows | None:
-    mandate = await conn.fetchrow(_MANDATE, mandate_id)
-    if mandate is None:
-        return None
-    return _Rows(
-        {
-            "mandate": mandate,
-            "steps": await conn.fetch(_STEPS, mandate_id),
-            "parties": await conn.fetch(_PARTIES, mandate_id),
-            "approvals": await conn.fetch(_APPROVALS, mandate_id),
-            "deadlines": await conn.fetch(_DEADLINES, mandate_id),
-            "costs": await conn.fetch(_COSTS, mandate_id),
-        }
-    )
+    rows = await tables.mandate_rows(conn, mandate_id)
+    return _Rows(rows) if rows is not None else None
 
 
 def _step_view(
@@ -209,26 +188,6 @@ class MandateSummary(_Out):
     version: int
 
 
-_LIST = """
-SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.kinds, m.status, m.version,
-       s.step_id AS current_step, s.type AS step_type, s.deadline, s.overdue AS step_overdue,
-       s.assignee, s.approvers,
-       coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
-                 WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id AND p.status = 'awaiting'),
-                '{}') AS awaiting_parties,
-       coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
-                 WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
-FROM rm_mandates m
-LEFT JOIN rm_steps s
-       ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step
-      AND s.status = 'active' AND m.status = 'active'
-WHERE ($1::text IS NULL OR m.status = $1)
-  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
-  AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
-ORDER BY m.resolution_slug, m.paragraph, m.mandate_id
-"""
-
-
 def _awaiting(row: asyncpg.Record) -> list[str]:
     match row["step_type"]:
         case None:
@@ -250,7 +209,7 @@ async def list_mandates(
 ) -> list[MandateSummary]:
     """The mandates, by resolution and paragraph; ``overdue``: active ones whose current
     step is overdue (flagged by the engine, or past its deadline at ``now``)."""
-    rows = await pool.fetch(_LIST, status, kind, overdue, now)
+    rows = await tables.list_rows(pool, status=status, kind=kind, overdue=overdue, now=now)
     return [
         MandateSummary(
             mandate_id=r["mandate_id"],
@@ -376,7 +335,7 @@ async def mandate_detail(pool: asyncpg.Pool, mandate_id: str) -> MandateDetail |
         rows = await _rows(conn, mandate_id)
         if rows is None:
             return None
-        timeline = await conn.fetch(_TIMELINE, mandate_id)
+        timeline = await tables.timeline_rows(conn, mandate_id)
     m = rows.mandate
     return MandateDetail(
         mandate_id=m["mandate_id"],

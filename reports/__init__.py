@@ -1,6 +1,6 @@
 """Reports built from the audit log: the progress report to the Implementation Review Group.
 
-- ``build_progress_report`` (in ``domain.progress_report``): audit records → ``ProgressReport``.
+- ``reports.progress``: ``build_progress_report``, audit records → ``ProgressReport``.
 - ``reports.render``: ``to_markdown`` and ``to_html`` (one self-contained file).
 - ``compile_report_for``: the Markdown a reporting mandate's "compile" step uses as
   its content, from the audit records of its resolution.
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from domain.progress_report import AuditRecord, ProgressReport, ReportPeriod, build_progress_report
+from domain.events import AuditRecord
+from reports.progress import ProgressReport, ReportPeriod, build_progress_report
 from reports.render import to_html, to_markdown
 
 

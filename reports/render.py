@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from domain.progress_report import (
-    ACTOR_LABELS,
+from domain.vocabulary import ACTOR_LABELS
+from reports.progress import (
     ConsultationLine,
     CostLine,
     DeadlineLine,

@@ -56,6 +56,10 @@ FROM audit_append_group($1::text[], $2::integer[], $3::text[], $4::integer[], $5
 _STORED_KEYS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY ($1) ORDER BY position"
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version"
 _READ_ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
+_PAGE = """
+SELECT position, stream_id, version, event_type, occurred_at, payload::text
+FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2
+"""
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM audit_events WHERE stream_id = $1"
 _HEAD = "SELECT position, hash FROM audit_head"
 
@@ -116,6 +120,12 @@ class StoredEvent(NewEvent):
 
     def chain_row(self) -> ChainRow:
         return ChainRow(self.position, self.prev_hash, self.hash, self.content_hash())
+
+
+async def read_page(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
+    """Up to ``limit`` events after position ``after``, in order, as they are folded: each
+    a record of ``(position, stream_id, version, event_type, occurred_at, payload text)``."""
+    return await conn.fetch(_PAGE, after, limit)
 
 
 def stored_event(row: asyncpg.Record) -> StoredEvent:

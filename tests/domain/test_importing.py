@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import DomainError
+from domain.events import to_payload
 from domain.importing import PlanFileInvalid, plan_import, short_title
 from domain.plan import PlanInvalid
 from domain.resolution import parse_resolution
@@ -31,8 +32,8 @@ def test_secretariat_paragraphs_with_work_become_mandates(resolution) -> None:
     assert para3.confidential and para3.kinds == [MandateKind.INFORMATION_COLLECTION]
     assert para3.id == "mandate-cosp-7-enhancing-synergies-para-3"
     followed = planned.followed[0]
-    assert followed.actor is Actor.STATES_PARTIES and followed.why == "addressed to states parties"
-    assert followed.to_payload()[0] == "MandateFollowed"
+    assert followed.addressee == Actor.STATES_PARTIES and followed.why == "addressed to states parties"
+    assert to_payload(followed)[0] == "MandateFollowed"
 
 
 def test_titles_name_the_action_asked_for(resolution) -> None:

@@ -1,8 +1,8 @@
 """A projector that dies mid-batch: ``python -m tests.projections.crash_projector DSN N BATCH``.
 
-It applies events like the real projector, and after the N-th event it has
-applied (rows written, checkpoint not yet moved, transaction not committed) the
-process ends with ``os._exit(70)``: no rollback, no cleanup, as in a crash.
+It applies events like the real projector, and once it has applied N events or more
+(rows written, checkpoint not yet moved, transaction not committed) the process ends
+with ``os._exit(70)``: no rollback, no cleanup, as in a crash.
 """
 
 from __future__ import annotations
@@ -14,24 +14,22 @@ import sys
 import asyncpg
 
 from projections import projector
-from store.audit import StoredEvent
 
 CRASHED = 70
 
 
 async def main(dsn: str, crash_after: int, batch_size: int) -> None:
     applied = 0
-    real_apply = projector.apply_event
+    real_apply = projector.apply_events
 
-    async def apply_then_crash(conn: asyncpg.Connection, event: StoredEvent) -> bool:
+    async def apply_then_crash(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         nonlocal applied
-        result = await real_apply(conn, event)
-        applied += 1
-        if applied == crash_after:
+        await real_apply(conn, rows)
+        applied += len(rows)
+        if applied >= crash_after:
             os._exit(CRASHED)
-        return result
 
-    projector.apply_event = apply_then_crash  # type: ignore[assignment]
+    projector.apply_events = apply_then_crash  # type: ignore[assignment]
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     await projector.Projector(pool, batch_size=batch_size).catch_up()
 

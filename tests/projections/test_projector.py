@@ -141,19 +141,15 @@ async def test_a_projector_cancelled_mid_batch_leaves_no_trace(
     stories = seeded_stories(6, seed=5)
     await append_batches(audit_store, interleaved(stories))
     log = await read_log(audit_store)
-    real_apply = projector_module.apply_event
-    applied, halfway = 0, asyncio.Event()
+    real_apply = projector_module.apply_events
+    halfway = asyncio.Event()
 
-    async def apply_then_hang(conn: asyncpg.Connection, event: StoredEvent) -> bool:
-        nonlocal applied
-        result = await real_apply(conn, event)
-        applied += 1
-        if applied == 40:
-            halfway.set()
-            await asyncio.Event().wait()
-        return result
+    async def apply_then_hang(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+        await real_apply(conn, rows)  # the rows are written; the checkpoint is not moved yet
+        halfway.set()
+        await asyncio.Event().wait()
 
-    monkeypatch.setattr(projector_module, "apply_event", apply_then_hang)
+    monkeypatch.setattr(projector_module, "apply_events", apply_then_hang)
     task = asyncio.create_task(Projector(pool, batch_size=1000).catch_up())
     await asyncio.wait_for(halfway.wait(), 10)
     task.cancel()
@@ -162,7 +158,7 @@ async def test_a_projector_cancelled_mid_batch_leaves_no_trace(
     assert await checkpoint(pool) == 0
     assert (await tallies(pool))["mandates"] == 0
 
-    monkeypatch.setattr(projector_module, "apply_event", real_apply)
+    monkeypatch.setattr(projector_module, "apply_events", real_apply)
     assert await Projector(pool).catch_up() == len(log)
     await assert_views_equal_folds(pool, stories)
 

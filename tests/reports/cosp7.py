@@ -34,6 +34,7 @@ from typing import Any
 from domain.deadlines import next_alarm
 from domain.decide import Approve, CompleteTask, ExtendDeadline, Reject, command_for
 from domain.decide import RecordResponse as Respond
+from domain.events import to_payload
 from domain.importing import plan_import
 from domain.resolution import parse_resolution
 from store.audit import AuditStore, NewEvent, StoredEvent
@@ -124,7 +125,7 @@ def build() -> Cosp7:
 
     for story in stories.values():
         run_timers(story, day(END))
-    followed = [(f.mandate_id, f.to_payload()[1]) for f in plan.followed]
+    followed = [(f.mandate_id, to_payload(f)[1]) for f in plan.followed]
     return Cosp7(stories, followed)
 
 

@@ -17,15 +17,10 @@ import pytest
 
 from domain import events as ev
 from domain.decide import CompleteTask, Withdraw
-from domain.progress_report import (
-    ReportPeriod,
-    ReportPeriodInvalid,
-    ReportUnreadable,
-    build_progress_report,
-    describe_event,
-)
+from domain.timeline import describe_event
 from domain.vocabulary import MandateKind
 from reports import compile_report_for, to_html, to_markdown
+from reports.progress import ReportPeriod, ReportPeriodInvalid, ReportUnreadable, build_progress_report
 from tests.projections.scenarios import T0, Story, make_mandate
 from tests.reports import cosp7
 from tests.reports.conftest import Logged

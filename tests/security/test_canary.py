@@ -42,8 +42,8 @@ from config.settings import APP_ROLE, Settings
 from devstack.processes import DevStackError, ManagedProcess, port_answers
 from devstack.temporal import ensure_search_attributes, temporal_cli
 from domain.default_plans import default_plan
-from domain.progress_report import build_progress_report
 from domain.vocabulary import MandateKind
+from reports.progress import build_progress_report
 from reports.render import to_html, to_markdown
 from store.audit import AuditStore
 from tests.conftest import _with_database, _with_user, free_port

@@ -8,7 +8,8 @@ consultations, cooperation arrangements, information collected, deadlines, and
 effort and costs, each figure with the audit positions it comes from (``refs``).
 
 Pure: no I/O and no clock. The period and the "as of" are passed in; without
-them the report stands as of the last recorded event.
+them the report stands as of the last recorded event. Each mandate's figures come from
+the one fold of its events (``domain.state``), given their audit positions.
 
 With a period, the mandates' state is the fold of their events up to the end of
 the period; the lists of deadlines met, extended or missed and of effort and
@@ -21,55 +22,22 @@ counted and their senders named; nothing of what they said is kept.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from domain import events as ev
-from domain.default_plans import IMPLEMENTATION_REVIEW_GROUP, default_plan
+from domain.default_plans import IMPLEMENTATION_REVIEW_GROUP
 from domain.errors import DomainError
-from domain.mandate import KIND_LABELS, Mandate
+from domain.events import AuditRecord
+from domain.mandate import Mandate
 from domain.plan import start_of_day
-from domain.state import MandateState, MandateStatus, StepStatus, fold
+from domain.state import DeadlineRecord, MandateState, MandateStatus, StepState, StepStatus, fold_recorded
+from domain.timeline import describe_event, kinds_label
 from domain.vocabulary import MandateKind
-
-FOLLOWED = "MandateFollowed"
-"""The event that records a paragraph addressed to others (States parties, the Conference)."""
-
-DOMAIN_EVENT_TYPES: frozenset[str] = frozenset(
-    (
-        "MandateStarted",
-        "StepStarted",
-        "ConsultationOpened",
-        "ResponseReceived",
-        "ReminderDue",
-        "DeadlineExtended",
-        "StepOverdue",
-        "Escalated",
-        "ApprovalRequested",
-        "Approved",
-        "Rejected",
-        "TaskCompleted",
-        "StepCompleted",
-        "ConsultationClosed",
-        "MandateCompleted",
-        "MandateWithdrawn",
-    )
-)
-
-ACTOR_LABELS = {
-    "secretariat": "the Secretariat",
-    "states_parties": "States parties",
-    "conference": "the Conference",
-    "other": "others",
-}
-
-_MOU_STEP_IDS = frozenset(default_plan([MandateKind.MOU_EXPLORATION]).step_ids())
-_CONCLUDING_MOU_STEP = "record-signature"
 
 
 class ReportPeriodInvalid(DomainError):
@@ -82,27 +50,6 @@ class ReportUnreadable(DomainError):
     """An audit record this version of the engine cannot read as the event its type names."""
 
     code = "report_unreadable"
-
-
-class AuditRecord(Protocol):
-    """What the report reads of an audit log record (``store.audit.StoredEvent`` has it)."""
-
-    @property
-    def position(self) -> int: ...
-    @property
-    def stream_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def payload(self) -> dict[str, Any]: ...
 
 
 # --- the report model ---------------------------------------------------------
@@ -308,162 +255,12 @@ class ProgressReport(_Model):
     trace: list[TraceEntry]
 
 
-# --- reading payloads ---------------------------------------------------------
-
-
-class FollowedParagraph(_Model):
-    """A ``MandateFollowed`` payload, read defensively (missing keys fall back)."""
-
-    mandate_id: str
-    resolution_slug: str
-    resolution_symbol: str
-    paragraph: int
-    verb: str
-    actor: str
-    kinds: list[str]
-    reports_to: str | None
-    text: str | None
-
-
-def read_followed(stream_id: str, payload: dict[str, Any]) -> FollowedParagraph:
-    """The paragraph a ``MandateFollowed`` event records.
-
-    Keys read: ``mandate_id``, ``resolution`` (a slug or symbol, or an object with
-    ``slug``/``symbol``), ``resolution_slug``/``resolution_symbol`` (the Mandate
-    model's names), ``paragraph``, ``verb``, ``actor``, ``kinds``, ``reports_to``, ``text``.
-    """
-    resolution = payload.get("resolution")
-    if isinstance(resolution, dict):
-        slug = resolution.get("slug") or resolution.get("resolution_slug")
-        symbol = resolution.get("symbol") or resolution.get("resolution_symbol")
-    else:
-        slug = symbol = resolution if isinstance(resolution, str) else None
-    slug = payload.get("resolution_slug") or slug or symbol or stream_id
-    symbol = payload.get("resolution_symbol") or symbol or slug
-    kinds = payload.get("kinds") or []
-    try:
-        paragraph = int(payload.get("paragraph") or 0)
-    except (TypeError, ValueError):
-        paragraph = 0
-    text = payload.get("text")
-    reports_to = payload.get("reports_to")
-    return FollowedParagraph(
-        mandate_id=str(payload.get("mandate_id") or stream_id),
-        resolution_slug=str(slug),
-        resolution_symbol=str(symbol),
-        paragraph=paragraph,
-        verb=str(payload.get("verb") or ""),
-        actor=str(payload.get("actor") or "other"),
-        kinds=[str(k) for k in kinds] if isinstance(kinds, list) else [str(kinds)],
-        reports_to=str(reports_to) if reports_to else None,
-        text=str(text) if text else None,
-    )
-
-
-def _day(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, str):
-        return value[:10]
-    return str(value)
-
-
-def _names(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list) and value else "nobody"
-
-
-def _count(items: Any, one: str, many: str) -> str:
-    n = len(items) if isinstance(items, list) else 0
-    return f"{n} {one if n == 1 else many}"
-
-
-def _kinds_label(kinds: Sequence[str]) -> str:
-    return " + ".join(KIND_LABELS[MandateKind(k)] if k in _KIND_VALUES else k for k in kinds)
-
-
-_KIND_VALUES = frozenset(k.value for k in MandateKind)
-
-
-def describe_event(event_type: str, payload: dict[str, Any]) -> str:
-    """One public line on what an audit event records; never any response text."""
-    p = payload
-    step = p.get("step_id", "?")
-    match event_type:
-        case "MandateStarted":
-            mandate = p.get("mandate") or {}
-            steps = (mandate.get("plan") or {}).get("steps") or []
-            kinds = _kinds_label([str(k) for k in mandate.get("kinds") or []])
-            return (
-                f"mandate started: {mandate.get('resolution_symbol', '?')} para "
-                f"{mandate.get('paragraph', '?')} ({kinds}), {len(steps)} steps"
-            )
-        case "StepStarted":
-            attempt = p.get("attempt", 1)
-            again = f" (attempt {attempt})" if attempt and attempt != 1 else ""
-            return f"step {step} started{again}, due {_day(p.get('deadline'))}"
-        case "ConsultationOpened":
-            confidential = ", confidential" if p.get("confidential") else ""
-            return (
-                f"consultation {step} opened: {_count(p.get('parties'), 'party', 'parties')} asked, "
-                f"due {_day(p.get('deadline'))}, closes {_day(p.get('closes_at'))}{confidential}"
-            )
-        case "ResponseReceived":
-            confidential = " (confidential, not shown)" if p.get("confidential") else ""
-            return f"response from {p.get('party', '?')} to {step}{confidential}"
-        case "ReminderDue":
-            return (
-                f"reminder {p.get('days_before', '?')} days before the {step} deadline "
-                f"({_day(p.get('deadline'))}) to {_names(p.get('recipients'))}"
-            )
-        case "DeadlineExtended":
-            return (
-                f"{step} deadline extended from {_day(p.get('previous'))} to {_day(p.get('until'))} "
-                f"by {p.get('by', '?')}: {p.get('reason', '')}"
-            )
-        case "StepOverdue":
-            deadline = _day(p.get("deadline"))
-            return f"{step} overdue (deadline {deadline}), waiting on {_names(p.get('recipients'))}"
-        case "Escalated":
-            return f"{step}: escalation {p.get('escalation', '?')} to {p.get('recipient', '?')}"
-        case "ApprovalRequested":
-            return f"approval of {step} requested from {_names(p.get('approvers'))} ({p.get('rule', 'all')})"
-        case "Approved":
-            return f"{p.get('by', '?')} approved {step}"
-        case "Rejected":
-            return (
-                f"{p.get('by', '?')} rejected {step}, back to {p.get('go_to', '?')}: {p.get('comment', '')}"
-            )
-        case "TaskCompleted":
-            return (
-                f"{step} done by {p.get('by', '?')}: {p.get('effort_days', 0)} days, "
-                f"{p.get('cost', 0)} {p.get('currency', '')}"
-            )
-        case "StepCompleted":
-            outcome = p.get("outcome")
-            return f"step {step} completed" + (f": {outcome}" if outcome else "")
-        case "ConsultationClosed":
-            answered = len(p.get("respondents") or [])
-            silent = len(p.get("non_respondents") or [])
-            reason = "all answered" if p.get("reason") == "all_answered" else "deadline passed"
-            return f"consultation {step} closed ({reason}): {answered} answered, {silent} did not"
-        case "MandateCompleted":
-            return "mandate completed"
-        case "MandateWithdrawn":
-            return f"mandate withdrawn by {p.get('by', '?')}: {p.get('reason', '')}"
-        case "MandateFollowed":
-            actor = str(p.get("actor") or "other")
-            return (
-                f"paragraph {p.get('paragraph', '?')} followed: addressed to {ACTOR_LABELS.get(actor, actor)}"
-            )
-    return event_type
-
-
 # --- building the report ------------------------------------------------------
 
 
-def _event(record: AuditRecord) -> ev.MandateEvent:
+def _event(record: AuditRecord) -> ev.MandateEvent | None:
     try:
-        return ev.from_payload(record.type, record.payload)
+        return ev.event_of(record.stream_id, record.type, record.payload, record.occurred_at)
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"] if p != record.type)
         event = f"audit event #{record.position} ({record.type})"
@@ -481,161 +278,47 @@ def _refs(*groups: Iterable[int | None]) -> list[int]:
     return sorted({r for group in groups for r in group if r is not None})
 
 
-class _StepTrail:
-    """The audit positions behind one step's line: its last start and completion,
-    the approvals of its last round and every rejection that returned it."""
-
-    def __init__(self) -> None:
-        self.refs: list[int] = []
-        self.approvals: list[tuple[str, int]] = []
-        self.returns: list[tuple[str, int]] = []
-
-    def start(self, ref: int) -> None:
-        self.refs = [ref]
-        self.approvals = []
-
-
-class _OpenDeadline:
-    def __init__(self, deadline: datetime, ref: int) -> None:
-        self.deadline = deadline
-        self.refs = [ref]
-        self.overdue = False
-
-
-class _Consultation:
-    def __init__(self, opened: ev.ConsultationOpened, ref: int) -> None:
-        self.asked = list(opened.parties)
-        self.confidential = opened.confidential
-        self.closes_at: datetime | None = opened.closes_at
-        self.answers: dict[str, tuple[datetime, int]] = {}
-        self.refs = [ref]
-        self.closed_reason: str | None = None
-
-
 def _mandate_section(
     records: Sequence[AuditRecord], since: datetime | None, as_of: datetime | None
 ) -> MandateSection | None:
     """The section of one mandate's stream (None for a stream that is not a mandate's)."""
-    events: list[ev.MandateEvent] = []
-    positions: list[int] = []
-    for record in records:
-        if record.type in DOMAIN_EVENT_TYPES:
-            events.append(_event(record))
-            positions.append(record.position)
-    if not events or not isinstance(events[0], ev.MandateStarted):
+    events = [(r.position, e) for r in records if (e := _event(r)) is not None]
+    if not events or not isinstance(events[0][1], ev.MandateStarted):
         return None
-    state = fold(events)
+    state = fold_recorded(events)
     mandate = state.mandate
     assert mandate is not None and state.mandate_id is not None
     titles = {s.id: s.title for s in mandate.plan.steps}
 
-    def in_period(at: datetime) -> bool:
-        return since is None or at >= since
+    def in_period(at: datetime | None) -> bool:
+        return since is None or (at is not None and at >= since)
 
-    status_refs = [positions[0]]
-    trails = {s.id: _StepTrail() for s in mandate.plan.steps}
-    consultations: dict[str, _Consultation] = {}
-    open_deadlines: dict[str, _OpenDeadline] = {}
-    deadlines: list[DeadlineLine] = []
-    costs: list[CostLine] = []
-
-    def close_deadline(step_id: str, at: datetime, ref: int, by: str, **extra: Any) -> None:
-        current = open_deadlines.pop(step_id, None)
-        if current is None or not in_period(at):
-            return
-        outcome = {"extended": "extended", "withdrawn": "cancelled"}.get(by)
-        if outcome is None:
-            outcome = "missed" if current.overdue or at > current.deadline else "met"
-        deadlines.append(
-            DeadlineLine(
-                step_id=step_id,
-                title=titles.get(step_id, step_id),
-                deadline=current.deadline,
-                outcome=outcome,  # type: ignore[arg-type]
-                closed_at=at,
-                closed_by=by,  # type: ignore[arg-type]
-                extended_to=extra.get("extended_to"),
-                reason=extra.get("reason"),
-                refs=_refs(current.refs, [ref]),
-            )
-        )
-
-    for event, ref in zip(events, positions, strict=True):
-        match event:
-            case ev.StepStarted():
-                trails[event.step_id].start(ref)
-                open_deadlines[event.step_id] = _OpenDeadline(event.deadline, ref)
-            case ev.ConsultationOpened():
-                consultations[event.step_id] = _Consultation(event, ref)
-            case ev.ResponseReceived():
-                consultation = consultations.get(event.step_id)
-                if consultation is not None:
-                    consultation.answers[event.party] = (event.at, ref)
-            case ev.DeadlineExtended():
-                close_deadline(
-                    event.step_id, event.at, ref, "extended", extended_to=event.until, reason=event.reason
-                )
-                open_deadlines[event.step_id] = _OpenDeadline(event.until, ref)
-                if event.step_id in consultations and event.closes_at is not None:
-                    consultations[event.step_id].closes_at = event.closes_at
-            case ev.StepOverdue():
-                if event.step_id in open_deadlines:
-                    open_deadlines[event.step_id].overdue = True
-                    open_deadlines[event.step_id].refs.append(ref)
-            case ev.ApprovalRequested():
-                trails[event.step_id].approvals = []
-            case ev.Approved():
-                trails[event.step_id].approvals.append((event.by, ref))
-            case ev.Rejected():
-                trails[event.step_id].returns.append((event.comment, ref))
-                close_deadline(event.step_id, event.at, ref, "returned")
-            case ev.TaskCompleted():
-                if in_period(event.at):
-                    costs.append(
-                        CostLine(
-                            step_id=event.step_id,
-                            title=titles.get(event.step_id, event.step_id),
-                            at=event.at,
-                            by=event.by,
-                            effort_days=event.effort_days,
-                            cost=event.cost,
-                            currency=event.currency,
-                            ref=ref,
-                        )
-                    )
-            case ev.StepCompleted():
-                trails[event.step_id].refs.append(ref)
-                close_deadline(event.step_id, event.at, ref, "completed")
-            case ev.ConsultationClosed():
-                if event.step_id in consultations:
-                    consultations[event.step_id].closed_reason = event.reason
-                    consultations[event.step_id].refs.append(ref)
-            case ev.MandateCompleted():
-                status_refs.append(ref)
-            case ev.MandateWithdrawn():
-                status_refs.append(ref)
-                for step_id in list(open_deadlines):
-                    close_deadline(step_id, event.at, ref, "withdrawn")
-
-    for step_id, current in open_deadlines.items():
-        overdue = current.overdue or (as_of is not None and current.deadline < as_of)
-        deadlines.append(
-            DeadlineLine(
-                step_id=step_id,
-                title=titles.get(step_id, step_id),
-                deadline=current.deadline,
-                outcome="overdue" if overdue else "open",
-                closed_at=None,
-                closed_by=None,
-                extended_to=None,
-                reason=None,
-                refs=_refs(current.refs),
-            )
-        )
+    deadlines = [
+        _deadline_line(d, titles.get(d.step_id, d.step_id), as_of)
+        for d in state.deadlines
+        if d.status == "open" or in_period(d.closed_at)
+    ]
     deadlines.sort(key=lambda d: d.refs[0])
-
-    steps = [_step_line(state, step_id, titles[step_id], trails[step_id]) for step_id in titles]
-    consultation_lines = [_consultation_line(state, sid, titles[sid], c) for sid, c in consultations.items()]
+    costs = [
+        CostLine(
+            step_id=c.step_id,
+            title=titles.get(c.step_id, c.step_id),
+            at=c.at,
+            by=c.by,
+            effort_days=c.effort_days,
+            cost=c.cost,
+            currency=c.currency,
+            ref=c.ref,
+        )
+        for c in state.cost_lines
+        if in_period(c.at)
+    ]
+    steps = [_step_line(state, step_id, title) for step_id, title in titles.items()]
+    consultation_lines = [
+        _consultation_line(state, step, titles[step_id])
+        for step_id, step in state.steps.items()
+        if step.opened_ref is not None and step_id in titles
+    ]
     information = [
         InformationLine(
             step_id=line.step_id,
@@ -661,7 +344,7 @@ def _mandate_section(
         confidential=mandate.confidential,
         reports_to=mandate.reports_to,
         status=state.status.value,
-        status_refs=status_refs,
+        status_refs=list(state.status_refs),
         current_step=current.step_id if current else None,
         current_step_title=titles[current.step_id] if current else None,
         next_deadline=state.next_deadline(),
@@ -677,7 +360,34 @@ def _mandate_section(
     )
 
 
-def _step_line(state: MandateState, step_id: str, title: str, trail: _StepTrail) -> StepLine:
+def _deadline_line(d: DeadlineRecord, title: str, as_of: datetime | None) -> DeadlineLine:
+    if d.status == "open":
+        overdue = d.overdue or (as_of is not None and d.deadline < as_of)
+        return DeadlineLine(
+            step_id=d.step_id,
+            title=title,
+            deadline=d.deadline,
+            outcome="overdue" if overdue else "open",
+            closed_at=None,
+            closed_by=None,
+            extended_to=None,
+            reason=None,
+            refs=_refs(d.refs),
+        )
+    return DeadlineLine(
+        step_id=d.step_id,
+        title=title,
+        deadline=d.deadline,
+        outcome=d.status,
+        closed_at=d.closed_at,
+        closed_by=d.closed_by,
+        extended_to=d.extended_to,
+        reason=d.extension_reason,
+        refs=_refs(d.refs),
+    )
+
+
+def _step_line(state: MandateState, step_id: str, title: str) -> StepLine:
     step = state.steps[step_id]
     if step.status is StepStatus.COMPLETED:
         status, when = "done", step.completed_at
@@ -693,30 +403,30 @@ def _step_line(state: MandateState, step_id: str, title: str, trail: _StepTrail)
         date=when,
         outcome=step.outcome if step.status is StepStatus.COMPLETED else None,
         attempts=step.attempt,
-        approved_by=[by for by, _ in trail.approvals],
-        returned=[comment for comment, _ in trail.returns],
-        refs=_refs(trail.refs, [r for _, r in trail.approvals], [r for _, r in trail.returns]),
+        approved_by=[a.by for a in step.approval_details],
+        returned=[r.comment for r in step.returns],
+        refs=_refs(step.refs, [a.ref for a in step.approval_details], [r.ref for r in step.returns]),
     )
 
 
-def _consultation_line(state: MandateState, step_id: str, title: str, c: _Consultation) -> ConsultationLine:
+def _consultation_line(state: MandateState, step: StepState, title: str) -> ConsultationLine:
     answered = [
-        PartyAnswer(party=p, answered_at=c.answers[p][0], ref=c.answers[p][1])
-        for p in c.asked
-        if p in c.answers
+        PartyAnswer(party=p, answered_at=step.answers[p].at, ref=step.answers[p].ref)  # type: ignore[arg-type]
+        for p in step.consulted
+        if p in step.answers
     ]
-    open_ = state.steps[step_id].status is StepStatus.ACTIVE and state.is_active and c.closed_reason is None
+    open_ = step.status is StepStatus.ACTIVE and state.is_active and step.closed_reason is None
     return ConsultationLine(
-        step_id=step_id,
+        step_id=step.step_id,
         title=title,
-        confidential=c.confidential,
+        confidential=step.confidential,
         state="open" if open_ else "closed",
-        asked=list(c.asked),
+        asked=list(step.consulted),
         answered=answered,
-        not_answered=[p for p in c.asked if p not in c.answers],
-        closes_at=c.closes_at,
-        closed_reason=c.closed_reason,
-        refs=_refs(c.refs),
+        not_answered=[p for p in step.consulted if p not in step.answers],
+        closes_at=step.closes_at,
+        closed_reason=step.closed_reason,
+        refs=_refs([step.opened_ref, step.closed_ref]),
     )
 
 
@@ -725,14 +435,12 @@ def _cooperation(
 ) -> CooperationLine | None:
     if MandateKind.MOU_EXPLORATION not in mandate.kinds:
         return None
-
-    def is_mou(step_id: str) -> bool:
-        return step_id in _MOU_STEP_IDS or re.sub(r"-\d+$", "", step_id) in _MOU_STEP_IDS
-
-    mou_steps = [s for s in steps if is_mou(s.step_id)] or steps
+    serving = {s.id for s in mandate.plan.steps if s.serves is MandateKind.MOU_EXPLORATION}
+    concluding = {s.id for s in mandate.plan.steps if s.concludes}
+    mou_steps = [s for s in steps if s.step_id in serving] or steps
+    concluded_by = [s for s in mou_steps if s.step_id in concluding]
+    last = concluded_by[-1] if concluded_by else mou_steps[-1]
     reached = [s for s in mou_steps if s.status == "done"]
-    concluding = [s for s in mou_steps if re.sub(r"-\d+$", "", s.step_id) == _CONCLUDING_MOU_STEP]
-    last = concluding[-1] if concluding else mou_steps[-1]
     if last.status == "done":
         stage = "concluded"
     elif state.status is MandateStatus.WITHDRAWN:
@@ -764,16 +472,16 @@ def _money(costs: Iterable[CostLine]) -> list[Money]:
     return [Money(currency=c, amount=a, refs=sorted(r)) for c, (a, r) in sorted(totals.items())]
 
 
-def _followed_section(record: AuditRecord) -> tuple[FollowedParagraph, MandateSection]:
-    f = read_followed(record.stream_id, record.payload)
-    kinds_label = _kinds_label(f.kinds)
+def _followed_section(record: AuditRecord) -> tuple[ev.MandateFollowed, MandateSection]:
+    f = _event(record)
+    assert isinstance(f, ev.MandateFollowed)
     return f, MandateSection(
         mandate_id=f.mandate_id,
         paragraph=f.paragraph,
         verb=f.verb,
-        actor=f.actor,
+        actor=f.addressee,
         kinds=f.kinds,
-        kinds_label=kinds_label,
+        kinds_label=kinds_label(f.kinds),
         title="",
         confidential=False,
         reports_to=f.reports_to,
@@ -819,7 +527,7 @@ def build_progress_report(
     for stream_id in sorted(streams):
         stream = sorted(streams[stream_id], key=lambda r: r.version)
         first = stream[0]
-        if first.type == FOLLOWED:
+        if first.type == ev.FOLLOWED:
             followed, section = _followed_section(first)
             slug, symbol = followed.resolution_slug, followed.resolution_symbol
         elif first.type == "MandateStarted":
@@ -887,8 +595,9 @@ def _last_recorded(streams: dict[str, list[AuditRecord]], resolution: str | None
 
 
 def _stream_matches(first: AuditRecord, resolution: str) -> bool:
-    if first.type == FOLLOWED:
-        f = read_followed(first.stream_id, first.payload)
+    if first.type == ev.FOLLOWED:
+        f = _event(first)
+        assert isinstance(f, ev.MandateFollowed)
         return _matches(resolution, f.resolution_slug, f.resolution_symbol)
     mandate = first.payload.get("mandate") if first.type == "MandateStarted" else None
     if not isinstance(mandate, dict):

@@ -1,0 +1,207 @@
+"""The read-model tables (migrations 003 and 007): every statement that reads or writes them.
+
+The rows are computed in Python (``projections``: the fold of each mandate's events,
+mapped to rows); this module only moves them. Writing is always the same path, for the
+live projector and the rebuild alike: ``take_out`` deletes the rows of some mandates and
+hands back the states they were written from, and ``write`` puts every row of the states
+held with COPY.
+
+The projection's checkpoint (``projection_checkpoints``) says how far into the audit log
+the rows go; it moves in the same transaction as the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "rm_mandates": (
+        "mandate_id", "resolution_slug", "resolution_symbol", "paragraph", "verb", "actor", "kinds",
+        "confidential", "reports_to", "report_due", "coordinator", "title", "paragraph_text", "status",
+        "current_step", "version", "effort_days", "started_at", "ended_at", "withdrawal_reason",
+        "first_position", "last_position", "last_event_at",
+    ),
+    "rm_steps": (
+        "mandate_id", "step_id", "ordinal", "type", "title", "assignee", "body", "approvers", "rule",
+        "status", "attempt", "planned_due", "deadline", "deadline_set_at", "extensions", "reminders_sent",
+        "overdue", "escalations", "closes_at", "confidential", "closed_reason", "rejections",
+        "rework_comment", "outcome", "completed_at",
+    ),
+    "rm_consultation_parties": (
+        "mandate_id", "step_id", "party", "ordinal", "status", "answered_at", "answered_position",
+        "non_respondent",
+    ),
+    "rm_approvals": ("mandate_id", "step_id", "approver", "ordinal", "comment", "approved_at", "position"),
+    "rm_deadlines": (
+        "mandate_id", "step_id", "set_position", "attempt", "deadline", "set_at", "previous", "reason",
+        "set_by", "status", "overdue", "closed_at", "closed_position",
+    ),
+    "rm_costs": (
+        "position", "mandate_id", "step_id", "occurred_at", "done_by", "effort_days", "cost", "currency",
+    ),
+    "rm_mandate_states": ("mandate_id", "state"),
+}  # fmt: skip
+"""Every read-model table and its columns (the last: the states the projector carries on from)."""
+
+READ_MODEL_TABLES: tuple[str, ...] = tuple(TABLES)
+
+# --- the projection's checkpoint ------------------------------------------------
+
+_ENSURE = "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+_LOCK = "SELECT position, schema FROM projection_checkpoints WHERE name = $1 FOR UPDATE"
+_LOCK_OR_SKIP = f"{_LOCK} SKIP LOCKED"
+_SAVE = "UPDATE projection_checkpoints SET position = $2, schema = $3, updated_at = now() WHERE name = $1"
+_STATUS = """
+SELECT c.name, c.position, c.schema, c.updated_at, h.position AS head
+FROM projection_checkpoints c CROSS JOIN audit_head h
+WHERE c.name = $1
+"""
+_BEHIND = """
+SELECT (SELECT position FROM audit_head)
+     - coalesce((SELECT position FROM projection_checkpoints WHERE name = $1), 0)
+"""
+_LAGS = """
+SELECT c.name, greatest(h.position - c.position, 0)::bigint AS lag
+FROM projection_checkpoints c CROSS JOIN audit_head h
+"""
+
+
+async def ensure_checkpoint(conn: asyncpg.Connection, name: str) -> None:
+    await conn.execute(_ENSURE, name)
+
+
+async def lock_checkpoint(conn: asyncpg.Connection, name: str, *, wait: bool = True) -> asyncpg.Record | None:
+    """Lock the checkpoint row for the caller's transaction: its ``position`` and ``schema``
+    (None when ``wait`` is False and another projector holds it)."""
+    return await conn.fetchrow(_LOCK if wait else _LOCK_OR_SKIP, name)
+
+
+async def save_checkpoint(conn: asyncpg.Connection, name: str, position: int, schema: int) -> None:
+    await conn.execute(_SAVE, name, position, schema)
+
+
+async def checkpoint_status(conn: asyncpg.Connection, name: str) -> asyncpg.Record:
+    return await conn.fetchrow(_STATUS, name)
+
+
+async def behind(pool: asyncpg.Pool, name: str) -> int:
+    """Events in the log beyond the checkpoint."""
+    return int(await pool.fetchval(_BEHIND, name))
+
+
+async def lags(conn: asyncpg.Connection) -> dict[str, int]:
+    """How far each projection is behind the log's head."""
+    return {r["name"]: r["lag"] for r in await conn.fetch(_LAGS)}
+
+
+# --- writing ------------------------------------------------------------------------
+
+_TRUNCATE = f"TRUNCATE {', '.join(TABLES)}"
+_TAKE_OUT = (
+    "WITH "
+    + ", ".join(
+        f"d{n} AS (DELETE FROM {table} WHERE mandate_id = ANY ($1::text[]))"
+        for n, table in enumerate(TABLES)
+        if table not in ("rm_mandates", "rm_mandate_states")
+    )
+    + ", m AS (DELETE FROM rm_mandates WHERE mandate_id = ANY ($1::text[]) RETURNING mandate_id, version)"
+    + " DELETE FROM rm_mandate_states s WHERE s.mandate_id = ANY ($1::text[])"
+    + " RETURNING s.mandate_id, s.state, (SELECT m.version FROM m WHERE m.mandate_id = s.mandate_id)"
+)
+
+
+async def truncate(conn: asyncpg.Connection) -> None:
+    await conn.execute(_TRUNCATE)
+
+
+async def take_out(conn: asyncpg.Connection, mandate_ids: Sequence[str]) -> list[tuple[str, str, int | None]]:
+    """Delete every row of these mandates; return the states they were written from:
+    ``(mandate_id, state as text, the version its rm_mandates row held)``, none for a
+    mandate with no rows."""
+    if not mandate_ids:
+        return []
+    return [tuple(r) for r in await conn.fetch(_TAKE_OUT, list(mandate_ids))]  # type: ignore[misc]
+
+
+async def write(conn: asyncpg.Connection, rows: Mapping[str, Iterable[tuple[Any, ...]]]) -> None:
+    """COPY rows into their tables (``rows``: table name → tuples in ``TABLES`` order)."""
+    for table, records in rows.items():
+        await conn.copy_records_to_table(table, records=records, columns=TABLES[table])
+
+
+# --- reading ---------------------------------------------------------------------
+
+_MANDATE = "SELECT * FROM rm_mandates WHERE mandate_id = $1"
+_STEPS = "SELECT * FROM rm_steps WHERE mandate_id = $1 ORDER BY ordinal"
+_PARTIES = "SELECT * FROM rm_consultation_parties WHERE mandate_id = $1 ORDER BY step_id, ordinal"
+_APPROVALS = "SELECT * FROM rm_approvals WHERE mandate_id = $1 ORDER BY step_id, ordinal"
+_DEADLINES = "SELECT * FROM rm_deadlines WHERE mandate_id = $1 ORDER BY set_position"
+_COSTS = "SELECT * FROM rm_costs WHERE mandate_id = $1 ORDER BY position"
+_TIMELINE = """
+SELECT position, version, event_type, occurred_at, actor, payload::text AS payload
+FROM audit_events WHERE stream_id = $1 ORDER BY version
+"""
+_LIST = """
+SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.kinds, m.status, m.version,
+       s.step_id AS current_step, s.type AS step_type, s.deadline, s.overdue AS step_overdue,
+       s.assignee, s.approvers,
+       coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
+                 WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id AND p.status = 'awaiting'),
+                '{}') AS awaiting_parties,
+       coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
+                 WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
+FROM rm_mandates m
+LEFT JOIN rm_steps s
+       ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step
+      AND s.status = 'active' AND m.status = 'active'
+WHERE ($1::text IS NULL OR m.status = $1)
+  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
+  AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
+ORDER BY m.resolution_slug, m.paragraph, m.mandate_id
+"""
+_BY_STATUS = "SELECT status, count(*)::bigint AS n FROM rm_mandates GROUP BY status"
+_OVERDUE_STEPS = """
+SELECT count(*)::bigint FROM rm_steps
+WHERE status = 'active' AND (overdue OR deadline < $1)
+"""
+
+
+async def mandate_rows(conn: asyncpg.Connection, mandate_id: str) -> dict[str, Any] | None:
+    """Every read-model row of one mandate (None if it has none), read in the caller's
+    transaction: ``mandate`` and lists of ``steps``, ``parties``, ``approvals``,
+    ``deadlines``, ``costs``."""
+    mandate = await conn.fetchrow(_MANDATE, mandate_id)
+    if mandate is None:
+        return None
+    return {
+        "mandate": mandate,
+        "steps": await conn.fetch(_STEPS, mandate_id),
+        "parties": await conn.fetch(_PARTIES, mandate_id),
+        "approvals": await conn.fetch(_APPROVALS, mandate_id),
+        "deadlines": await conn.fetch(_DEADLINES, mandate_id),
+        "costs": await conn.fetch(_COSTS, mandate_id),
+    }
+
+
+async def timeline_rows(conn: asyncpg.Connection, mandate_id: str) -> list[asyncpg.Record]:
+    """A mandate's audit events, in order: position, version, type, time, actor, payload text."""
+    return await conn.fetch(_TIMELINE, mandate_id)
+
+
+async def list_rows(
+    pool: asyncpg.Pool, *, status: str | None, kind: str | None, overdue: bool, now: datetime
+) -> list[asyncpg.Record]:
+    """The mandates with their current step, by resolution and paragraph."""
+    return await pool.fetch(_LIST, status, kind, overdue, now)
+
+
+async def mandates_by_status(conn: asyncpg.Connection) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in await conn.fetch(_BY_STATUS)}
+
+
+async def overdue_steps(conn: asyncpg.Connection, now: datetime) -> int:
+    return int(await conn.fetchval(_OVERDUE_STEPS, now))
