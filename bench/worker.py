@@ -81,7 +81,7 @@ async def build(args: argparse.Namespace, client: Client, pool: Any) -> Worker:
 
 
 async def run(args: argparse.Namespace) -> None:
-    from config.database import create_pool
+    from store.database import create_pool
 
     pool = await create_pool(args.database_url, max_size=args.pool_size) if args.database_url else None
     client = await Client.connect(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 
-import asyncpg
 import typer
 
 from cli import (
@@ -21,12 +19,11 @@ from cli import (
     reports,
     steering,
 )
-from config.client import connect_temporal
+from cli.output import run
 from config.logging import configure_logging
-from config.settings import Settings
-from devstack.postgres import migrate
-from devstack.temporal import ensure_namespace, ensure_search_attributes
 from domain.errors import DomainError
+from usecases import BadInput, failure_message
+from usecases.setup import setup as set_up
 
 app = typer.Typer(
     name="mandates",
@@ -52,18 +49,8 @@ app.add_typer(projections.app, name="projections")
 @app.command()
 def setup() -> None:
     """Apply the database migrations and register the Temporal namespace and search attributes."""
-    settings = Settings.load()
-
-    async def run() -> None:
-        applied = await migrate(settings.database_admin_url)
-        typer.echo(f"migrations: {applied} applied")
-        client = await connect_temporal(settings)
-        if await ensure_namespace(client, settings.temporal_namespace):
-            typer.echo(f"namespace {settings.temporal_namespace!r} registered")
-        added = await ensure_search_attributes(client, settings.temporal_namespace)
-        typer.echo(f"search attributes: {', '.join(added) if added else 'all present'}")
-
-    asyncio.run(run())
+    for line in run(set_up):
+        typer.echo(line)
 
 
 def main() -> None:
@@ -83,16 +70,19 @@ def run_cli(args: list[str] | None = None) -> int:
         app(args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BadInput as exc:
+        return _die(str(exc), 2)
     except DomainError as exc:
         return _die(str(exc))
-    except asyncpg.PostgresError as exc:
-        return _die(f"database: {exc}")
-    except (TimeoutError, OSError) as exc:
-        return _die(f"cannot reach a server: {exc}")
-    except RuntimeError as exc:
-        return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
         return _die("interrupted", 130)
+    except Exception as exc:
+        message = failure_message(exc)
+        if message is None and isinstance(exc, RuntimeError):
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if message is None:
+            raise
+        return _die(message)
     return 0
 
 

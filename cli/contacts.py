@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
 
-from cli.output import fail, print_json, table
-from config.database import create_pool
-from config.settings import Settings
-from domain.contacts import Contact, parse_contacts
-from store.contacts import ContactStore, ImportSummary
+from cli.output import fail, print_json, run, table
+from domain.contacts import Contact
+from usecases import directory
 
 app = typer.Typer(help="The contact directory: who reminders, overdue notices and escalations go to.")
 
@@ -33,19 +30,12 @@ def import_contacts(
         fail(f"{file} is a folder, not a contact file", code=2)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}", code=2)
-    contacts = parse_contacts(text, file.name)
+    contacts = directory.read_contacts(text, file.name)
     if dry_run:
         typer.echo(_table(contacts))
         return
 
-    async def store() -> ImportSummary:
-        pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
-        try:
-            return await ContactStore(pool).import_contacts(contacts, replace=replace)
-        finally:
-            await pool.close()
-
-    summary = asyncio.run(store())
+    summary = run(lambda engine: directory.import_contacts(engine, contacts, replace=replace))
     typer.echo(
         f"imported {summary.addresses} address{'es' if summary.addresses != 1 else ''} "
         f"for {summary.names} name{'s' if summary.names != 1 else ''} "
@@ -57,14 +47,7 @@ def import_contacts(
 def list_contacts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the directory."""
 
-    async def read() -> list[Contact]:
-        pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
-        try:
-            return await ContactStore(pool).all()
-        finally:
-            await pool.close()
-
-    contacts = asyncio.run(read())
+    contacts = run(directory.list_contacts)
     if as_json:
         print_json([c.model_dump(mode="json") for c in contacts])
     elif not contacts:

@@ -10,7 +10,7 @@ import typer
 
 from cli.output import print_json, table
 from config.settings import Settings
-from delivery.mail_sink import list_mail
+from devstack.mailbox import list_mail
 from devstack.stack import DevStack, PartStatus
 
 app = typer.Typer(help="Run the embedded dev stack: Temporal dev server + Web UI, Postgres, worker.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,17 +9,11 @@ from typing import Any
 
 import typer
 
-from cli.output import fail, print_json, table
+from cli.output import fail, print_json, run, table
 from cli.steering import caller
-from config.client import connect_temporal
-from config.database import create_pool
-from config.settings import Settings
-from domain.events import MandateFollowed, to_payload
-from domain.importing import ImportPlan, plan_import
 from domain.plan import PlanInvalid
-from domain.resolution import Resolution, parse_resolution
-from store.audit import AuditStore, NewEvent
-from workflows.starter import start_mandate
+from domain.resolution import Resolution
+from usecases import importing
 
 
 def read_resolution(path: Path) -> Resolution:
@@ -31,7 +24,7 @@ def read_resolution(path: Path) -> Resolution:
         fail(f"{path} is a folder, not a resolution file", code=2)
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}", code=2)
-    return parse_resolution(data)
+    return importing.read_resolution(data)
 
 
 def describe(resolution: Resolution) -> str:
@@ -81,45 +74,6 @@ def _plan_data(plan: Path | None) -> Any | None:
         raise PlanInvalid(f"plan file is not valid JSON: {err.msg} at line {err.lineno}") from None
 
 
-async def _record_followed(store: AuditStore, followed: MandateFollowed, actor: str) -> str:
-    if await store.stream_version(followed.mandate_id) > 0:
-        return "followed (already recorded)"
-    event_type, payload = to_payload(followed)
-    await store.append(
-        followed.mandate_id,
-        0,
-        [
-            NewEvent(
-                type=event_type,
-                actor=actor,
-                occurred_at=followed.at,
-                payload=payload,
-                idempotency_key=f"{followed.mandate_id}:followed",
-            )
-        ],
-    )
-    return "followed"
-
-
-async def _start(plan: ImportPlan, settings: Settings, actor: str) -> list[tuple[int, str, str]]:
-    """Start every mandate and record every followed paragraph; idempotent."""
-    client = await connect_temporal(settings)
-    pool = await create_pool(settings.database_url, max_size=2)
-    try:
-        store = AuditStore(pool)
-        rows = []
-        for followed in plan.followed:
-            rows.append(
-                (followed.paragraph, followed.mandate_id, await _record_followed(store, followed, actor))
-            )
-        for mandate in plan.mandates:
-            started = await start_mandate(client, mandate, settings.task_queue)
-            rows.append((mandate.paragraph, mandate.id, started.status.replace("_", " ")))
-        return sorted(rows)
-    finally:
-        await pool.close()
-
-
 def import_command(
     file: Path = typer.Argument(..., help="The resolution as plain text (UTF-8, Markdown emphasis allowed)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Parse and show; start and record nothing."),
@@ -134,7 +88,7 @@ def import_command(
     """
     resolution = read_resolution(file)
     # Validate everything (plans included) before anything is shown as started.
-    planned = plan_import(resolution, datetime.now(UTC), _plan_data(plan))
+    planned = importing.plan(resolution, datetime.now(UTC), _plan_data(plan))
     if as_json:
         print_json([p.to_summary() for p in resolution.operative])
     else:
@@ -143,7 +97,8 @@ def import_command(
         if start and dry_run and not as_json:
             typer.echo("\n--dry-run: nothing started")
         return
-    rows = asyncio.run(_start(planned, Settings.load(), caller()))
+    imported = run(lambda engine: importing.start(engine, planned, caller()))
+    rows = [(r.paragraph, r.mandate_id, r.status) for r in imported]
     started = sum(1 for _, _, status in rows if status == "started")
     out = typer.echo if not as_json else (lambda text: typer.echo(text, err=True))
     out("")

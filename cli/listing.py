@@ -7,23 +7,25 @@ hold it, and the timeline says who answered, not what they said.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import asyncpg
 import typer
 
-from cli.output import fail, print_json, table
-from config.database import create_pool
-from config.settings import Settings
+from cli.output import fail, print_json, run, table
 from domain.mandate import KIND_LABELS
-from domain.vocabulary import ACTOR_LABELS
-from domain.vocabulary import MandateKind
-from projections import CHECKPOINT, MandateDetail, MandateSummary, Projector, list_mandates, mandate_detail
-from projections.queries import StepDetail
+from domain.vocabulary import ACTOR_LABELS, MandateKind
+from usecases import Engine
+from usecases.reading import (
+    STATUSES,
+    MandateDetail,
+    MandateSummary,
+    StepDetail,
+    list_mandates,
+    projection_status,
+    show_mandate,
+)
 
-STATUSES = ("active", "completed", "withdrawn", "followed")
 KINDS = tuple(k.value for k in MandateKind)
 
 
@@ -35,8 +37,8 @@ def _kinds(kinds: list[str]) -> str:
     return " + ".join(KIND_LABELS[MandateKind(k)] if k in KINDS else k for k in kinds) or "-"
 
 
-async def _behind(pool: asyncpg.Pool) -> int:
-    return (await Projector(pool, name=CHECKPOINT).status()).behind
+async def _behind(engine: Engine) -> int:
+    return (await projection_status(engine)).behind
 
 
 def _lag_note(behind: int) -> None:
@@ -49,13 +51,11 @@ def _lag_note(behind: int) -> None:
         )
 
 
-async def _list(status: str | None, kind: str | None, overdue: bool) -> tuple[list[MandateSummary], int]:
-    pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
-    try:
-        rows = await list_mandates(pool, now=datetime.now(UTC), status=status, kind=kind, overdue=overdue)
-        return rows, await _behind(pool)
-    finally:
-        await pool.close()
+async def _list(
+    engine: Engine, status: str | None, kind: str | None, overdue: bool
+) -> tuple[list[MandateSummary], int]:
+    rows = await list_mandates(engine, status=status, kind=kind, overdue=overdue)
+    return rows, await _behind(engine)
 
 
 def list_command(
@@ -71,7 +71,7 @@ def list_command(
         fail(f"unknown status {status!r} (expected {', '.join(STATUSES)})", code=2)
     if kind is not None and kind not in KINDS:
         fail(f"unknown kind {kind!r} (expected {', '.join(KINDS)})", code=2)
-    rows, behind = asyncio.run(_list(status, kind, overdue))
+    rows, behind = run(lambda engine: _list(engine, status, kind, overdue))
     _lag_note(behind)
     if as_json:
         print_json([row.model_dump(mode="json") for row in rows])
@@ -101,12 +101,8 @@ def list_command(
     )
 
 
-async def _show(mandate_id: str) -> tuple[MandateDetail | None, int]:
-    pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
-    try:
-        return await mandate_detail(pool, mandate_id), await _behind(pool)
-    finally:
-        await pool.close()
+async def _show(engine: Engine, mandate_id: str) -> tuple[MandateDetail | None, int]:
+    return await show_mandate(engine, mandate_id), await _behind(engine)
 
 
 def show_command(
@@ -114,7 +110,7 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show a mandate: its state, steps, deadlines, who has not answered, costs and audit timeline."""
-    detail, behind = asyncio.run(_show(mandate_id))
+    detail, behind = run(lambda engine: _show(engine, mandate_id))
     if detail is None:
         fail(f"no mandate {mandate_id!r} (see `mandates list`)")
     _lag_note(behind)

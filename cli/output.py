@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from usecases import Engine, open_engine
 
-class Refused(Exception):
-    """An action the CLI refuses, with the one line to print; exit code 1."""
+T = TypeVar("T")
+
+
+def run(use_case: Callable[[Engine], Awaitable[T]]) -> T:
+    """Run one use case with an engine opened for this command, and closed after it."""
+
+    async def main() -> T:
+        async with open_engine() as engine:
+            return await use_case(engine)
+
+    return asyncio.run(main())
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -6,31 +6,20 @@ the same report, byte for byte.
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from cli.output import fail
-from config.database import create_pool
-from config.settings import Settings
-from reports.progress import ReportPeriod, ReportPeriodInvalid, build_progress_report
-from reports.render import to_html, to_markdown
-from store.audit import AuditStore, StoredEvent
+from cli.output import fail, run
+from usecases import reporting
+from usecases.files import write_whole
+from usecases.reporting import ReportPeriod, ReportPeriodInvalid
 
 
 class ReportFormat(StrEnum):
     MD = "md"
     HTML = "html"
-
-
-async def _records() -> list[StoredEvent]:
-    pool = await create_pool(Settings.load().database_url, min_size=1, max_size=2)
-    try:
-        return [event async for event in AuditStore(pool).iterate_all()]
-    finally:
-        await pool.close()
 
 
 def report_command(
@@ -53,15 +42,13 @@ def report_command(
         span = ReportPeriod.parse(period) if period else None
     except ReportPeriodInvalid as exc:
         fail(str(exc), code=2)
-    report = build_progress_report(asyncio.run(_records()), resolution=resolution, period=span)
-    if resolution and not report.resolutions:
-        fail(f"no mandates of resolution {resolution!r} in the audit log (see `mandates list`)")
-    text = to_html(report) if fmt is ReportFormat.HTML else to_markdown(report)
+    report = run(lambda engine: reporting.progress_report(engine, resolution=resolution, period=span))
+    text = reporting.render(report, fmt.value)
     if out is None:
         typer.echo(text, nl=False)
         return
     try:
-        out.write_text(text, encoding="utf-8", newline="\n")
+        write_whole(out, text.encode("utf-8"))
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     mandates = sum(len(r.mandates) for r in report.resolutions)

@@ -1,13 +1,12 @@
 """Commands that steer a running mandate: respond, approve, reject, complete, extend, withdraw.
 
-Each sends one validated Temporal Update to the mandate's workflow. A refused action
-(wrong person, wrong state, unknown party) comes back at once with the reason and is
-printed as one line with exit code 1; nothing is recorded.
+Each parses its options and calls the use case of the same name (``usecases.steering``):
+one validated Temporal Update to the mandate's workflow. A refused action (wrong person,
+wrong state, unknown party) is printed as one line with exit code 1; nothing is recorded.
 """
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import os
 from datetime import UTC, date, datetime, time
@@ -17,23 +16,15 @@ from typing import Any
 
 import typer
 from pydantic import BaseModel, ValidationError
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from cli.output import fail
-from config.client import connect_temporal
-from config.database import create_pool
-from config.settings import Settings
-from reports.compiled import CompiledReport, compile_for_current_step
-from workflows.mandate import MandateWorkflow
-from workflows.messages import (
+from cli.output import fail, run
+from usecases import steering
+from usecases.steering import (
     ApproveRequest,
     CompleteTaskRequest,
     ExtendDeadlineRequest,
     RejectRequest,
     RespondRequest,
-    UpdateResult,
     WithdrawRequest,
 )
 
@@ -43,23 +34,6 @@ MANDATE_ID = typer.Argument(..., metavar="ID", help="The mandate id (see `mandat
 def caller() -> str:
     """Who is acting when `--as` is not given: $MANDATES_USER, else the login name."""
     return os.environ.get("MANDATES_USER") or getpass.getuser()
-
-
-async def _send(mandate_id: str, update: Any, request: Any) -> UpdateResult:
-    client = await connect_temporal(Settings.load())
-    handle = client.get_workflow_handle(mandate_id)
-    try:
-        return await handle.execute_update(update, request, result_type=UpdateResult)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-        fail(f"refused: {reason}")
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            fail(f"no running mandate {mandate_id!r} (see `mandates list`)")
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
-            fail(f"mandate {mandate_id!r} is no longer running")
-        fail(f"Temporal refused the request: {exc.message}")
 
 
 _OPTIONS = {"by": "--as", "party": "--party", "text": "--text", "comment": "--comment",
@@ -74,16 +48,6 @@ def _request(model: type[BaseModel], **fields: Any) -> Any:
         first = exc.errors(include_url=False)[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         fail(f"{_OPTIONS.get(field, field)}: {first['msg'].lower()}", code=2)
-
-
-def _report(mandate_id: str, result: UpdateResult) -> None:
-    recorded = ", ".join(result.events) or "nothing new"
-    where = f"now at step {result.current_step}" if result.current_step else f"now {result.status.value}"
-    typer.echo(f"{mandate_id}: recorded {recorded}; {where} (version {result.version})")
-
-
-def _run(mandate_id: str, update: Any, request: Any) -> None:
-    _report(mandate_id, asyncio.run(_send(mandate_id, update, request)))
 
 
 def _response_text(text: str | None, file: Path | None) -> str:
@@ -110,7 +74,7 @@ def respond(
 ) -> None:
     """Record a consulted party's response to the current consultation."""
     request = _request(RespondRequest, party=party, text=_response_text(text, file))
-    _run(mandate_id, MandateWorkflow.respond, request)
+    typer.echo(run(lambda engine: steering.respond(engine, mandate_id, request)).line())
 
 
 def approve(
@@ -119,7 +83,8 @@ def approve(
     comment: str = typer.Option("", "--comment", help="An optional comment."),
 ) -> None:
     """Approve the pending approval step."""
-    _run(mandate_id, MandateWorkflow.approve, _request(ApproveRequest, by=person, comment=comment))
+    request = _request(ApproveRequest, by=person, comment=comment)
+    typer.echo(run(lambda engine: steering.approve(engine, mandate_id, request)).line())
 
 
 def reject(
@@ -130,7 +95,8 @@ def reject(
     """Reject the pending approval: the mandate goes back to the step the plan names."""
     if not comment.strip():
         fail("a rejection needs a --comment saying why", code=2)
-    _run(mandate_id, MandateWorkflow.reject, _request(RejectRequest, by=person, comment=comment))
+    request = _request(RejectRequest, by=person, comment=comment)
+    typer.echo(run(lambda engine: steering.reject(engine, mandate_id, request)).line())
 
 
 def _amount(value: str | None, option: str) -> Decimal:
@@ -162,10 +128,6 @@ def complete(
         currency = currency.upper()
         if not (len(currency) == 3 and currency.isalpha()):
             fail(f"--cost currency must be a three-letter code, not {currency!r}", code=2)
-    compiled = asyncio.run(_compile_if_reporting(mandate_id))
-    if compiled is not None:
-        typer.echo(f"compiled the progress report for this step: {compiled.path}")
-        outcome = compiled.outcome(outcome)
     request = _request(
         CompleteTaskRequest,
         by=person or caller(),
@@ -174,17 +136,10 @@ def complete(
         cost=_amount(amount_text, "--cost"),
         currency=currency,
     )
-    _run(mandate_id, MandateWorkflow.complete_task, request)
-
-
-async def _compile_if_reporting(mandate_id: str) -> CompiledReport | None:
-    """A reporting mandate's compile step takes the progress report as its content."""
-    settings = Settings.load()
-    pool = await create_pool(settings.database_url, max_size=2)
-    try:
-        return await compile_for_current_step(pool, mandate_id, settings.data_path / "reports")
-    finally:
-        await pool.close()
+    recorded = run(lambda engine: steering.complete(engine, mandate_id, request))
+    if recorded.compiled is not None:
+        typer.echo(f"compiled the progress report for this step: {recorded.compiled.path}")
+    typer.echo(recorded.line())
 
 
 def _deadline(value: str) -> datetime:
@@ -210,7 +165,7 @@ def extend(
     if not reason.strip():
         fail("--reason is empty", code=2)
     request = _request(ExtendDeadlineRequest, by=person or caller(), until=_deadline(until), reason=reason)
-    _run(mandate_id, MandateWorkflow.extend_deadline, request)
+    typer.echo(run(lambda engine: steering.extend(engine, mandate_id, request)).line())
 
 
 def withdraw(
@@ -221,9 +176,8 @@ def withdraw(
     """Withdraw a mandate: it stops, and the audit log says why."""
     if not reason.strip():
         fail("--reason is empty", code=2)
-    _run(
-        mandate_id, MandateWorkflow.withdraw, _request(WithdrawRequest, by=person or caller(), reason=reason)
-    )
+    request = _request(WithdrawRequest, by=person or caller(), reason=reason)
+    typer.echo(run(lambda engine: steering.withdraw(engine, mandate_id, request)).line())
 
 
 COMMANDS = {

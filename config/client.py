@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import TLSConfig
 
-from config.codec import EncryptionCodec, KeyRing, load_key_ring
+from config.codec import EncryptionCodec, KeyRing
 from config.identity import CallerSigning, load_token
 from config.settings import Settings, SettingsInvalid
 from config.telemetry import tracing_interceptors
@@ -42,7 +42,7 @@ def build_data_converter(ring: KeyRing) -> DataConverter:
 
 def data_converter(settings: Settings) -> DataConverter:
     """The data converter for the configured keys (``MANDATES_CODEC_KEYS``, or the dev key file)."""
-    return build_data_converter(load_key_ring(settings))
+    return build_data_converter(settings.key_ring())
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool | None:

@@ -31,7 +31,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,9 +38,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from domain.errors import DomainError
-
-if TYPE_CHECKING:
-    from config.settings import Settings
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -181,23 +177,21 @@ def _associated(kid: str) -> bytes:
 # --- where the keys come from ---------------------------------------------------
 
 
-def load_key_ring(settings: Settings) -> KeyRing:
-    """The key ring the settings name, or the dev stack's key file.
+def load_key_ring(keys_text: str | None, key_id: str | None, path: Path, *, may_create: bool) -> KeyRing:
+    """The key ring of ``MANDATES_CODEC_KEYS`` (``keys_text``, with ``key_id`` active), or of
+    the dev key file ``path`` (``Settings.key_ring`` passes the settings' values).
 
-    With ``MANDATES_CODEC_KEYS`` unset, ``<data folder>/codec-keys`` is read, and
-    created (mode 0600) for the embedded dev stack. A real Temporal server
-    (``TEMPORAL_ADDRESS``) with neither is an error: a key made up on one machine
-    would leave the others unable to read anything.
+    With no keys given, the file is read, and created (mode 0600) when ``may_create``
+    (the embedded dev stack). A real Temporal server with neither is an error: a key
+    made up on one machine would leave the others unable to read anything.
 
     Raises:
         CodecKeysInvalid: one line naming the variable or file to fix.
     """
-    if settings.codec_keys is not None:
-        keys = parse_keys(settings.codec_keys.get_secret_value())  # validated by Settings
-        active = settings.codec_key_id or next(iter(keys))
-        return KeyRing(keys, active)
-    path = settings.codec_keys_path
-    if not path.exists() and not settings.uses_embedded_temporal:
+    if keys_text is not None:
+        keys = parse_keys(keys_text)  # validated by Settings
+        return KeyRing(keys, key_id or next(iter(keys)))
+    if not path.exists() and not may_create:
         raise CodecKeysInvalid(
             "invalid setting MANDATES_CODEC_KEYS: required with TEMPORAL_ADDRESS "
             f"(and MANDATES_CODEC_KEY_ID with several keys); there is no dev key file {path}"

@@ -36,7 +36,7 @@ from typing import Any
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from config.codec import EncryptionCodec, PayloadUndecryptable, load_key_ring, load_or_create_secret
+from config.codec import EncryptionCodec, PayloadUndecryptable, load_or_create_secret
 from config.settings import LOOPBACK, Settings, SettingsInvalid
 from domain.errors import DomainError
 
@@ -93,7 +93,7 @@ class CodecServer(ThreadingHTTPServer):
         Raises:
             SettingsInvalid: the port is taken, or the keys or token are unusable.
         """
-        codec = EncryptionCodec(load_key_ring(settings))
+        codec = EncryptionCodec(settings.key_ring())
         port = settings.codec_port if port is None else port
         try:
             return cls(codec, load_token(settings), settings.codec_allowed_origins, port)

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.codec import parse_keys
+from config.codec import KeyRing, load_key_ring, parse_keys
 from domain.errors import DomainError
 
 LOOPBACK = "127.0.0.1"
@@ -230,6 +230,14 @@ class Settings(BaseSettings):
     def mail_path(self) -> Path:
         """Where the dev stack's mail sink stores the messages it receives."""
         return self.data_path / "mail"
+
+    def key_ring(self) -> KeyRing:
+        """The payload keys: ``MANDATES_CODEC_KEYS``, or the dev key file (made for the
+        embedded stack; required to exist with ``TEMPORAL_ADDRESS``)."""
+        keys = self.codec_keys.get_secret_value() if self.codec_keys is not None else None
+        return load_key_ring(
+            keys, self.codec_key_id, self.codec_keys_path, may_create=self.uses_embedded_temporal
+        )
 
     @property
     def codec_keys_path(self) -> Path:

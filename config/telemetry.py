@@ -41,6 +41,8 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from config.settings import Settings, SettingsInvalid
+from store import read_models
+from store.notifications import NotificationOutbox
 
 log = structlog.get_logger("telemetry")
 
@@ -48,22 +50,6 @@ AUDIT_APPEND_ACTIVITY = "append_mandate_events"
 AUDIT_APPEND_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 STATUSES = ("not_started", "active", "completed", "withdrawn", "followed")
 KINDS = ("reminder", "overdue", "escalation")
-
-_MANDATES_BY_STATUS = "SELECT status, count(*)::bigint AS n FROM rm_mandates GROUP BY status"
-_OVERDUE_STEPS = """
-SELECT count(*)::bigint FROM rm_steps
-WHERE status = 'active' AND (overdue OR deadline < $1)
-"""
-_OUTBOX = """
-SELECT kind,
-       count(*) FILTER (WHERE sent_at IS NULL AND due_at <= $1)::bigint AS pending,
-       count(*) FILTER (WHERE sent_at IS NOT NULL)::bigint AS sent
-FROM notifications_outbox GROUP BY kind
-"""
-_PROJECTOR_LAG = """
-SELECT c.name, greatest(h.position - c.position, 0)::bigint AS lag
-FROM projection_checkpoints c CROSS JOIN audit_head h
-"""
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
@@ -117,18 +103,18 @@ class EngineMetrics:
         """Read the gauges from Postgres once. A read model that does not exist (yet) is skipped."""
         now = now or datetime.now(UTC)
         async with pool.acquire() as conn:
-            rows = await _optional(conn.fetch(_MANDATES_BY_STATUS))
-            if rows is not None:
-                _set_by(self.mandates, "status", STATUSES, {r["status"]: r["n"] for r in rows})
-            overdue = await _optional(conn.fetchval(_OVERDUE_STEPS, now))
+            by_status = await _optional(read_models.mandates_by_status(conn))
+            if by_status is not None:
+                _set_by(self.mandates, "status", STATUSES, by_status)
+            overdue = await _optional(read_models.overdue_steps(conn, now))
             if overdue is not None:
-                self.overdue_steps.set(int(overdue))
-            rows = await conn.fetch(_OUTBOX, now)
-            _set_by(self.outbox_pending, "kind", KINDS, {r["kind"]: r["pending"] for r in rows})
-            _set_by(self.notifications_sent, "kind", KINDS, {r["kind"]: r["sent"] for r in rows})
-            rows = await _optional(conn.fetch(_PROJECTOR_LAG))
-            if rows is not None:
-                _set_by(self.projector_lag, "projection", (), {r["name"]: r["lag"] for r in rows})
+                self.overdue_steps.set(overdue)
+            lags = await _optional(read_models.lags(conn))
+            if lags is not None:
+                _set_by(self.projector_lag, "projection", (), lags)
+        counts = await NotificationOutbox(pool).counts_by_kind(now)
+        _set_by(self.outbox_pending, "kind", KINDS, {k: pending for k, (pending, _) in counts.items()})
+        _set_by(self.notifications_sent, "kind", KINDS, {k: sent for k, (_, sent) in counts.items()})
 
     @contextlib.asynccontextmanager
     async def collecting(self, pool: asyncpg.Pool, interval: float = 15.0) -> AsyncIterator[None]:

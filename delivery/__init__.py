@@ -1,5 +1,5 @@
 """Mail delivery of the notifications outbox: the dispatcher (``python -m delivery``) and the
-dev stack's local SMTP sink (``python -m delivery.mail_sink``, imported from there)."""
+dev stack's local SMTP sink (``python -m devstack.mail_sink``)."""
 
 from delivery.dispatcher import (
     DeliveryPolicy,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import structlog
 
-from config.database import create_pool
 from config.service import run_service, stop_on_signals
 from config.settings import Settings
 from delivery.dispatcher import Dispatcher
+from store.database import create_pool
 
 log = structlog.get_logger("delivery")
 

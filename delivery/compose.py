@@ -13,8 +13,8 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
+from delivery.notices import Notice
 from domain.contacts import Contact
-from domain.notices import Notice
 
 
 def envelope_sender(sender: str) -> str:

@@ -39,11 +39,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from delivery.compose import envelope_sender, to_email
-from domain.contacts import Contact
-from domain.errors import DomainError, VersionConflict
-from domain.events import MandateStarted, from_payload
-from domain.mandate import Mandate
-from domain.notices import (
+from delivery.notices import (
     Notice,
     NoticeItem,
     UndeliverableReason,
@@ -57,6 +53,10 @@ from domain.notices import (
     notice_message_id,
     report_key,
 )
+from domain.contacts import Contact
+from domain.errors import DomainError, VersionConflict
+from domain.events import MandateStarted, from_payload
+from domain.mandate import Mandate
 from store.audit import AuditStore, NewEvent
 from store.contacts import ContactStore
 from store.deliveries import Delivery, DeliveryKind, DeliveryState, DeliveryStore, NewDelivery

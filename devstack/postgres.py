@@ -12,9 +12,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from config.database import connect
 from devstack.processes import LOOPBACK, DevStackError, ManagedProcess, as_account, wait_until
-from store.migrate import apply_migrations
+from store.database import connect
 
 SUPERUSER = "postgres"
 # Postgres refuses to run as root; the dev stack runs it as this account then.
@@ -140,14 +139,5 @@ async def ensure_database(admin_url: str, name: str) -> None:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def migrate(admin_url: str) -> int:
-    """Apply the migrations as the schema owner; return how many were applied now."""
-    conn = await connect(admin_url)
-    try:
-        return len(await apply_migrations(conn))
     finally:
         await conn.close()

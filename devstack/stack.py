@@ -16,9 +16,8 @@ from temporalio.client import Client
 
 from config import codec_server
 from config.client import TemporalUnreachable, connect_temporal
-from config.database import redact
 from config.settings import EMBEDDED_DATABASE, Settings
-from devstack.postgres import EmbeddedPostgres, ensure_database, migrate
+from devstack.postgres import EmbeddedPostgres, ensure_database
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
 from devstack.temporal import (
     dev_server_command,
@@ -27,6 +26,8 @@ from devstack.temporal import (
     temporal_cli,
     web_ui_answers,
 )
+from store.database import redact
+from store.migrate import migrate
 
 PARTS = ("postgres", "temporal", "codec", "mail", "worker", "dispatcher")
 
@@ -72,7 +73,7 @@ class DevStack:
         return [sys.executable, "-m", "config.codec_server"]
 
     def mail_command(self) -> list[str]:
-        return [sys.executable, "-m", "delivery.mail_sink"]
+        return [sys.executable, "-m", "devstack.mail_sink"]
 
     def dispatcher_command(self) -> list[str]:
         return [sys.executable, "-m", "delivery"]

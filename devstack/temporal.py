@@ -1,25 +1,16 @@
-"""The Temporal side of the dev stack: the CLI's dev server (with its Web UI), and the
-registration of the engine's search attributes on whatever server is configured."""
+"""The Temporal side of the dev stack: the CLI's dev server (with its Web UI). What the
+engine registers on a server (its namespace, its search attributes) is in
+``workflows.namespace``."""
 
 from __future__ import annotations
 
 import shutil
 import sys
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import (
-    AddSearchAttributesRequest,
-    ListSearchAttributesRequest,
-)
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
-
 from devstack.processes import LOOPBACK, DevStackError
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.namespace import ensure_namespace, ensure_search_attributes
 
 
 def temporal_cli() -> tuple[Path, str]:
@@ -70,32 +61,10 @@ def web_ui_answers(url: str) -> bool:
         return False
 
 
-async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
-    """Register the engine's custom search attributes that the namespace lacks."""
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    missing = {
-        key.name: IndexedValueType.ValueType(key.indexed_value_type)
-        for key in SEARCH_ATTRIBUTES
-        if key.name not in existing.custom_attributes
-    }
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-        )
-    return sorted(missing)
-
-
-async def ensure_namespace(client: Client, namespace: str, retention: timedelta = timedelta(days=90)) -> bool:
-    """Register the namespace unless it exists (a fresh cluster has none); return whether it was."""
-    try:
-        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
-        return False
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-    request = RegisterNamespaceRequest(namespace=namespace)
-    request.workflow_execution_retention_period.FromTimedelta(retention)
-    await client.workflow_service.register_namespace(request)
-    return True
+__all__ = [
+    "dev_server_command",
+    "ensure_namespace",
+    "ensure_search_attributes",
+    "temporal_cli",
+    "web_ui_answers",
+]

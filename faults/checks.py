@@ -22,7 +22,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import WorkflowHistory
 
-from delivery.mail_sink import list_mail
+from devstack.mailbox import list_mail
 from domain import events as ev
 from domain.state import MandateStatus, fold
 from faults.expected import TIMER_EVENTS, Signature, difference, predict, signature

@@ -10,6 +10,7 @@ from importlib import resources
 import asyncpg
 
 from domain.errors import DomainError
+from store.database import connect
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 7_233_554_321  # pg_advisory_xact_lock key that serialises migration runners
@@ -83,3 +84,12 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[Migration]:
             await conn.execute(_RECORD, migration.version, migration.name, migration.checksum)
             applied_now.append(migration)
     return applied_now
+
+
+async def migrate(admin_url: str) -> int:
+    """Apply the migrations as the schema owner (``DATABASE_ADMIN_URL``); how many were new."""
+    conn = await connect(admin_url)
+    try:
+        return len(await apply_migrations(conn))
+    finally:
+        await conn.close()

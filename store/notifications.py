@@ -33,6 +33,14 @@ WHERE sent_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2
 """
 
 
+_COUNTS = """
+SELECT kind,
+       count(*) FILTER (WHERE sent_at IS NULL AND due_at <= $1)::bigint AS pending,
+       count(*) FILTER (WHERE sent_at IS NOT NULL)::bigint AS sent
+FROM notifications_outbox GROUP BY kind
+"""
+
+
 class NotificationKind(StrEnum):
     REMINDER = "reminder"
     OVERDUE = "overdue"
@@ -99,3 +107,8 @@ class NotificationOutbox:
     async def unsent(self, due_by: datetime, limit: int = 100) -> list[OutboxEntry]:
         """Notifications not yet sent that are due by ``due_by``, oldest first."""
         return [_entry(row) for row in await self._pool.fetch(_UNSENT, due_by, limit)]
+
+    async def counts_by_kind(self, due_by: datetime) -> dict[str, tuple[int, int]]:
+        """Per kind of notification: how many are due by ``due_by`` and not sent, how many sent."""
+        rows = await self._pool.fetch(_COUNTS, due_by)
+        return {r["kind"]: (r["pending"], r["sent"]) for r in rows}

@@ -1,8 +1,9 @@
 """The messages that cross a workflow's boundary: one model per message.
 
-Workflow inputs and results, update requests and results, the signals between a
-mandate and its consultations, and activity inputs. New fields get defaults, so
-running mandates keep deserialising what they were started with.
+Workflow inputs and results, update requests and results, and the signals between
+a mandate and its consultations (the activities' inputs are defined with the
+activities). New fields get defaults, so running mandates keep deserialising what
+they were started with.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from activities.audit import AppendEventsInput, AppendEventsResult
-from activities.notifications import NotifyInput, NotifyResult
 from domain.decide import (
     Approve,
     CompleteTask,
@@ -178,14 +177,3 @@ class UpdateResult(_Message):
     status: MandateStatus
     current_step: str | None
     events: list[str]  # the types of the events it recorded, in order
-
-
-# --- activities (defined with the activities; re-exported here) ------------------
-
-__all__ = [
-    "AppendEventsInput",
-    "AppendEventsResult",
-    "NotifyInput",
-    "NotifyResult",
-    "RecordedEvent",
-]

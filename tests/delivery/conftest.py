@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from delivery import DeliveryPolicy, Dispatcher, SmtpServer
-from delivery.mail_sink import serve
+from devstack.mail_sink import serve
 from domain.contacts import parse_contacts_csv
 from store.contacts import ContactStore
 from tests.conftest import free_port

@@ -15,7 +15,7 @@ import icalendar
 
 from activities.audit import idempotency_key
 from activities.notifications import NotifyInput, notifications_for
-from delivery.mail_sink import MailSink
+from devstack.mail_sink import MailSink
 from domain import events as ev
 from domain.mandate import Mandate
 from domain.plan import validate_plan

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from activities.audit import idempotency_key
 from cli.app import app
+from delivery.notices import deadline_uid
 from domain import events as ev
 from domain.mandate import Mandate
-from domain.notices import deadline_uid
 from store.audit import AuditStore, NewEvent
 from tests.conftest import Database
 from tests.delivery.helpers import DAY, OECD, T0, consultation_mandate

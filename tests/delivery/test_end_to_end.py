@@ -10,8 +10,8 @@ from datetime import timedelta
 import asyncpg
 
 from delivery import Dispatcher
+from delivery.notices import notice_message_id
 from domain.contacts import parse_contacts_csv
-from domain.notices import notice_message_id
 from domain.plan import validate_plan
 from store.contacts import ContactStore
 from store.notifications import NotificationKind

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 
-from domain import events as ev
-from domain.notices import (
+from delivery.notices import (
     CalendarEvent,
     NoticeItem,
     UndeliverableReport,
@@ -22,6 +21,7 @@ from domain.notices import (
     notice_message_id,
     open_deadlines,
 )
+from domain import events as ev
 from domain.state import fold
 from tests.delivery.helpers import DAY, OECD, T0, consultation_mandate
 

@@ -1,4 +1,4 @@
-"""The mail sink and the dispatcher as the dev stack runs them: `python -m delivery.mail_sink`
+"""The mail sink and the dispatcher as the dev stack runs them: `python -m devstack.mail_sink`
 and `python -m delivery` as processes, `mandates dev mail`, and the stack's status rows."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from config.settings import Settings
-from delivery.mail_sink import MailSink, list_mail
+from devstack.mail_sink import MailSink
+from devstack.mailbox import list_mail
 from devstack.processes import port_answers
 from devstack.stack import PARTS, DevStack
 from domain.contacts import parse_contacts_csv
@@ -103,14 +104,14 @@ async def test_the_dispatcher_process_delivers_to_the_sink_process(
     }
     env.pop("MANDATES_SMTP_HOST", None)
     log = tmp_path / "processes.log"
-    for module in ("delivery.mail_sink", "delivery"):
+    for module in ("devstack.mail_sink", "delivery"):
         with log.open("ab") as out:
             processes.append(
                 await asyncio.create_subprocess_exec(
                     sys.executable, "-m", module, env=env, stdout=out, stderr=out
                 )
             )
-        if module == "delivery.mail_sink":
+        if module == "devstack.mail_sink":
             await wait_for(lambda: port_answers(port), "the sink's port", processes, log)
 
     await wait_for(lambda: list_mail(tmp_path / "mail"), "a message in the sink", processes, log)

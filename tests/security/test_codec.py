@@ -20,7 +20,6 @@ from config.codec import (
     KeyRing,
     PayloadUndecryptable,
     format_keys,
-    load_key_ring,
 )
 from config.settings import Settings, SettingsInvalid
 
@@ -104,8 +103,8 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 def test_the_dev_stack_makes_one_private_key_file_and_keeps_it(tmp_path: Path) -> None:
     s = settings(tmp_path)
 
-    first = load_key_ring(s)
-    second = load_key_ring(s)
+    first = s.key_ring()
+    second = s.key_ring()
 
     assert first == second
     assert stat.S_IMODE(s.codec_keys_path.stat().st_mode) == 0o600
@@ -116,24 +115,24 @@ def test_the_configured_keys_replace_the_dev_file(tmp_path: Path) -> None:
     ring = KeyRing({"old": b"\x03" * 32, "new": b"\x04" * 32}, "new")
     s = settings(tmp_path, MANDATES_CODEC_KEYS=format_keys(ring.keys), MANDATES_CODEC_KEY_ID="new")
 
-    assert load_key_ring(s) == ring
+    assert s.key_ring() == ring
     assert not s.codec_keys_path.exists()
 
 
 def test_a_real_temporal_server_needs_configured_keys(tmp_path: Path) -> None:
     s = settings(tmp_path, TEMPORAL_ADDRESS="temporal.example:7233")
     with pytest.raises(CodecKeysInvalid) as raised:
-        load_key_ring(s)
+        s.key_ring()
     assert str(raised.value).startswith("invalid setting MANDATES_CODEC_KEYS: required with TEMPORAL_ADDRESS")
     assert not s.codec_keys_path.exists()
 
 
 def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     s = settings(tmp_path)
-    load_key_ring(s)
+    s.key_ring()
     s.codec_keys_path.chmod(0o644)
     with pytest.raises(CodecKeysInvalid, match="chmod 600"):
-        load_key_ring(s)
+        s.key_ring()
 
 
 KEY = base64.b64encode(b"\x05" * 32).decode()

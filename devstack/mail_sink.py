@@ -1,8 +1,8 @@
 """A local SMTP sink for the dev stack: accepts every message on 127.0.0.1 and stores it as an
 .eml file under the data folder (``.data/mail/``), once per Message-ID, as a mailbox would.
 
-Run it with ``python -m delivery.mail_sink`` (``mandates dev up`` does); ``mandates dev mail``
-lists what it received.
+Run it with ``python -m devstack.mail_sink`` (``mandates dev up`` does); ``mandates dev mail``
+lists what it received (``devstack.mailbox``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -89,37 +88,6 @@ async def serve(handler: Any, host: str, port: int, **options: Any) -> asyncio.S
     return await loop.create_server(
         lambda: SMTPServer(handler, hostname="mandates.local", **options), host, port
     )
-
-
-@dataclass(frozen=True)
-class ReceivedMail:
-    """One message the sink stored."""
-
-    received_at: str
-    sender: str
-    to: str
-    subject: str
-    message_id: str
-    path: Path
-
-
-def list_mail(folder: Path) -> list[ReceivedMail]:
-    """What the sink stored in ``folder``, oldest first."""
-    found = []
-    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
-        with path.open("rb") as file:
-            headers = _HEADERS.parse(file)
-        found.append(
-            ReceivedMail(
-                received_at=str(headers.get("X-Received-At", "")),
-                sender=str(headers.get("X-Envelope-From", "")),
-                to=str(headers.get("X-Envelope-To", "")),
-                subject=str(headers.get("Subject", "")),
-                message_id=str(headers.get("Message-ID", "")).strip(),
-                path=path,
-            )
-        )
-    return sorted(found, key=lambda m: (m.received_at, m.path.name))
 
 
 async def run(settings: Settings) -> None:

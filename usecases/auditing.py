@@ -1,0 +1,70 @@
+"""The tamper-evident audit log: verify it, sign its head, read one mandate's events.
+
+The checkpoint key and file live outside the database (the data folder, or the paths
+given); a checkpoint is the log's head signed with that key, so ``verify`` also catches
+a truncated tail or a whole chain recomputed by someone who owns the database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from store.audit import AuditStore, StoredEvent
+from store.checkpoints import (
+    Checkpoint,
+    append_checkpoint,
+    load_or_create_key,
+    read_checkpoints,
+    take_checkpoint,
+)
+from store.verify import Verification, verify_log
+from usecases.engine import Engine
+from usecases.errors import NotFound, Refused
+
+
+def _paths(engine: Engine, checkpoints: Path | None, key_file: Path | None) -> tuple[Path, Path]:
+    settings = engine.settings
+    return checkpoints or settings.checkpoint_file, key_file or settings.checkpoint_key_file
+
+
+async def verify(
+    engine: Engine, *, checkpoints: Path | None = None, key_file: Path | None = None
+) -> tuple[Verification, int]:
+    """Recompute the hash chain and hold it against the signed checkpoints; the result and
+    how many checkpoints there were."""
+    checkpoint_file, key_path = _paths(engine, checkpoints, key_file)
+    signed: list[Checkpoint] = []
+    if checkpoint_file.exists():
+        signed = read_checkpoints(checkpoint_file, load_or_create_key(key_path))
+    elif checkpoints is not None:
+        raise Refused(f"no checkpoint file {checkpoint_file}")
+    async with (await engine.pool()).acquire() as conn:
+        return await verify_log(conn, signed), len(signed)
+
+
+async def checkpoint(
+    engine: Engine, *, checkpoints: Path | None = None, key_file: Path | None = None
+) -> tuple[Checkpoint, Path]:
+    """Sign the log's current head and append it to the checkpoint file."""
+    checkpoint_file, key_path = _paths(engine, checkpoints, key_file)
+    key = load_or_create_key(key_path)
+    async with (await engine.pool()).acquire() as conn:
+        signed = await take_checkpoint(conn, key, engine.now())
+    append_checkpoint(checkpoint_file, signed)
+    return signed, checkpoint_file
+
+
+def public_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as the audit log holds it, with confidential response text withheld."""
+    if payload.get("confidential") and "text" in payload:
+        return {**payload, "text": "[confidential]"}
+    return payload
+
+
+async def mandate_log(engine: Engine, mandate_id: str) -> list[StoredEvent]:
+    """Every audit event of one mandate, in order (confidential response text withheld)."""
+    events = await AuditStore(await engine.pool()).read_stream(mandate_id)
+    if not events:
+        raise NotFound(f"no audit events for {mandate_id!r} (see `mandates list`)")
+    return [e.model_copy(update={"payload": public_payload(e.payload)}) for e in events]
