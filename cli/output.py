@@ -10,19 +10,31 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from usecases import Engine, open_engine
+from domain.errors import DomainError
+from usecases import BadInput, Engine, failure_message, open_engine
 
 T = TypeVar("T")
 
 
 def run(use_case: Callable[[Engine], Awaitable[T]]) -> T:
-    """Run one use case with an engine opened for this command, and closed after it."""
+    """Run one use case with an engine opened for this command, and closed after it; a
+    refusal or a server that cannot be reached is one line (exit 2 for bad input, else 1)."""
 
     async def main() -> T:
         async with open_engine() as engine:
             return await use_case(engine)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except BadInput as exc:
+        fail(str(exc), code=2)
+    except DomainError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        message = failure_message(exc)
+        if message is None:
+            raise
+        fail(message)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

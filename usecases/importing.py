@@ -63,7 +63,9 @@ async def _record_followed(store: AuditStore, followed: MandateFollowed, actor: 
 
 
 async def start(engine: Engine, planned: ImportPlan, actor: str) -> list[Imported]:
-    """Start every mandate and record every followed paragraph; idempotent."""
+    """Start every mandate and record every followed paragraph; idempotent. Nothing is
+    recorded unless Temporal answers."""
+    client = await engine.temporal()
     store = AuditStore(await engine.pool())
     rows = [
         Imported(
@@ -73,7 +75,6 @@ async def start(engine: Engine, planned: ImportPlan, actor: str) -> list[Importe
         )
         for followed in planned.followed
     ]
-    client = await engine.temporal()
     for mandate in planned.mandates:
         started = await start_mandate(client, mandate, engine.settings.task_queue)
         rows.append(

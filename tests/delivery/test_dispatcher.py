@@ -13,8 +13,8 @@ from aiosmtpd.smtp import AuthResult
 
 from config.settings import Settings
 from delivery import Dispatcher, SmtpServer
-from devstack.mail_sink import serve
 from delivery.notices import deadline_uid, notice_message_id
+from devstack.mail_sink import serve
 from store.audit import AuditStore
 from store.contacts import ContactStore
 from store.deliveries import DeliveryState, DeliveryStore
