@@ -17,12 +17,13 @@ from activities import build_activities
 from config.client import connect_temporal
 from config.identity import CallerCheck, load_directory
 from config.service import run_service, stop_on_signals
-from config.settings import Settings
+from config.settings import Settings, SettingsInvalid
 from config.telemetry import EngineMetrics, metrics_runtime
 from projections import projector_running
 from store.checkpoints import checkpoints_running
 from store.database import create_pool
 from workflows import WORKFLOWS
+from workflows.sealing import Sealing
 
 log = structlog.get_logger("worker")
 
@@ -32,10 +33,12 @@ def build_worker(
 ) -> Worker:
     """The worker for the engine's task queue, with every workflow and activity registered.
 
-    With MANDATES_IDENTITIES set, every update needs an authenticated caller
-    (``config/identity.py``); with ``metrics``, audit appends are timed.
+    The workflows' messages to each other are sealed with the workers' keys
+    (``workflows/sealing.py``). With MANDATES_IDENTITIES set, every start of a mandate and
+    every update needs an authenticated caller allowed to do it (``config/identity.py``,
+    ``domain/access.py``); with ``metrics``, audit appends are timed.
     """
-    interceptors: list = []
+    interceptors: list = [Sealing(settings.worker_key_ring())]
     if settings.identities_file is not None:
         interceptors.append(CallerCheck(load_directory(settings.identities_file)))
     if metrics is not None:
@@ -49,7 +52,23 @@ def build_worker(
     )
 
 
+def check_access(settings: Settings) -> None:
+    """Refuse to serve a real Temporal server with nobody's identity checked: anyone who
+    reaches its frontend could act in anyone's name. ``MANDATES_INSECURE=1`` says it is
+    meant (a closed test cluster).
+
+    Raises:
+        SettingsInvalid: one line saying what to set.
+    """
+    if settings.identities_file is None and not settings.uses_embedded_temporal and not settings.insecure:
+        raise SettingsInvalid(
+            "invalid setting MANDATES_IDENTITIES: required with TEMPORAL_ADDRESS, or every caller acts "
+            "in any name (set MANDATES_INSECURE=1 to run so on purpose)"
+        )
+
+
 async def run(settings: Settings) -> None:
+    check_access(settings)
     runtime = metrics_runtime(settings)  # before any client, so the SDK's metrics go there too
     if runtime is not None:
         Runtime.set_default(runtime)

@@ -30,12 +30,14 @@ class TemporalUnreachable(DomainError):
     code = "temporal_unreachable"
 
 
-def build_data_converter(ring: KeyRing) -> DataConverter:
+def build_data_converter(ring: KeyRing, *, strict: bool = True) -> DataConverter:
     """The pydantic data converter, with payloads encrypted under ``ring`` and failures
-    (message and stack trace) encoded too."""
+    (message and stack trace) encoded too. Strict: a payload that arrives unencrypted is
+    refused (``EncryptionCodec``), so no message forged without the key changes anything
+    (``strict=False``: histories recorded in the clear, replayed in tests)."""
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(ring),
+        payload_codec=EncryptionCodec(ring, strict=strict),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 

@@ -116,13 +116,28 @@ class KeyRing:
         return KeyRing({**self.keys, **fresh.keys}, fresh.active)
 
 
-class EncryptionCodec(PayloadCodec):
-    """AES-256-GCM payload codec with key ids (see the module docstring)."""
+REFUSED_PAYLOAD = Payload(
+    metadata={"encoding": b"json/plain"}, data=b'{"refused": "a payload that is not encrypted"}'
+)
+"""What an unencrypted payload decodes to in a strict codec: a value no message of the
+engine accepts, so the signal carrying it is dropped and the update refused."""
 
-    def __init__(self, ring: KeyRing) -> None:
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM payload codec with key ids (see the module docstring).
+
+    ``strict`` (the engine's clients and workers): a payload that arrives unencrypted was
+    not written by the engine (every payload it writes is encrypted), so it is read as
+    ``REFUSED_PAYLOAD`` and counted in ``refused``; the codec server is not strict, so
+    the Web UI still shows such a payload for what it is.
+    """
+
+    def __init__(self, ring: KeyRing, *, strict: bool = False) -> None:
         super().__init__()
         self._ring = ring
         self._ciphers = {kid: AESGCM(key) for kid, key in ring.keys.items()}
+        self._strict = strict
+        self.refused = 0
 
     @property
     def active_key_id(self) -> str:
@@ -153,7 +168,11 @@ class EncryptionCodec(PayloadCodec):
         out = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
-                out.append(payload)
+                if self._strict:
+                    self.refused += 1
+                    out.append(REFUSED_PAYLOAD)
+                else:
+                    out.append(payload)
                 continue
             kid = payload.metadata.get(KEY_ID_METADATA, b"").decode(errors="replace")
             cipher = self._ciphers.get(kid)
@@ -177,7 +196,14 @@ def _associated(kid: str) -> bytes:
 # --- where the keys come from ---------------------------------------------------
 
 
-def load_key_ring(keys_text: str | None, key_id: str | None, path: Path, *, may_create: bool) -> KeyRing:
+def load_key_ring(
+    keys_text: str | None,
+    key_id: str | None,
+    path: Path,
+    *,
+    may_create: bool,
+    variable: str = "MANDATES_CODEC_KEYS",
+) -> KeyRing:
     """The key ring of ``MANDATES_CODEC_KEYS`` (``keys_text``, with ``key_id`` active), or of
     the dev key file ``path`` (``Settings.key_ring`` passes the settings' values).
 
@@ -193,8 +219,7 @@ def load_key_ring(keys_text: str | None, key_id: str | None, path: Path, *, may_
         return KeyRing(keys, key_id or next(iter(keys)))
     if not path.exists() and not may_create:
         raise CodecKeysInvalid(
-            "invalid setting MANDATES_CODEC_KEYS: required with TEMPORAL_ADDRESS "
-            f"(and MANDATES_CODEC_KEY_ID with several keys); there is no dev key file {path}"
+            f"invalid setting {variable}: required with TEMPORAL_ADDRESS; there is no dev key file {path}"
         )
     text = load_or_create_secret(path, lambda: format_keys(KeyRing.generate().keys).replace(",", "\n"))
     try:

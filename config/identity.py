@@ -68,13 +68,19 @@ ACTING_AS: Mapping[str, str] = {
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
-    """A person and the roles they hold."""
+    """A person and the roles they hold; a ``delegate`` (the web console) signs for the
+    people it has authenticated, in their name and roles, never in its own."""
 
     person: str
     roles: frozenset[str] = frozenset()
+    delegate: bool = False
 
     def may_act_as(self, name: str) -> bool:
         return name == self.person or name in self.roles
+
+    def names(self) -> frozenset[str]:
+        """The person and every role: each name they may act as."""
+        return self.roles | {self.person}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,14 +94,39 @@ class Directory:
         """From ``{token: identity}``."""
         return cls({token_id(t): (t.encode(), identity) for t, identity in entries.items()})
 
+    def person(self, name: str) -> Identity | None:
+        """The identity of a person (not a delegate) by name."""
+        return next(
+            (i for _, i in self.by_token_id.values() if i.person == name and not i.delegate),
+            None,
+        )
+
 
 def token_id(token: str) -> str:
     """A public name for a token (it reveals nothing of the token)."""
     return hashlib.sha256(b"mandates-token-id|" + token.encode()).hexdigest()[:16]
 
 
-def _message(workflow_id: str, update: str, update_id: str, acting_as: str, at: str) -> bytes:
-    return "\x1f".join(["mandates-caller-v1", workflow_id, update, update_id, acting_as, at]).encode()
+def _message(
+    workflow_id: str, update: str, update_id: str, acting_as: str, digest: str, at: str, on_behalf_of: str
+) -> bytes:
+    parts = ["mandates-caller-v2", workflow_id, update, update_id, acting_as, digest, at, on_behalf_of]
+    return "\x1f".join(parts).encode()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def args_digest(args: Sequence[Any]) -> str:
+    """SHA-256 of the request's arguments as canonical JSON: the signature covers what is
+    asked, not only who asks (a header copied onto other arguments does not fit them)."""
+    text = json.dumps([_jsonable(a) for a in args], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def acting_as(update: str, args: Sequence[Any]) -> str:
@@ -109,16 +140,34 @@ def acting_as(update: str, args: Sequence[Any]) -> str:
 
 
 def caller_header(
-    token: str, *, workflow_id: str, update: str, update_id: str, args: Sequence[Any], at: datetime
+    token: str,
+    *,
+    workflow_id: str,
+    update: str,
+    update_id: str,
+    args: Sequence[Any],
+    at: datetime,
+    on_behalf_of: str | None = None,
 ) -> Payload:
-    """The signed header a client attaches to an update."""
+    """The signed header a client attaches to an update (or, ``update`` = ``start:<type>``,
+    to the start of a workflow). ``on_behalf_of``: the person a delegate signs for."""
     stamp = at.astimezone(UTC).isoformat()
     mac = hmac.new(
         token.encode(),
-        _message(workflow_id, update, update_id, acting_as(update, args), stamp),
+        _message(
+            workflow_id,
+            update,
+            update_id,
+            acting_as(update, args),
+            args_digest(args),
+            stamp,
+            on_behalf_of or "",
+        ),
         hashlib.sha256,
     ).hexdigest()
-    body = {"v": 1, "kid": token_id(token), "at": stamp, "mac": mac}
+    body: dict[str, Any] = {"v": 2, "kid": token_id(token), "at": stamp, "mac": mac}
+    if on_behalf_of is not None:
+        body["for"] = on_behalf_of
     return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
 
 
@@ -142,21 +191,34 @@ def check_caller(
     try:
         body = json.loads(payload.data)
         kid, stamp, mac = str(body["kid"]), str(body["at"]), str(body["mac"])
+        if body.get("v") != 2:
+            return None, "the caller header is of an older client: update the mandates client"
+        for_person = body.get("for")
         at = datetime.fromisoformat(stamp)
-    except (ValueError, KeyError, TypeError):
+        if for_person is not None and not isinstance(for_person, str):
+            raise TypeError(for_person)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None, "the caller header is malformed"
     known = directory.by_token_id.get(kid)
     if known is None:
         return None, "the caller's token is not in the identities file"
     token, identity = known
     name = acting_as(update, args)
-    expected = hmac.new(
-        token, _message(workflow_id, update, update_id, name, stamp), hashlib.sha256
-    ).hexdigest()
+    message = _message(workflow_id, update, update_id, name, args_digest(args), stamp, for_person or "")
+    expected = hmac.new(token, message, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, mac):
         return None, "the caller's signature does not match this request"
     if at.tzinfo is None or abs(now - at) > MAX_SKEW:
         return None, f"the caller's signature is stale or from the future (clock skew over {MAX_SKEW})"
+    if for_person is not None:
+        if not identity.delegate:
+            return None, f"{identity.person} may not sign for others"
+        represented = directory.person(for_person)
+        if represented is None:
+            return None, f"{for_person!r} is not in the identities file"
+        identity = represented
+    elif identity.delegate:
+        return None, f"{identity.person} signs only for the people it has authenticated"
     if name and not identity.may_act_as(name):
         roles = ", ".join(sorted(identity.roles)) or "none"
         return None, f"{identity.person} may not act as {name!r} (roles: {roles})"
@@ -166,21 +228,54 @@ def check_caller(
 # --- the worker side --------------------------------------------------------------
 
 
+STARTED_BY_CALLERS = frozenset({"MandateWorkflow"})
+"""Workflows a client starts (the others run as their children): each start needs a caller."""
+
+
+def _refuse(reason: str) -> ApplicationError:
+    return ApplicationError(f"not authorised: {reason}", type=REFUSED, non_retryable=True)
+
+
+def _authorise(operation: str, args: Sequence[Any], identity: Identity) -> None:
+    """Ask the workflow whether this caller may do this (its ``authorise(operation, args,
+    names)`` returns the reason it may not, or None): who may do what is the mandate's."""
+    instance = workflow.instance()
+    authorise = getattr(instance, "authorise", None)
+    if authorise is not None:
+        reason = authorise(operation, args, identity.person, identity.names())
+        if reason is not None:
+            raise _refuse(reason)
+
+
 class _CallerCheckInbound(temporalio.worker.WorkflowInboundInterceptor):
     directory: ClassVar[Directory]
 
-    def handle_update_validator(self, input: temporalio.worker.HandleUpdateInput) -> None:
-        _, reason = check_caller(
+    def _caller(self, operation: str, operation_id: str, args: Sequence[Any], headers: Any) -> Identity:
+        identity, reason = check_caller(
             self.directory,
             workflow_id=workflow.info().workflow_id,
-            update=input.update,
-            update_id=input.id,
-            args=input.args,
-            headers=input.headers,
+            update=operation,
+            update_id=operation_id,
+            args=args,
+            headers=headers,
             now=workflow.now(),
         )
-        if reason is not None:
-            raise ApplicationError(f"not authorised: {reason}", type=REFUSED, non_retryable=True)
+        if reason is not None or identity is None:
+            raise _refuse(reason or "no caller")
+        return identity
+
+    async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
+        info = workflow.info()
+        fresh = info.parent is None and info.continued_run_id is None
+        if fresh and info.workflow_type in STARTED_BY_CALLERS and not workflow.unsafe.is_replaying():
+            operation = f"start:{info.workflow_type}"
+            identity = self._caller(operation, info.workflow_id, input.args, input.headers)
+            _authorise(operation, input.args, identity)
+        return await super().execute_workflow(input)
+
+    def handle_update_validator(self, input: temporalio.worker.HandleUpdateInput) -> None:
+        identity = self._caller(input.update, input.id, input.args, input.headers)
+        _authorise(input.update, input.args, identity)
         super().handle_update_validator(input)
 
 
@@ -208,6 +303,21 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
         super().__init__(next)
         self._token = token
 
+    async def start_workflow(
+        self, input: temporalio.client.StartWorkflowInput
+    ) -> temporalio.client.WorkflowHandle[Any, Any]:
+        header = caller_header(
+            self._token,
+            workflow_id=input.id,
+            update=f"start:{input.workflow}",
+            update_id=input.id,
+            args=input.args,
+            at=datetime.now(UTC),
+        )
+        return await super().start_workflow(
+            dataclasses.replace(input, headers={**input.headers, HEADER: header})
+        )
+
     async def start_workflow_update(
         self, input: temporalio.client.StartWorkflowUpdateInput
     ) -> temporalio.client.WorkflowUpdateHandle[Any]:
@@ -225,7 +335,7 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
 
 
 class CallerSigning(temporalio.client.Interceptor):
-    """Client interceptor: sign every update with the caller's token."""
+    """Client interceptor: sign every update, and every start, with the caller's token."""
 
     def __init__(self, token: str) -> None:
         self._token = token

@@ -95,8 +95,11 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = Field(None, validation_alias=_env("MANDATES_CODEC_TOKEN"))
     codec_port: int = Field(8234, ge=1, le=65535, validation_alias=_env("MANDATES_CODEC_PORT"))
     codec_origins: str | None = Field(None, validation_alias=_env("MANDATES_CODEC_ORIGINS"))
-    # Access: who may act (config/identity.py).
+    # Access: who may act (config/identity.py), and the key the workers seal their own
+    # messages to each other with (workflows/sealing.py).
+    worker_keys: SecretStr | None = Field(None, validation_alias=_env("MANDATES_WORKER_KEYS"))
     identities_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITIES"))
+    insecure: bool = Field(False, validation_alias=_env("MANDATES_INSECURE"))
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
     # Observability (config/telemetry.py): Prometheus metrics off unless a port is set.
     metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("MANDATES_METRICS_PORT"))
@@ -134,6 +137,13 @@ class Settings(BaseSettings):
     @field_validator("codec_keys")
     @classmethod
     def _parsable_keys(cls, keys: SecretStr | None) -> SecretStr | None:
+        if keys is not None:
+            parse_keys(keys.get_secret_value())  # ValueError says what is wrong, never the key
+        return keys
+
+    @field_validator("worker_keys")
+    @classmethod
+    def _parsable_worker_keys(cls, keys: SecretStr | None) -> SecretStr | None:
         if keys is not None:
             parse_keys(keys.get_secret_value())  # ValueError says what is wrong, never the key
         return keys
@@ -230,6 +240,20 @@ class Settings(BaseSettings):
     def mail_path(self) -> Path:
         """Where the dev stack's mail sink stores the messages it receives."""
         return self.data_path / "mail"
+
+    def worker_key_ring(self) -> KeyRing:
+        """The workers' sealing keys: ``MANDATES_WORKER_KEYS`` (the last listed seals, all
+        are accepted), or the dev key file (made for the embedded stack; required to exist
+        with ``TEMPORAL_ADDRESS``). Only workers hold them: clients never need them."""
+        keys = self.worker_keys.get_secret_value() if self.worker_keys is not None else None
+        active = list(parse_keys(keys))[-1] if keys is not None else None
+        return load_key_ring(
+            keys,
+            active,
+            self.data_path / "worker-keys",
+            may_create=self.uses_embedded_temporal,
+            variable="MANDATES_WORKER_KEYS",
+        )
 
     def key_ring(self) -> KeyRing:
         """The payload keys: ``MANDATES_CODEC_KEYS``, or the dev key file (made for the

@@ -166,11 +166,24 @@ class DeadlinePolicy(_Frozen):
         return self
 
 
+class Access(_Frozen):
+    """Who may complete a task or report, extend a deadline or withdraw the mandate: roles
+    or people, when a plan names them; by default (None) the step's assignee and the
+    coordinator complete, and only the coordinator extends and withdraws
+    (``domain.access``)."""
+
+    complete: list[Name] | None = None
+    extend: list[Name] | None = None
+    withdraw: list[Name] | None = None
+
+
 class Plan(_Frozen):
-    """An ordered list of uniquely named steps and the deadline policy they run under."""
+    """An ordered list of uniquely named steps, the deadline policy they run under and who
+    may do what."""
 
     steps: Annotated[list[Step], Field(min_length=1)]
     deadlines: DeadlinePolicy = DeadlinePolicy()
+    access: Access = Access()
 
     @model_validator(mode="after")
     def _rules(self) -> Plan:
@@ -217,7 +230,9 @@ class Plan(_Frozen):
         steps = [
             s.model_dump(mode="python") | {"due": s.due_at(start), "due_in_days": None} for s in self.steps
         ]
-        return validate_plan({"steps": steps, "deadlines": self.deadlines.model_dump()})
+        return validate_plan(
+            {"steps": steps, "deadlines": self.deadlines.model_dump(), "access": self.access.model_dump()}
+        )
 
 
 def _check_order(steps: list[Any]) -> None:

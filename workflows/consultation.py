@@ -14,12 +14,14 @@ non-respondents), signalling each batch to the mandate so that the mandate's
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
+    from domain.access import may
     from domain.decide import ExtendDeadline, RecordResponse
     from domain.errors import DomainError
     from domain.state import MandateState
@@ -150,6 +152,12 @@ class ConsultationWorkflow:
     def state(self) -> MandateState:
         """The mandate's state as this consultation sees it."""
         return self._rec.state
+
+    def authorise(
+        self, operation: str, args: Sequence[Any], person: str, names: Collection[str]
+    ) -> str | None:
+        """Why an authenticated caller may not do ``operation`` (``config.identity``), or None."""
+        return may(self._rec.state, operation, person, names)
 
 
 class _Stopped(DomainError):

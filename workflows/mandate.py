@@ -16,7 +16,7 @@ needs only the mandate id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from temporalio import workflow
@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
+    from domain.access import may, may_start
     from domain.decide import ConsultationClosed, ExtendDeadline, RecordResponse, StartMandate
     from domain.errors import DomainError
     from domain.mandate import consultation_workflow_id
@@ -165,6 +166,14 @@ class MandateWorkflow:
     def state(self) -> MandateState:
         """The mandate's state: equal to the fold of its audit stream."""
         return self._state
+
+    def authorise(
+        self, operation: str, args: Sequence[Any], person: str, names: Collection[str]
+    ) -> str | None:
+        """Why an authenticated caller may not do ``operation`` (``config.identity``), or None."""
+        if operation == "start:MandateWorkflow":
+            return may_start(args[0].mandate, person, names)
+        return may(self._state, operation, person, names)
 
     # --- updates handled here -------------------------------------------------
 

@@ -32,6 +32,13 @@ class _Message(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class _Sealed(_Message):
+    """A message the engine's workflows send each other: ``seal`` is set by the sender's
+    worker and checked by the receiver's (``workflows.sealing``)."""
+
+    seal: str | None = None
+
+
 # --- workflow inputs and results ----------------------------------------------
 
 
@@ -45,7 +52,7 @@ input; runs whose input has none (begun before it existed) go on as they always 
 HistoryLimit = Annotated[int, Field(ge=100)] | None
 
 
-class MandateInput(_Message):
+class MandateInput(_Sealed):
     """Starts ``MandateWorkflow``; ``carried`` is set only by continue-as-new."""
 
     mandate: Mandate
@@ -59,7 +66,7 @@ class MandateResult(_Message):
     version: int
 
 
-class ConsultationInput(_Message):
+class ConsultationInput(_Sealed):
     """Starts ``ConsultationWorkflow`` with the mandate's state at hand-over."""
 
     state: MandateState
@@ -74,20 +81,20 @@ class ConsultationResult(_Message):
     events: list[RecordedEvent] = []  # what this run recorded (also signalled as it went)
 
 
-class ConsultationProgress(_Message):
+class ConsultationProgress(_Sealed):
     """Signal from a consultation to its mandate: events it has just recorded."""
 
     events: list[RecordedEvent]
 
 
-class ForwardedCommand(_Message):
+class ForwardedCommand(_Sealed):
     """Signal from a mandate to its running consultation: a command it validated."""
 
     command: Annotated[RecordResponse | ExtendDeadline, Field(discriminator="type")]
     causation_id: str | None = None
 
 
-class ForwardRefused(_Message):
+class ForwardRefused(_Sealed):
     """Signal from a consultation to its mandate: a forwarded command it had to refuse."""
 
     causation_id: str
@@ -95,7 +102,7 @@ class ForwardRefused(_Message):
     message: str
 
 
-class StopConsultation(_Message):
+class StopConsultation(_Sealed):
     """Signal from a mandate to its running consultation: hand back, record nothing more."""
 
     reason: Literal["withdrawal"] = "withdrawal"

@@ -138,6 +138,7 @@ async def canary(
     settings = Settings(  # type: ignore[call-arg]
         TEMPORAL_ADDRESS=address,
         MANDATES_CODEC_KEYS=format_keys(ring.keys),
+        MANDATES_WORKER_KEYS=format_keys(KeyRing.generate().keys),
         MANDATES_CODEC_KEY_ID=ring.active,
         MANDATES_DATA_DIR=str(root / "data"),
         MANDATES_TASK_QUEUE=f"canary-{uuid.uuid4().hex[:8]}",

@@ -31,11 +31,11 @@ from domain.plan import validate_plan
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from tests.workflows.conftest import DATA_CONVERTER, Engine
-from tests.workflows.helpers import audit_log, make_mandate, start, until
+from tests.workflows.helpers import COORDINATOR, audit_log, make_mandate, until
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, RespondRequest
-from workflows.starter import consultation_handle, mandate_handle
+from workflows.starter import consultation_handle, mandate_handle, start_mandate
 
 OECD = "OECD Working Group on Bribery"
 OAS = "OAS (MESICIC)"
@@ -43,6 +43,7 @@ CHIEF = "chief.of.section"
 LIAISON_TOKEN = "liaison-token-0123456789abcdefghij"
 CHIEF_TOKEN = "chief-token-0123456789abcdefghijkl"
 STRANGER_TOKEN = "stranger-token-0123456789abcdefghi"
+COORDINATOR_TOKEN = "coordinator-token-0123456789abcdefgh"
 DIRECTORY = Directory.of(
     {
         LIAISON_TOKEN: Identity("l.ortiz", frozenset({OECD, OAS})),
@@ -194,6 +195,7 @@ async def guarded(
     entries = [
         {"person": "l.ortiz", "roles": [OECD, OAS], "token": LIAISON_TOKEN},
         {"person": "a.khan", "roles": [CHIEF], "token": CHIEF_TOKEN},
+        {"person": "m.rossi", "roles": [COORDINATOR], "token": COORDINATOR_TOKEN},
     ]
     identities = write(tmp_path / "identities.json", identities_json(*entries))
     queue = f"guarded-{uuid.uuid4()}"
@@ -223,7 +225,10 @@ async def refused(call: Any) -> ApplicationError:
 
 async def test_only_authenticated_callers_in_their_roles_steer_a_mandate(guarded: Engine) -> None:
     mandate = make_mandate("access-guarded", PLAN)
-    handle = await start(guarded, mandate)
+    started = await start_mandate(client_of(guarded, COORDINATOR_TOKEN), mandate, guarded.task_queue)
+    assert started.status == "started"
+    handle = mandate_handle(guarded.client, mandate.id)
+    await until(handle, lambda s: s.version > 0)
     liaison = mandate_handle(client_of(guarded, LIAISON_TOKEN), mandate.id)
     chief = mandate_handle(client_of(guarded, CHIEF_TOKEN), mandate.id)
     stranger = mandate_handle(client_of(guarded, STRANGER_TOKEN), mandate.id)

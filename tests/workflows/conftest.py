@@ -30,6 +30,7 @@ from config.codec import KeyRing
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from workflows import WORKFLOWS
+from workflows.sealing import Sealing
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
@@ -39,6 +40,10 @@ TEST_SERVER_STARTUP = timedelta(seconds=60)
 # histories replay); the key is public and protects nothing.
 TEST_KEYS = KeyRing({"test": hashlib.sha256(b"mandates test key").digest()}, "test")
 DATA_CONVERTER = build_data_converter(TEST_KEYS)
+REPLAY_CONVERTER = build_data_converter(TEST_KEYS, strict=False)
+"""For the histories recorded in the clear under tests/workflows/histories/."""
+WORKER_KEYS = KeyRing.generate()
+"""The workers' sealing keys for the tests' workers (``workflows/sealing.py``)."""
 
 
 @asynccontextmanager
@@ -111,6 +116,7 @@ async def _running_engine(
         task_queue=engine.task_queue,
         workflows=WORKFLOWS,
         activities=list(activities) if activities is not None else build_activities(pool),
+        interceptors=[Sealing(WORKER_KEYS)],
     ):
         yield engine
 

@@ -34,7 +34,7 @@ from temporalio.worker import Replayer
 
 from domain.plan import validate_plan
 from domain.state import MandateStatus
-from tests.workflows.conftest import DATA_CONVERTER, Engine
+from tests.workflows.conftest import REPLAY_CONVERTER, Engine
 from tests.workflows.helpers import (
     EARLIER_HISTORIES,
     HISTORIES,
@@ -69,7 +69,7 @@ def load(path: Path) -> WorkflowHistory:
 
 
 async def replay(history: WorkflowHistory, *workflow_classes: type) -> Exception | None:
-    replayer = Replayer(workflows=list(workflow_classes), data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=list(workflow_classes), data_converter=REPLAY_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     return result.replay_failure
 

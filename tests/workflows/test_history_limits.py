@@ -54,11 +54,12 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore, StoredEvent
 from store.notifications import NotificationOutbox
-from tests.workflows.conftest import DATA_CONVERTER, Engine, time_skipping_server
+from tests.workflows.conftest import DATA_CONVERTER, WORKER_KEYS, Engine, time_skipping_server
 from tests.workflows.helpers import audit_log, make_mandate
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
 from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest, RespondRequest
+from workflows.sealing import Sealing
 from workflows.starter import mandate_handle
 
 # A soak: minutes of time-skipping under load, so `make faults` runs it, not `make test`.
@@ -276,7 +277,9 @@ async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_lim
     assert any(len(runs) > 1 for runs in consultation_runs) or LIMIT == HISTORY_LIMIT, lengths
     longest = max([*lengths["mandate"], *(n for runs in lengths["consultation rounds"] for n in runs)])
     assert longest < RUN_CEILING, lengths
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, interceptors=[Sealing(WORKER_KEYS)]
+    )
     unreplayable = []
     for run in [*mandate_runs, *(h for runs in consultation_runs for h in runs)]:
         failure = (await replayer.replay_workflow(run, raise_on_replay_failure=False)).replay_failure

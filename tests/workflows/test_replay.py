@@ -18,8 +18,9 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.workflows.conftest import DATA_CONVERTER
+from tests.workflows.conftest import REPLAY_CONVERTER, WORKER_KEYS
 from workflows import WORKFLOWS
+from workflows.sealing import Sealing
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("RECORD_HISTORIES")), reason="recording the histories, not replaying them"
@@ -45,7 +46,10 @@ def load(path: Path) -> tuple[str, WorkflowHistory]:
 async def test_a_recorded_history_replays(path: Path) -> None:
     workflow_type, history = load(path)
 
-    result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=REPLAY_CONVERTER, interceptors=[Sealing(WORKER_KEYS)]
+    )
+    result = await replayer.replay_workflow(history)
 
     assert result.replay_failure is None
     assert workflow_type in {w.__name__ for w in WORKFLOWS}
