@@ -1,7 +1,12 @@
 """``python -m bench``: run the benchmarks, print the table, write ``bench/results.json``.
 
 Options: ``--only 2,3`` (a subset; results are merged into an existing
-results.json), ``--pairs N``, ``--output PATH``. Environment:
+results.json), ``--pairs N``, ``--output PATH``, ``--list`` (the registered
+benchmarks), ``--table`` (print results.json as BENCHMARKS.md's table, with the trend
+against the last full run, and exit). Benchmarks register in ``bench/registry.py``.
+A full-scale run without size overrides also records its figures in
+``bench/last-full-run.json`` (committed): the next run's trend column compares with
+them. Environment:
 
 - ``BENCH_SCALE=tiny|small|full`` (default full) and ``BENCH_<SIZE>`` overrides
   (``bench/sizes.py``);
@@ -12,14 +17,15 @@ results.json), ``--pairs N``, ``--output PATH``. Environment:
 - ``BENCH_PG_DURABLE=1``: Postgres with fsync on (default off, as in the tests);
 - ``BENCH_KEEP=1``: keep the servers' folder (data, logs of the servers and workers);
 - ``BENCH_WORKER=max_cached_workflows=2000,passthrough=workflows``: ``Worker``
-  tuning for both the engine's and the bare workers (``bench/worker.py``).
+  tuning for both the engine's and the bare workers (``bench/worker.py``);
+- ``BENCH_CODEC=off``: the engine side of 1 and 6 without the payload codec and update
+  signing (default on, as users run it; 1 measures both in every run anyway).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import sys
@@ -30,16 +36,22 @@ from typing import Any
 
 import psutil
 
-from bench.audit_append import BatchedAppend, SingleAppend
-from bench.harness import BenchResult, run_pairs, table, write_results
-from bench.log_reads import ProjectionRebuild, SharedLog, TimelineRead
-from bench.mandates import MandateThroughput
-from bench.open_mandates import OpenMandates
+from bench.harness import (
+    BenchResult,
+    entries,
+    read_json,
+    record_full_run,
+    run_pairs,
+    table,
+    write_results,
+)
+from bench.log_reads import SharedLog
 from bench.profiling import Profiler, explain_hot_statements
-from bench.sizes import Sizes, sizes_from_env
+from bench.registry import Context, Registration, load
+from bench.sizes import Sizes, size_overrides, sizes_from_env
 from bench.stack import BenchStack
 
-ORDER = ("2", "3", "4", "5", "1", "6")  # 6 last: it leaves its workflows open on the dev server
+LAST_FULL_RUN = Path(__file__).parent / "last-full-run.json"
 WORKER_OPTIONS = {"max_cached_workflows", "workflow_slots", "activity_slots", "passthrough", "pool_size"}
 
 
@@ -64,11 +76,20 @@ def machine() -> dict[str, Any]:
 
 
 async def run(
-    only: list[str], scale: str, sizes: Sizes, output: Path, profile: Path | None, say=print
+    only: list[str],
+    scale: str,
+    sizes: Sizes,
+    output: Path,
+    profile: Path | None,
+    say=print,
+    last_full_run: Path | None = LAST_FULL_RUN,
 ) -> list[BenchResult]:
+    registry = load()
     in_memory = os.environ.get("BENCH_TEMPORAL_DB", "memory") != "file"
     durable = os.environ.get("BENCH_PG_DURABLE", "") == "1"
+    codec = os.environ.get("BENCH_CODEC", "on") != "off"
     options = worker_options()
+    overrides = size_overrides()
     session = {
         "scale": scale,
         "pairs": sizes.pairs,
@@ -76,9 +97,15 @@ async def run(
         "machine": machine(),
         "temporal_dev_server": "in memory" if in_memory else "SQLite file",
         "postgres": "fsync on" if durable else "fsync off",
+        "engine_codec": "payload codec and update signing on" if codec else "off (BENCH_CODEC=off)",
         "worker_options": options,
-        "command": f"BENCH_SCALE={scale} {sys.executable} -m bench",
-    }
+        "size_overrides": overrides,
+        "command": f"BENCH_SCALE={scale} {sys.executable} -m bench" + (f" --only {','.join(only)}"
+                                                                       if only else ""),
+    }  # fmt: skip
+    # the last full run's figures, read once before this run may replace them
+    previous = read_json(last_full_run) if last_full_run is not None else {}
+    record = last_full_run is not None and scale == "full" and not overrides and sizes.pairs >= 3
     say(f"benchmarks {', '.join(only)} at scale {scale} ({sizes.pairs} pairs); servers starting")
     profiler = Profiler(profile) if profile else None
     results: list[BenchResult] = []
@@ -87,25 +114,21 @@ async def run(
         if keep:
             say(f"servers' data and logs kept in {stack.root}")
         shared = SharedLog(stack, sizes)
-        benches = {
-            "1": lambda: MandateThroughput(stack, sizes, options, profiler),
-            "2": lambda: BatchedAppend(stack, sizes),
-            "3": lambda: SingleAppend(stack, sizes),
-            "4": lambda: ProjectionRebuild(stack, sizes, shared),
-            "5": lambda: TimelineRead(stack, sizes, shared),
-            "6": lambda: OpenMandates(stack, sizes, options, profiler),
-        }
+        context = Context(stack, sizes, scale, shared, options, profiler, codec)
         try:
-            for number in ORDER:
+            for number, registration in registry.items():
                 if number not in only:
                     continue
-                bench = benches[number]()
+                bench = registration.make(context)
                 say(f"#{number} {bench.title}")
                 result = await run_pairs(bench, sizes.pairs, say)
                 results.append(result)
                 say(f"  #{number} done in {result.seconds:.0f}s: ratio {result.ratio():.3f} "
                     f"({'met' if result.target_met else 'MISSED'}: {result.target_text})")  # fmt: skip
-                _save(output, results, session)
+                _save(output, results, session, previous)
+                if record:
+                    assert last_full_run is not None
+                    record_full_run(last_full_run, [result], session)
             if profile is not None and shared.database is not None and shared.log is not None:
                 text = await explain_hot_statements(shared.database.admin_url, shared.log.stream_ids()[0])
                 (profile / "explain-hot-statements.txt").write_text(text)
@@ -114,14 +137,34 @@ async def run(
     return results
 
 
-def _save(output: Path, results: list[BenchResult], session: dict[str, Any]) -> None:
-    existing: dict[str, Any] = {}
-    if output.exists():
-        try:
-            existing = {k: v for k, v in json.loads(output.read_text()).items() if k in ORDER}
-        except (ValueError, AttributeError):
-            existing = {}
-    write_results(output, results, session, existing)
+def _save(
+    output: Path, results: list[BenchResult], session: dict[str, Any], previous: dict[str, Any]
+) -> None:
+    existing = {k: v for k, v in read_json(output).items() if k.isdigit()}
+    write_results(output, results, session, existing, previous)
+
+
+def choose(registry: dict[str, Registration], requested: str | None) -> list[str]:
+    """The benchmarks to run: those requested (all by default), each available here.
+
+    Raises:
+        SystemExit: an unknown number, or a requested benchmark whose extra is missing.
+    """
+    if requested is None:
+        chosen = list(registry)
+    else:
+        chosen = [n.strip() for n in requested.split(",") if n.strip()]
+        unknown = set(chosen) - set(registry)
+        if unknown:
+            raise SystemExit(
+                f"error: --only takes numbers among {', '.join(sorted(registry, key=int))}, "
+                f"not {', '.join(sorted(unknown))}"
+            )
+    for number in chosen:
+        why = registry[number].why_unavailable()
+        if why:
+            raise SystemExit(f"error: {why}")
+    return chosen
 
 
 def main() -> None:
@@ -129,20 +172,33 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated benchmark numbers (default: all)")
     parser.add_argument("--pairs", type=int, help="engine/baseline pairs per benchmark")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results.json")
+    parser.add_argument("--list", action="store_true", help="list the registered benchmarks and exit")
+    parser.add_argument("--table", action="store_true", help="print the results file as a table and exit")
     args = parser.parse_args()
+    if args.table:
+        document = read_json(args.output)
+        if not document:
+            raise SystemExit(f"error: no results in {args.output}")
+        print(table(entries(document)))
+        return
+    registry = load()
+    if args.list:
+        for number, registration in registry.items():
+            why = registration.why_unavailable()
+            print(f"{number:>3}  {registration.module}" + (f"  (unavailable: {why})" if why else ""))
+        return
     scale, sizes = sizes_from_env()
     if args.pairs:
         from dataclasses import replace
 
         sizes = replace(sizes, pairs=args.pairs)
-    only = [n.strip() for n in (args.only or ",".join(ORDER)).split(",") if n.strip()]
-    if set(only) - set(ORDER):
-        raise SystemExit(f"error: --only takes numbers among {', '.join(sorted(ORDER))}")
+    only = choose(registry, args.only)
     profile = Path(os.environ["BENCH_PROFILE"]) if os.environ.get("BENCH_PROFILE") else None
     began = time.monotonic()
     results = asyncio.run(run(only, scale, sizes, args.output, profile))
     print()
-    print(table(results))
+    ran = {r.number for r in results}
+    print(table([e for e in entries(read_json(args.output)) if e["number"] in ran]))
     print(
         f"\n{len(results)} benchmarks in {(time.monotonic() - began) / 60:.1f} min; results in {args.output}"
     )

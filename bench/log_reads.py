@@ -23,6 +23,7 @@ import asyncpg
 import projections.projector as projector_module
 from bench.event_log import GeneratedLog, generate
 from bench.harness import Metric, Metrics, Target
+from bench.registry import Context, register
 from bench.sizes import Sizes
 from bench.stack import BenchStack, Database
 from projections.projector import Projector
@@ -199,3 +200,13 @@ class TimelineRead:
         finally:
             await pool.close()
         return {"p95": percentile(times, 95), "p50": statistics.median(times)}
+
+
+@register("4", order=30)
+def _projection_rebuild(ctx: Context) -> ProjectionRebuild:
+    return ProjectionRebuild(ctx.stack, ctx.sizes, ctx.shared_log)
+
+
+@register("5", order=40)
+def _timeline_read(ctx: Context) -> TimelineRead:
+    return TimelineRead(ctx.stack, ctx.sizes, ctx.shared_log)

@@ -2,7 +2,10 @@
 
 1. Throughput: mandates driven through a consultation (three parties answer), a
    task and an approval, as fast as a fixed number of drivers can take them, with
-   the audit log on; against ``BareMandateWorkflow`` driven the same way.
+   the audit log on, payloads encrypted and updates signed and checked (as users
+   run the engine); against ``BareMandateWorkflow`` driven the same way. Each engine
+   run also drives them without the codec and signing (``throughput_plain``, against
+   the same baseline run), the two in alternating order from run to run.
 6. Open mandates at scale: many mandates whose first step waits for its deadline,
    a share of them all on one instant a few minutes out (the dev server's real
    clock); start rate, the worker's peak RSS, and how late the shared deadline is
@@ -30,6 +33,7 @@ from bench.bare_messages import BareAnswer, BareDone, BareMandateInput
 from bench.baselines import BareMandateWorkflow
 from bench.harness import Metric, Metrics, Target
 from bench.profiling import Profiler
+from bench.registry import Context, register
 from bench.sizes import Sizes
 from bench.stack import BenchStack, WorkerProcess
 from domain.mandate import Mandate
@@ -172,34 +176,59 @@ class MandateThroughput:
 
     number = "1"
     title = "mandate throughput (dev server)"
-    metrics = (Metric("throughput", "mandates/s"),)
     target = Target("ratio >= 0.7", lambda r: r.ratio() >= 0.7)
 
     def __init__(self, stack: BenchStack, sizes: Sizes, worker_options: dict[str, str] | None = None,
-                 profiler: Profiler | None = None) -> None:  # fmt: skip
+                 profiler: Profiler | None = None, codec: bool = True) -> None:  # fmt: skip
         self.stack = stack
         self.sizes = sizes
         self.worker_options = worker_options or {}
         self.profiler = profiler
+        self.codec = codec
+        self.metrics = (Metric("throughput", "mandates/s"),)
+        if codec:
+            self.metrics += (Metric("throughput_plain", "mandates/s"),)  # the engine without codec, signing
         self.notes: list[str] = []
         self.client: Client | None = None
+        self.engine_client: Client | None = None
         self._runs = 0
 
     async def prepare(self) -> None:
         self.client = await self.stack.client()
+        self.engine_client = await self.stack.engine_client(self.codec)
+        self.notes.append(
+            "engine: payloads encrypted (AES-256-GCM), updates signed and checked against an identities "
+            "file; throughput_plain: neither (the bare workflows use neither)"
+            if self.codec
+            else "engine without the payload codec and update signing (BENCH_CODEC=off)"
+        )
 
     async def finish(self) -> None:
         pass
 
     async def engine(self) -> Metrics:
-        assert self.client is not None
-        client = self.client
+        self._runs += 1
+        if not self.codec:
+            return {"throughput": await self._engine_run(codec=False)}
+        order = (True, False) if self._runs % 2 else (False, True)
+        figures = {codec: await self._engine_run(codec) for codec in order}
+        return {"throughput": figures[True], "throughput_plain": figures[False]}
+
+    async def _engine_run(self, codec: bool) -> float:
+        client = self.engine_client if codec else self.client
+        assert client is not None
         token, queue = uuid.uuid4().hex[:10], f"bench-1-engine-{uuid.uuid4().hex[:8]}"
         plan = throughput_plan()
-        self._runs += 1
+        first = self._runs == 1 and codec == self.codec
         async with self.stack.fresh_database("bench1") as db:
-            async with WorkerProcess(self.stack, "engine", queue, db.app_url, self.worker_options) as worker:
-                profile = await self.profiler.record(worker.pid, "1-engine-worker") if self.profiler else None
+            async with WorkerProcess(
+                self.stack, "engine", queue, db.app_url, self.worker_options, codec=codec
+            ) as worker:
+                profile = (
+                    await self.profiler.record(worker.pid, "1-engine-worker")
+                    if self.profiler and first
+                    else None
+                )
                 seconds = await _bounded(
                     self.sizes.mandates,
                     self.sizes.mandate_concurrency,
@@ -207,11 +236,12 @@ class MandateThroughput:
                 )
                 if profile is not None:
                     await profile.finish()
-                if self._runs == 1:
+                if first:
                     await self._note_histories(bench_mandate(token, 1, plan).id, f"bare-{token}-1")
             events = await _count(db.app_url, "SELECT count(*) FROM audit_events")
-        self.notes.append(f"engine run {self._runs}: {events} audit events")
-        return {"throughput": self.sizes.mandates / seconds}
+        label = "" if codec == self.codec else " (plain)"
+        self.notes.append(f"engine run {self._runs}{label}: {events} audit events")
+        return self.sizes.mandates / seconds
 
     async def baseline(self) -> Metrics:
         assert self.client is not None
@@ -227,11 +257,22 @@ class MandateThroughput:
                 self.notes.append(
                     "bare history: " + _counts_text(await history_counts(client, f"bare-{token}-1"))
                 )
-        return {"throughput": self.sizes.mandates / seconds}
+        throughput = self.sizes.mandates / seconds
+        return {"throughput": throughput} | ({"throughput_plain": throughput} if self.codec else {})
 
     async def _note_histories(self, engine_id: str, _bare_id: str) -> None:
         assert self.client is not None
-        self.notes.append("engine history: " + _counts_text(await history_counts(self.client, engine_id)))
+        counts = _counts_text(await history_counts(self.client, engine_id))
+        encoding = await input_encoding(self.client, engine_id)
+        self.notes.append(f"engine history: {counts}; its input payload is {encoding}")
+
+
+async def input_encoding(client: Client, workflow_id: str) -> str:
+    """The encoding of a workflow's input as its history holds it (``binary/encrypted``
+    when the codec is on, ``json/plain`` without)."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    return started.input.payloads[0].metadata["encoding"].decode()
 
 
 def _counts_text(counts: collections.Counter[str]) -> str:
@@ -258,3 +299,8 @@ def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+@register("1", order=60)
+def _mandate_throughput(ctx: Context) -> MandateThroughput:
+    return MandateThroughput(ctx.stack, ctx.sizes, ctx.worker_options, ctx.profiler, ctx.codec)

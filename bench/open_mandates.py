@@ -27,6 +27,10 @@ share it:
 With the default cache of 1,000 workflows per worker, most of the mandates whose
 deadline falls are no longer cached and are replayed from their history.
 
+The engine's mandates are started and run with payloads encrypted (its worker and
+client come from ``config.client``), as users run the engine; ``BENCH_CODEC=off``
+runs them without (this benchmark sends no updates, so signing plays no part).
+
 The workflows are left open (the dev server of a benchmark session is thrown
 away afterwards); this benchmark runs last.
 """
@@ -50,6 +54,7 @@ from bench.baselines import BareTimerWorkflow
 from bench.harness import Metric, Metrics, Target
 from bench.mandates import _bounded, _percentile, bench_mandate, deadline_plan
 from bench.profiling import Profiler
+from bench.registry import Context, register
 from bench.sizes import Sizes
 from bench.stack import BenchStack, Database, WorkerProcess
 from domain.mandate import mandate_id
@@ -132,13 +137,15 @@ class OpenMandates:
     )
 
     def __init__(self, stack: BenchStack, sizes: Sizes, worker_options: dict[str, str] | None = None,
-                 profiler: Profiler | None = None) -> None:  # fmt: skip
+                 profiler: Profiler | None = None, codec: bool = True) -> None:  # fmt: skip
         self.stack = stack
         self.sizes = sizes
         self.worker_options = worker_options or {}
         self.profiler = profiler
+        self.codec = codec
         self.notes: list[str] = []
         self.client: Client | None = None
+        self.engine_client: Client | None = None
         self.sides: dict[str, Population] = {}
         self.rates: dict[str, list[float]] = {"engine": [], "bare": []}
         self.measured: dict[str, int] = {"engine": 0, "bare": 0}
@@ -150,6 +157,12 @@ class OpenMandates:
 
     async def prepare(self) -> None:
         self.client = await self.stack.client()
+        self.engine_client = await self.stack.engine_client(self.codec)
+        self.notes.append(
+            "engine: payloads encrypted (AES-256-GCM)"
+            if self.codec
+            else "engine without the codec (BENCH_CODEC=off)"
+        )
         n, pairs = self.sizes.open_mandates, self.sizes.pairs
         shared = min(self.sizes.open_instant * pairs, n)
         late = min(n, shared * 5 // 3)  # the mixed, last started part: 60% of it waits for an instant
@@ -163,7 +176,8 @@ class OpenMandates:
                 finally:
                     await conn.close()
             queue = f"bench-6-{kind}-{uuid.uuid4().hex[:8]}"
-            worker = WorkerProcess(self.stack, kind, queue, db.app_url, self.worker_options)
+            codec = self.codec and kind == "engine"
+            worker = WorkerProcess(self.stack, kind, queue, db.app_url, self.worker_options, codec=codec)
             await worker.start()
             side = Population(kind, n, db, worker)
             side.instant_of = spread(shared, n - late, n, pairs)
@@ -212,8 +226,8 @@ class OpenMandates:
 
     async def _start(self, side: Population, lo: int, hi: int) -> float:
         """Start workflows ``lo..hi-1`` of a side; return the rate until the worker recorded them all."""
-        assert self.client is not None
-        client = self.client
+        client = self.engine_client if side.kind == "engine" else self.client
+        assert client is not None
         far_deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
         far_plan = deadline_plan(far_deadline)
         plans = [deadline_plan(d) for d in side.deadlines]
@@ -313,3 +327,8 @@ class OpenMandates:
 def _segments(first: int, total: int, parts: int) -> list[tuple[int, int]]:
     edges = [first + (total - first) * p // parts for p in range(parts + 1)]
     return list(itertools.pairwise(edges))
+
+
+@register("6", order=90)  # last: it leaves its workflows open on the dev server
+def _open_mandates(ctx: Context) -> OpenMandates:
+    return OpenMandates(ctx.stack, ctx.sizes, ctx.worker_options, ctx.profiler, ctx.codec)

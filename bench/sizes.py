@@ -94,6 +94,17 @@ SCALES: dict[str, Sizes] = {
 }
 
 
+def size_overrides() -> dict[str, str]:
+    """The ``BENCH_<SIZE>`` variables set (those of ``Sizes`` and of registered benchmarks'
+    own sizes alike: any ``BENCH_`` variable whose value is an integer, but the switches)."""
+    switches = {"BENCH_PG_DURABLE", "BENCH_KEEP"}
+    return {
+        k: v
+        for k, v in sorted(os.environ.items())
+        if k.startswith("BENCH_") and k not in switches and v.strip().isdigit()
+    }
+
+
 def sizes_from_env(scale: str | None = None) -> tuple[str, Sizes]:
     """The scale named by ``BENCH_SCALE`` (default full), with ``BENCH_<FIELD>`` overrides."""
     name = scale or os.environ.get("BENCH_SCALE", "full")

@@ -4,6 +4,14 @@ Both are started once per session (``python -m bench`` or the smoke test) on fre
 ports of 127.0.0.1, under a temporary folder, and stopped at the end. Engine and
 baseline runs share them. Every run gets a fresh database copied from a migrated
 template, so no run sees what an earlier one wrote (``fresh_database``).
+
+The engine side runs as users run it: its clients come from ``config.client``
+(``engine_client``), so payloads are encrypted with the session's codec key and
+updates are signed with a caller's token, and its worker gets the same key and
+an identities file that vouches for that caller (``WorkerProcess(..., codec=True)``).
+The benchmarks used to build every client, the engine's worker's too, with the bare
+pydantic data converter instead of ``config.client``, so neither happened.
+``client()`` stays the plain client, for bare Temporal.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import secrets
 import shutil
 import signal
 import socket
@@ -27,7 +37,9 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from config.settings import APP_ROLE
+from config.client import connect_temporal
+from config.codec import KeyRing, format_keys
+from config.settings import APP_ROLE, Settings
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import LOOPBACK, ManagedProcess
 from devstack.temporal import dev_server_command, ensure_search_attributes, temporal_cli
@@ -35,6 +47,15 @@ from store.migrate import apply_migrations
 
 NAMESPACE = "default"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CALLER = "j.doe"
+"""The person whose token signs the benchmarks' updates; ``CALLER_ROLES`` are the names
+they act as (the consulted parties and the approver of ``bench.mandates``)."""
+CALLER_ROLES = (
+    "chief.of.section", "Council of Europe (GRECO)", "OECD Working Group on Bribery", "OAS (MESICIC)",
+    "States parties",
+)  # fmt: skip
+_ENGINE_ENVIRONMENT = ("MANDATES_CODEC_KEYS", "MANDATES_CODEC_KEY_ID", "MANDATES_IDENTITIES",
+                       "MANDATES_IDENTITY_TOKEN_FILE", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE")  # fmt: skip
 
 
 def free_port() -> int:
@@ -66,6 +87,9 @@ class BenchStack:
     admin_url: str = ""
     temporal_address: str = ""
     template: str = ""
+    codec_keys: KeyRing = field(default_factory=lambda: KeyRing.generate("bench"))
+    identities_file: Path | None = None
+    token_file: Path | None = None
     _postgres: EmbeddedPostgres | None = None
     _temporal: ManagedProcess | None = None
     _workers: list[WorkerProcess] = field(default_factory=list)
@@ -121,6 +145,21 @@ class BenchStack:
             await conn.close()
         client = await self._wait_for_temporal(started)
         await ensure_search_attributes(client, NAMESPACE)
+        self._write_identities()
+
+    def _write_identities(self) -> None:
+        """An identities file for the engine's worker and the caller's token file (mode 0600)."""
+        token = secrets.token_urlsafe(32)
+        self.identities_file = self.root / "identities.json"
+        self.token_file = self.root / "caller-token"
+        identity = {"person": CALLER, "roles": list(CALLER_ROLES), "token": token}
+        for path, text in (
+            (self.identities_file, json.dumps({"identities": [identity]})),
+            (self.token_file, token),
+        ):
+            path.touch(mode=0o600)
+            path.chmod(0o600)
+            path.write_text(text + "\n")
 
     async def _wait_for_temporal(self, process) -> Client:
         deadline = time.monotonic() + 60
@@ -157,10 +196,40 @@ class BenchStack:
         return process.pid if process else None
 
     async def client(self) -> Client:
-        """A client of the dev server with the engine's data converter (one per call)."""
+        """A plain client of the dev server: the pydantic data converter, nothing encrypted
+        or signed (bare Temporal, and the engine with ``BENCH_CODEC=off``); one per call."""
         return await Client.connect(
             self.temporal_address, namespace=NAMESPACE, data_converter=pydantic_data_converter
         )
+
+    def engine_settings(self, *, sign: bool = True) -> Settings:
+        """The settings an engine user has here: this dev server, the session's codec key,
+        and (``sign``) the caller's token file."""
+        return Settings(
+            temporal_address_override=self.temporal_address,
+            temporal_namespace=NAMESPACE,
+            codec_keys=format_keys(self.codec_keys.keys),
+            codec_key_id=self.codec_keys.active,
+            identity_token_file=self.token_file if sign else None,
+        )
+
+    async def engine_client(self, codec: bool = True) -> Client:
+        """The client an engine user gets (``config.client.connect_temporal``): payloads
+        encrypted, updates signed. ``codec=False``: the plain ``client()``."""
+        if not codec:
+            return await self.client()
+        return await connect_temporal(self.engine_settings())
+
+    def worker_environment(self, codec: bool) -> dict[str, str]:
+        """The environment of a worker process: the codec key and the identities file when
+        ``codec``, neither otherwise (whatever the calling shell has set)."""
+        env = {k: v for k, v in os.environ.items() if k not in _ENGINE_ENVIRONMENT}
+        if codec:
+            assert self.identities_file is not None
+            env["MANDATES_CODEC_KEYS"] = format_keys(self.codec_keys.keys)
+            env["MANDATES_CODEC_KEY_ID"] = self.codec_keys.active
+            env["MANDATES_IDENTITIES"] = str(self.identities_file)
+        return env
 
     @contextlib.asynccontextmanager
     async def fresh_database(self, prefix: str = "bench") -> AsyncIterator[Database]:
@@ -196,7 +265,10 @@ class BenchStack:
 class WorkerProcess:
     """A ``python -m bench.worker`` process: started, awaited until it polls, stopped.
 
-    ``stop()`` returns the peak resident set size it reported (bytes), or None.
+    ``codec``: the worker encrypts payloads with the session's key and checks the
+    callers of updates against its identities file, as the engine's worker does when
+    deployed (an engine worker only). ``stop()`` returns the peak resident set size it
+    reported (bytes), or None.
     """
 
     def __init__(
@@ -206,12 +278,16 @@ class WorkerProcess:
         task_queue: str,
         database_url: str | None,
         options: dict[str, str] | None = None,
+        codec: bool = False,
     ) -> None:
+        if codec and kind != "engine":
+            raise ValueError("only the engine's worker runs with the codec")
         self.stack = stack
         self.kind = kind
         self.task_queue = task_queue
         self.database_url = database_url
         self.options = options or {}
+        self.codec = codec
         self.process: asyncio.subprocess.Process | None = None
         self.peak_rss: int | None = None
 
@@ -251,7 +327,11 @@ class WorkerProcess:
         self.stack._workers.append(self)
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=log, cwd=PROJECT_ROOT
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            cwd=PROJECT_ROOT,
+            env=self.stack.worker_environment(self.codec),
         )
         log.close()
         assert self.process.stdout is not None

@@ -4,8 +4,11 @@
 workflows and activities on a pool of the application role), without what
 ``worker.run`` adds around it (the in-worker projector, checkpoint signing,
 metrics); tuning options, when given, build a ``Worker`` with the same workflows
-and activities and those settings (and none of build_worker's optional
-interceptors, which are off by default). ``bare`` runs
+and activities and those settings (and the caller check, when identities are
+given). With ``MANDATES_CODEC_KEYS`` in its environment, the engine's worker
+connects through ``config.client.connect_temporal`` (payloads encrypted), and with
+``MANDATES_IDENTITIES`` it checks who sends each update, as deployed workers do
+(``bench.stack.WorkerProcess(..., codec=True)`` sets both). ``bare`` runs
 the bare workflows of ``bench.baselines``. The process prints ``ready`` once it
 polls, and on SIGTERM (or SIGINT) prints one JSON line with its peak resident
 set size, then exits without interpreter teardown (as ``worker.main`` does).
@@ -59,13 +62,20 @@ async def build(args: argparse.Namespace, client: Client, pool: Any) -> Worker:
         from worker import build_worker
         from workflows import WORKFLOWS
 
+        settings = Settings(task_queue=args.task_queue)
         if not options:
-            return build_worker(client, pool, Settings(task_queue=args.task_queue))
+            return build_worker(client, pool, settings)
+        interceptors: list[Any] = []
+        if settings.identities_file is not None:
+            from config.identity import CallerCheck, load_directory
+
+            interceptors.append(CallerCheck(load_directory(settings.identities_file)))
         return Worker(
             client,
             task_queue=args.task_queue,
             workflows=WORKFLOWS,
             activities=build_activities(pool),
+            interceptors=interceptors,
             **options,
         )
     from bench.bare_messages import BareMarks, bare_step
@@ -84,9 +94,16 @@ async def run(args: argparse.Namespace) -> None:
     from store.database import create_pool
 
     pool = await create_pool(args.database_url, max_size=args.pool_size) if args.database_url else None
-    client = await Client.connect(
-        args.temporal, namespace=args.namespace, data_converter=pydantic_data_converter
-    )
+    if args.kind == "engine" and os.environ.get("MANDATES_CODEC_KEYS"):
+        from config.client import connect_temporal
+        from config.settings import Settings
+
+        settings = Settings(temporal_address_override=args.temporal, temporal_namespace=args.namespace)
+        client = await connect_temporal(settings)
+    else:
+        client = await Client.connect(
+            args.temporal, namespace=args.namespace, data_converter=pydantic_data_converter
+        )
     worker = await build(args, client, pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
