@@ -19,3 +19,15 @@ class Actor(StrEnum):
     STATES_PARTIES = "states_parties"
     CONFERENCE = "conference"
     OTHER = "other"
+
+
+class ReportingFrequency(StrEnum):
+    """How often a paragraph asks for a report."""
+
+    ONCE = "once"
+    ANNUAL = "annual"
+    BIENNIAL = "biennial"
+    TRIENNIAL = "triennial"
+    QUADRENNIAL = "quadrennial"
+    EVERY_SESSION = "every_session"
+    PERIODIC = "periodic"
