@@ -15,22 +15,42 @@ from cli.steering import caller
 from config.client import connect_temporal
 from config.database import create_pool
 from config.settings import Settings
+from documents import read_document_file
 from domain.importing import ImportPlan, MandateFollowed, plan_import
 from domain.plan import PlanInvalid
-from domain.resolution import Resolution, parse_resolution
+from domain.resolution import OperativeParagraph, Resolution, parse_resolution
 from store.audit import AuditStore, NewEvent
 from workflows.starter import start_mandate
 
 
 def read_resolution(path: Path) -> Resolution:
-    """Read and parse a resolution file; unreadable input raises a DomainError."""
+    """Read and parse a resolution file (PDF, Word, HTML or text, told by its content).
+
+    Unreadable input raises a DomainError (one line, exit 1).
+    """
     try:
-        data = path.read_bytes()
+        document = read_document_file(path)
     except IsADirectoryError:
         fail(f"{path} is a folder, not a resolution file", code=2)
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}", code=2)
-    return parse_resolution(data)
+    return parse_resolution(document.text)
+
+
+def _due(p: OperativeParagraph) -> str:
+    """When and how often the paragraph asks for a report ("once, eighty-first session")."""
+    parts = [
+        p.reporting_frequency.value.replace("_", " ") if p.reporting_frequency else "",
+        p.report_due_session or "",
+        p.report_due_date.isoformat() if p.report_due_date else "",
+    ]
+    return ", ".join(x for x in parts if x)
+
+
+COLUMNS = (
+    "para", "verb", "actor", "kinds", "confidential", "reports to", "report due", "review", "resources",
+    "unsure",
+)  # fmt: skip
 
 
 def describe(resolution: Resolution) -> str:
@@ -58,13 +78,19 @@ def describe(resolution: Resolution) -> str:
             ", ".join(k.value for k in p.kinds) or "-",
             "yes" if p.confidential else "",
             p.reports_to or "",
+            _due(p),
+            "yes" if p.review_clause or p.sunset_clause else "",
             p.resource_constraint or "",
+            "?" if p.unsure else "",
         )
         for p in resolution.operative
     ]
-    return "\n".join(header) + table(
-        ["para", "verb", "actor", "kinds", "confidential", "reports to", "resources"], rows
-    )
+    lines = [table(COLUMNS, rows)]
+    unsure = [(p.number, item) for p in resolution.operative for item in p.unsure]
+    if unsure:
+        lines.append("\nUnsure (check before --start; correct kinds or plans with --plan):")
+        lines.extend(f"  para {number}: {item}" for number, item in unsure)
+    return "\n".join(header) + "\n".join(lines)
 
 
 def _plan_data(plan: Path | None) -> Any | None:
@@ -120,7 +146,10 @@ async def _start(plan: ImportPlan, settings: Settings, actor: str) -> list[tuple
 
 
 def import_command(
-    file: Path = typer.Argument(..., help="The resolution as plain text (UTF-8, Markdown emphasis allowed)."),
+    file: Path = typer.Argument(
+        ...,
+        help="The resolution: PDF (with a text layer), Word (.docx), HTML, or UTF-8 text (Markdown allowed).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Parse and show; start and record nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the mandates found as a JSON array."),
     start: bool = typer.Option(False, "--start", help="Start one workflow per Secretariat mandate."),
@@ -135,7 +164,7 @@ def import_command(
     # Validate everything (plans included) before anything is shown as started.
     planned = plan_import(resolution, datetime.now(UTC), _plan_data(plan))
     if as_json:
-        print_json([p.to_summary() for p in resolution.operative])
+        print_json([p.to_record() for p in resolution.operative])
     else:
         typer.echo(describe(resolution))
     if dry_run or not start:

@@ -354,6 +354,15 @@ _ABBREVIATION_END_RE = re.compile(
 )
 
 
+def _footnote_complete(text: str) -> bool:
+    """Tell whether a footnote's text so far ends like a footnote (a full stop, no open parenthesis)."""
+    return (
+        text.rstrip(" \"'”’)]").endswith(".")
+        and not _ABBREVIATION_END_RE.search(text)
+        and text.count("(") <= text.count(")")
+    )
+
+
 def _split_footnote_line(mark: str, text: str) -> list[tuple[str, str]]:
     """Cut a line holding several footnotes side by side ("4 Resolution 70/1. 5 See A/80/1.")."""
     if not mark.isdigit():
@@ -411,6 +420,13 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
             if in_block and after_break and (number is None or number <= expected + 5 * _MAX_FOOTNOTE_GAP):
                 start = (mark, rest)
             elif (
+                in_block
+                and current is not None
+                and number == expected
+                and _footnote_complete(str(current[1]))
+            ):
+                start = (mark, rest)  # the next footnote on the next line, no blank line between
+            elif (
                 after_break
                 and number is not None
                 and expected <= number <= expected + _MAX_FOOTNOTE_GAP
@@ -430,11 +446,7 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
             continue
         if current is not None and not after_break:
             text = str(current[1])
-            ends = (
-                text.rstrip(" \"'”’)]").endswith(".")
-                and not _ABBREVIATION_END_RE.search(text)
-                and text.count("(") <= text.count(")")
-            )
+            ends = _footnote_complete(text)
             if (
                 not ends or plain[:1].islower() or plain[:1] in "(0123456789"
             ) and not _OPERATIVE_LINE_RE.match(plain):
@@ -509,7 +521,7 @@ def _join_labels(rows: list[_Row]) -> None:
         if not _LABEL_ONLY_RE.match(plain):
             continue
         j = i + 1
-        while j < len(rows) and rows[j].kind == "blank":
+        while j < len(rows) and rows[j].kind != "text":  # blank lines, a page break, footnotes
             j += 1
         if j < len(rows) and rows[j].kind == "text" and not _LABEL_ONLY_RE.match(rows[j].plain):
             rows[j].raw = f"{row.raw.strip()} {rows[j].raw.strip()}"
