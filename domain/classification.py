@@ -480,7 +480,7 @@ KNOWN_ADDRESSEES: tuple[str, ...] = (
     r"|resident\s+coordinators?|country\s+teams?|mandate\s+holders|treaty\s+bodies|intergovernmental"
     r"|international\s+financial\s+institutions|(?:the\s+)?United\s+Nations\s+system|sporting"
     r"|the\s+public|women|youth|people|peoples|experts|members|observers|movements|federations"
-    r"|associations|committees|commissions|councils|boards|secretariats|regions|subregions"
+    r"|associations|committees|commissions|councils|boards|secretariats|regions|subregions|parties"
     r"|communities)\b",
 )
 """Addressees (case-sensitive patterns) the engine knows are not the Secretariat, States or the adopting body
@@ -735,6 +735,9 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\b(?:and|or|shall|will|should|must|also|further|regularly|annually|periodically|then)"
             r"\s+report(?:s)?\s+(?:on|to|thereon|annually|regularly|periodically)\b",
             r"\b(?:submit|prepare|present|provide|issue)(?:s|ing)?\b[^;.]{0,160}?\breports?\b",
+            r"\b(?:submit|present)(?:s|ting|ing)?\s+(?:it|them|this|these|its\s+\w+|the\s+\w+)?\s*to\s+the"
+            r"\s+(?:General\s+Assembly|Assembly|Conference|Council|Commission|Committee|Board|Working\s+Group"
+            r"|Implementation\s+Review\s+Group)\b",
             r"\bin\s+(?:a|an|his|her|its|the)\s+(?:\w+\s+){0,2}?reports?\s+to\s+be\s+(?:submitted|presented)\b",
             r"\binclude\b[^;.]{0,120}?\bin\s+(?:his|her|its|their|the)\s+(?:next\s+|forthcoming\s+"
             r"|annual\s+|regular\s+|periodic\s+)?reports?\b",
@@ -749,6 +752,7 @@ KIND_RULES: tuple[KindRule, ...] = (
         ),
         description=(
             "Reporting back: 'to report', 'report back', 'and report on', 'submit a report'"
+            " 'submit it to the General Assembly',"
             " (also with many words between), 'in a report to be submitted to', 'include in"
             " his next report', 'to inform the Conference at its next session', 'keep the"
             " Assembly informed', 'provide the Commission with information', 'prepare an"

@@ -597,7 +597,7 @@ class _Markers:
             number = self.numbers[self.next + skip]
             digits = str(number)
             glued = re.compile(
-                rf"(?:(?<=[A-Za-z\)\]”’\"',;:])|(?<=[A-Za-z]{2}\.)|(?<=\b(?:1[89]|20)\d\d))"
+                rf"(?:(?<=[A-Za-z\)\]”’\"',;:])|(?<=[A-Za-z]{{2}}\.)|(?<=\b(?:1[89]|20)\d\d))"
                 rf"{digits}(?![\d/])"
             )
             match = glued.search(text, position)
@@ -686,6 +686,7 @@ _PREAMBLE_OPENERS = frozenset(
 _CONNECTOR_END_RE = re.compile(
     r"(?:^|\s)(?:and|or|of|the|to|for|on|in|between|against|with|by|a|an)$", re.IGNORECASE
 )
+_NUMBERED_TITLE_RE = re.compile(r"^\d{1,3}/\d{1,3}\.\s")
 _HEADING_RE = re.compile(r"^(?:(?:[IVXL]{1,6}|[A-H])\.\s+)?[A-Z“\"][^.;:,]{0,150}$")
 
 
@@ -737,8 +738,9 @@ def _header_units(items: list[_Line | None]) -> list[tuple[int, int, str]]:
     """Assemble header lines into units: (first item index, last item index, text).
 
     Header lines stay apart ("Seventh session" / "Vienna, ...") unless a line
-    ends with a connector ("... Netherlands and" / "Portugal: ...") or the
-    next line starts in lower case (a wrapped title).
+    ends with a connector ("... Netherlands and" / "Portugal: ..."), the
+    next line starts in lower case (a wrapped title), or the line is a
+    numbered title ("91/5. Strengthening ... small island" / "States").
     """
     units: list[tuple[int, int, str]] = []
     gap = False
@@ -751,7 +753,11 @@ def _header_units(items: list[_Line | None]) -> list[tuple[int, int, str]]:
             if gap:
                 joins = not _is_complete(text) and _starts_lower(line.text)
             else:
-                joins = _starts_lower(line.text) or bool(_CONNECTOR_END_RE.search(text))
+                joins = (
+                    _starts_lower(line.text)
+                    or bool(_CONNECTOR_END_RE.search(text))
+                    or (bool(_NUMBERED_TITLE_RE.match(text)) and not _ADOPTING_RE.match(line.text))
+                )
             if joins:
                 units[-1] = (first, index, _join(text, line.text))
                 gap = False

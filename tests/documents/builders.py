@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+import zipfile
 from dataclasses import dataclass, field
 
 from fpdf import FPDF
@@ -175,8 +176,11 @@ def protected_pdf(password: str = "s3cret") -> bytes:
     return bytes(pdf.output())
 
 
-def resolution_docx(numbered: bool = True) -> bytes:
-    """A resolution as a Word document: automatic paragraph numbers, italic verbs, a table header."""
+def resolution_docx(numbered: bool = True, footnote: str | None = None) -> bytes:
+    """A resolution as a Word document: automatic paragraph numbers, italic verbs, a table header.
+
+    With ``footnote``, paragraph 2 refers to a footnote of that text (Word's footnotes part).
+    """
     import docx
     from docx.shared import Pt
 
@@ -200,9 +204,61 @@ def resolution_docx(numbered: bool = True) -> bytes:
             paragraph = document.add_paragraph(f"{n}.\t")
         paragraph.add_run(verb).italic = True
         paragraph.add_run(" " + rest).font.size = Pt(10)
+        if n == 2 and footnote is not None:
+            paragraph.add_run(_FOOTNOTE_PLACEHOLDER)
     document.add_paragraph("99th plenary meeting")
     out = io.BytesIO()
     document.save(out)
+    return _add_footnote(out.getvalue(), footnote) if footnote is not None else out.getvalue()
+
+
+_FOOTNOTE_PLACEHOLDER = "FOOTNOTE-REFERENCE-1"
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _add_footnote(data: bytes, text: str) -> bytes:
+    """Give a saved Word document a footnotes part and turn the placeholder into a reference to it."""
+    footnotes = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{_W_NS}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r>'
+        f'</w:p></w:footnote><w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+        "</w:p></w:footnote></w:footnotes>"
+    )
+    relationship = (
+        '<Relationship Id="rIdFootnotes" Target="footnotes.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/footnotes"/></Relationships>'
+    )
+    override = (
+        '<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.wordprocessingml.footnotes+xml"/></Types>'
+    )
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                content = content.replace(
+                    f"<w:t>{_FOOTNOTE_PLACEHOLDER}</w:t>".encode(), b'<w:footnoteReference w:id="1"/>'
+                )
+            elif item.filename == "word/_rels/document.xml.rels":
+                content = content.replace(b"</Relationships>", relationship.encode())
+            elif item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", override.encode())
+            target.writestr(item, content)
+        target.writestr("word/footnotes.xml", footnotes)
+    return out.getvalue()
+
+
+def zip_bomb_docx(unpacked: int = 8 * 1024 * 1024) -> bytes:
+    """A Word document with one more part that unpacks to ``unpacked`` bytes of zeros."""
+    source = zipfile.ZipFile(io.BytesIO(resolution_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("word/media/padding.bin", b"\0" * unpacked)
     return out.getvalue()
 
 
