@@ -680,7 +680,7 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\bseek(?:s|ing)?\s+(?:the\s+)?views\s+of\b(?=[^;]{0,80}\b(?:States|Governments|Parties))",
         ),
         weak=(
-            r"\bcooperat(?:e|es|ing)\s+(?:\w+ly\s+)?with\b|\bcooperation\s+with\b",
+            r"\bcooperat(?:e|es|ing)\s+(?:\w+ly\s+)?with\b|(?<!\bforms\sof\s)\bcooperation\s+with\b",
             r"\bwork(?:s|ing)?\s+closely\s+with\b",
         ),
         description=(
