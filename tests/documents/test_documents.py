@@ -6,6 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from documents import (
     MAX_DOCUMENT_BYTES,
@@ -229,3 +231,17 @@ def test_an_over_large_file_is_refused_by_its_size_before_it_is_read(
     assert reads == []
     with pytest.raises(DocumentUnreadable, match="largest"):
         read_document(b"x" * (MAX_DOCUMENT_BYTES + 1))
+
+
+# --- anything at all ------------------------------------------------------------------
+
+SIGNATURES = st.sampled_from([b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<html><body>", b"\xff\xfe", b"{\\rtf1"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(head=SIGNATURES, body=st.binary(max_size=400))
+def test_any_bytes_are_a_resolution_or_one_line_saying_why_not(head: bytes, body: bytes) -> None:
+    try:
+        read_resolution(head + body)
+    except DomainError as error:  # DocumentUnreadable or ResolutionUnreadable
+        one_line(error)
