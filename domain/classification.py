@@ -408,7 +408,7 @@ _SECRETARIAT_HEADS = (
     r"|Executive\s+Director|Executive\s+Secretary|Director-General|Director\s+General"
     r"|(?:United\s+Nations\s+)?High\s+Commissioner|Special\s+(?:Representative|Envoy|Adviser)s?\s+of\s+the"
     r"\s+Secretary-General|United\s+Nations\s+Office\s+on\s+Drugs\s+and\s+Crime|UNODC|OHCHR|DESA"
-    r"|(?:United\s+Nations\s+)?(?:Office|Department)\s+(?:of|for|on)\s+(?!the\s+President\b)[A-Z]"
+    r"|(?:United\s+Nations\s+)?(?:Office|Department)\s+(?:of|for|on)\s+(?:the\s+)?(?!President\b)[A-Z]"
     r"|(?:[A-Z][\w-]*\s+){1,5}(?:Support\s+)?Office\b(?!\s+of\s+the\s+President)"
 )
 ACTOR_RULES: tuple[ActorRule, ...] = (
@@ -736,8 +736,8 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\s+report(?:s)?\s+(?:on|to|thereon|annually|regularly|periodically)\b",
             r"\b(?:submit|prepare|present|provide|issue)(?:s|ing)?\b[^;.]{0,160}?\breports?\b",
             r"\b(?:submit|present)(?:s|ting|ing)?\s+(?:it|them|this|these|its\s+\w+|the\s+\w+)?\s*to\s+the"
-            r"\s+(?:General\s+Assembly|Assembly|Conference|Council|Commission|Committee|Board|Working\s+Group"
-            r"|Implementation\s+Review\s+Group)\b",
+            r"\s+(?:[A-Z][\w-]*\s+){0,6}(?:Assembly|Conference|Council|Commission|Committee|Board|Group"
+            r"|Forum)\b",
             r"\bin\s+(?:a|an|his|her|its|the)\s+(?:\w+\s+){0,2}?reports?\s+to\s+be\s+(?:submitted|presented)\b",
             r"\binclude\b[^;.]{0,120}?\bin\s+(?:his|her|its|their|the)\s+(?:next\s+|forthcoming\s+"
             r"|annual\s+|regular\s+|periodic\s+)?reports?\b",
@@ -900,6 +900,10 @@ _OWN_SESSION_RE = re.compile(
 )
 
 
+def _words_of(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _canonical_body(target: str) -> str:
     """The canonical name of a reporting body, or the target as written."""
     for body in REPORTING_BODIES:
@@ -934,7 +938,12 @@ def find_reports_to(text: str, body: str | None = None) -> str | None:
     while words and words[-1] in _TRAILING_CONNECTORS:
         words.pop()
     target = " ".join(words)
-    return _canonical_body(target) if target else None
+    if not target:
+        return None
+    canonical = _canonical_body(target)
+    if canonical == target and body and " " not in target and body.endswith(f" {target}"):
+        return _words_of(body)  # "the Council" of a Human Rights Council resolution
+    return canonical
 
 
 # ---------------------------------------------------------------------------
@@ -1086,8 +1095,10 @@ REVIEW_RULES: tuple[TimeRule, ...] = (
     TimeRule(
         name="decides_to_review",
         pattern=r"\b(?:decides|agrees|resolves)\s+(?:also\s+|further\s+)?to\s+(?:consider|review|revisit"
-        r"|reconsider|assess|evaluate|take\s+stock\s+of)\b[^;]{0,200}?\b" + _WHEN,
-        description="'decides to consider the matter at its ninth session', 'decides to review ... in 2028'.",
+        r"|reconsider|assess|evaluate|take\s+stock\s+of|continue\s+(?:its\s+|the\s+)?consideration\s+of)"
+        r"\b[^;]{0,200}?\b" + _WHEN,
+        description="'decides to consider the matter at its ninth session', 'decides to review ... in 2028',"
+        " 'decides to continue its consideration of the question ... at its sixty-third session'.",
     ),
     TimeRule(
         name="review_in",

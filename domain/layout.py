@@ -157,7 +157,10 @@ _FURNITURE_RES = (
 )
 _SYMBOL_LINE_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,11}(?:/[A-Za-z0-9.\-]{1,20}){2,8}$")
 _ADOPTING_RE = re.compile(r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$")
-_CLOSING_RE = re.compile(r"^\d{1,3}(?:st|nd|rd|th)\s+plenary\s+meeting\b", re.IGNORECASE)
+_CLOSING_RE = re.compile(
+    r"^\d{1,3}(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting(?:\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4})?\.?$",
+    re.IGNORECASE,
+)
 _ANNEX_RE = re.compile(r"^Annex(?:es)?(?:\s+(?:[IVXL]{1,6}|\d{1,2}))?\.?$")
 _LABEL_ONLY_RE = re.compile(r"^(?:\d{1,3}\.|\((?:[a-z]{1,2}|[ivxl]{1,6})\)|[IVXL]{1,6}\.|[A-H]\.)$")
 _OPERATIVE_LINE_RE = re.compile(r"^(?P<number>\d{1,4})\s*\.\s+(?P<rest>\S.*)$")
@@ -212,7 +215,7 @@ _FLAT_CUTS_RE = re.compile(
     rf"|(?P<preamble>(?<=,)\s+(?=(?:{_PREAMBLE_OPENER_WORDS})(?:\s+(?:also|further))?"
     r"\s+(?:that|the|its|their|a|an|all|in|of|to|on|with|into|upon|note|account|mind)\b))"
     r"|(?P<adopting>(?<=[\].)a-z])\s+(?=The\s+(?:[A-Z][\w-]*\s+){0,10}?[A-Z][\w-]*,\s+[A-Z]))"
-    r"|(?P<closing>(?<=[.;])\s+(?=\d{1,3}(?:st|nd|rd|th)\s+plenary\s+meeting\b))"
+    r"|(?P<closing>(?<=[.;])\s+(?=\d{1,3}(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting\b))"
 )
 _AFTER_ADOPTING_RE = re.compile(r"^(The\s+(?:[A-Z][\w-]*\s+){0,10}?[A-Z][\w-]*,)\s+(?=[A-Z])")
 

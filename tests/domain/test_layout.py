@@ -470,3 +470,32 @@ def test_typographic_spaces_and_hyphens(text: str) -> None:
 def test_lay_out_gives_no_operative_part_for_prose() -> None:
     layout = lay_out("Recalling its work,\n\nNoting the reports,\n")
     assert layout.operative == ()
+
+
+def test_a_council_resolution_closes_at_its_meeting_line() -> None:
+    text = (
+        "The Human Rights Council,\n\n"
+        "1. Requests the Office of the United Nations High Commissioner for Human Rights to prepare a\n"
+        "compilation of good practices and to present it to the Council at its sixty-first session;\n\n"
+        "2. Decides to continue its consideration of the question at its sixty-third session.\n\n"
+        "53rd meeting\n3 April 2095\n[Adopted without a vote.]\n"
+    )
+    res = parse_resolution(text)
+    first, second = res.operative
+    assert (first.actor, first.kinds, first.reports_to) == (
+        Actor.SECRETARIAT,
+        (MandateKind.REPORTING,),
+        "Human Rights Council",
+    )
+    assert second.text == "Decides to continue its consideration of the question at its sixty-third session."
+    assert second.review_clause is not None
+
+
+def test_a_meeting_named_inside_a_paragraph_does_not_end_it() -> None:
+    text = (
+        "The Council,\n\n"
+        "1. Takes note of the decision taken at its\n"
+        "3rd meeting of the session on the agenda;\n\n"
+        "2. Decides to remain seized of the matter.\n"
+    )
+    assert [p.number for p in parse_resolution(text).operative] == [1, 2]
