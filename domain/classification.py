@@ -983,6 +983,12 @@ REPORTING_FREQUENCY_RULES: tuple[FrequencyRule, ...] = (
         "'quadrennially', 'every four years'.",
     ),
     FrequencyRule(
+        ReportingFrequency.PERIODIC,
+        r"\bevery\s+(?:\d{1,3}|two|three|four|six)\s+(?:days|weeks|months)\b|\bevery\s+(?:month|quarter)\b"
+        r"|\b(?:quarterly|monthly|semi-annual(?:ly)?|biannual(?:ly)?)\b",
+        "'every 90 days', 'every six months', 'quarterly', 'semi-annually'.",
+    ),
+    FrequencyRule(
         ReportingFrequency.ANNUAL,
         r"\bannual(?:ly)?\b|\b(?:each|every)\s+year\b|\byearly\b|\bon\s+an\s+annual\s+basis\b",
         "'annually', 'an annual report', 'each year', 'on an annual basis'.",
@@ -1089,7 +1095,8 @@ class TimeRule:
 
 _WHEN = (
     r"(?:at\s+its\s+[a-z]+(?:-[a-z]+)?\s+(?:regular\s+|special\s+)?session|in\s+(?:19|20)\d\d"
-    r"|by\s+(?:19|20)\d\d|after\s+\w+\s+years?|within\s+\w+\s+years?)"
+    r"|(?:by|before|no\s+later\s+than)\s+(?:the\s+end\s+of\s+)?(?:\d{1,2}\s+)?(?:[A-Z][a-z]+\s+)?(?:19|20)\d\d"
+    r"|after\s+\w+\s+years?|within\s+\w+\s+years?)"
 )
 REVIEW_RULES: tuple[TimeRule, ...] = (
     TimeRule(
@@ -1105,6 +1112,12 @@ REVIEW_RULES: tuple[TimeRule, ...] = (
         pattern=r"\b(?:a\s+|the\s+)?(?:(?:further|comprehensive|periodic|mid-term|midterm|full|independent)\s+)*"
         r"(?:review|evaluation|assessment)\s+of\s+[^;]{0,150}?\b" + _WHEN,
         description="'a further comprehensive review of ... in 2030', 'an evaluation of ... after 3 years'.",
+    ),
+    TimeRule(
+        name="intends_to_review",
+        pattern=r"\b(?:intention|intends|decides|agrees)\s+to\s+review\s+(?:the\s+)?(?:mandate|situation"
+        r"|arrangements?|implementation|matter|question)\b[^;]{0,120}?\b" + _WHEN,
+        description="'expresses its intention to review the mandate by 31 March 2096'.",
     ),
     TimeRule(
         name="review_resolution",
@@ -1248,6 +1261,10 @@ _SUB_CLAUSE_RE = re.compile(
     + r"))(?=\s+(?:the|all|that|its|those|relevant|other|each|both|[A-Z]))",
     re.IGNORECASE,
 )
+_OTHER_CLAUSE_RE = re.compile(
+    rf"[,;]\s+and\s+(?P<verb>(?:(?:{_alternation(VERB_ADVERBS)})\s+)*(?:{_alternation(OPERATIVE_VERBS)}))"
+    r"(?=\s+(?:its|the|that|to|with|all|[A-Z]))"
+)
 _DECIDES_TO_RE = re.compile(
     r"\b(?:decides|agrees|resolves)\s+(?:also\s+|further\s+)?(?P<verb>to\s+(?:request|invite|entrust|mandate"
     r"|instruct|direct|authorize|ask|task))\s+(?=the\b|all\b|[A-Z])"
@@ -1299,7 +1316,8 @@ def read_clauses(
     opens at a verb of :data:`CLAUSE_VERBS` after a comma, a semicolon or "and"
     ("..., and requests the Secretary-General to ..."), at a sub-paragraph that
     opens with such a verb or a participle ("(i) Requesting the Department ...
-    to ..."), or at "decides to request the X to ...".
+    to ..."), at "decides to request the X to ...", or at any operative verb
+    after ", and" ("..., and expresses its intention to ...").
 
     Args:
         text: The cleaned paragraph text without its number.
@@ -1312,13 +1330,19 @@ def read_clauses(
     verb, rest = split_leading_verb(text, emphasized)
     first_end = len(text) - len(rest)
     sites: list[tuple[int, int, str]] = [(0, first_end, verb)]
-    for regex in (_LATER_CLAUSE_RE, _SUB_CLAUSE_RE, _DECIDES_TO_RE):
+    for regex in (_LATER_CLAUSE_RE, _SUB_CLAUSE_RE, _DECIDES_TO_RE, _OTHER_CLAUSE_RE):
         for match in regex.finditer(text, first_end):
             start = match.start("verb")
             if start < first_end or any(abs(start - s) < 3 for s, _, _ in sites):
                 continue
             sites.append((start, match.end("verb"), _clause_verb(match.group("verb"))))
     sites.sort()
+    # "and decides to request the X": the clause is the request; drop a site with no words of its own.
+    sites = [
+        site
+        for n, site in enumerate(sites)
+        if n == 0 or n + 1 == len(sites) or text[site[1] : sites[n + 1][0]].strip()
+    ]
     clauses: list[ClauseReading] = []
     for n, (start, verb_end, clause_verb) in enumerate(sites):
         end = sites[n + 1][0] if n + 1 < len(sites) else len(text)

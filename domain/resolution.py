@@ -335,7 +335,7 @@ _HEADER_FIELD_RES = (
     re.compile(r"^Original\s*:", re.IGNORECASE),
     re.compile(r"^Agenda\s+item\b", re.IGNORECASE),
     re.compile(r"^Item\s+\d", re.IGNORECASE),
-    re.compile(r"^Resolution\s+adopted\s+by\b", re.IGNORECASE),
+    re.compile(r"^(?:Resolution\s+)?adopted\s+by\b", re.IGNORECASE),
     re.compile(r"^\[.*\]$"),
     re.compile(r"^(?:(?:further\s+)?revised\s+)?draft\s+(?:resolution|decision)\b", re.IGNORECASE),
     re.compile(r"^(?:General|Limited|Restricted)$", re.IGNORECASE),

@@ -262,6 +262,8 @@ def test_reports_to(text: str, body: str | None, target: str | None) -> None:
         ("to report every three years", ReportingFrequency.TRIENNIAL),
         ("to report to the Conference at each of its sessions", ReportingFrequency.EVERY_SESSION),
         ("to report regularly to the Council", ReportingFrequency.PERIODIC),
+        ("to submit a report every 90 days", ReportingFrequency.PERIODIC),
+        ("to report quarterly", ReportingFrequency.PERIODIC),
         ("to report to the Assembly at its next session", ReportingFrequency.ONCE),
         ("to submit a report by 31 March 2092", ReportingFrequency.ONCE),
         ("to report", None),
@@ -296,6 +298,10 @@ def test_report_due(text: str, session: str | None, due: date | None) -> None:
         ("Calls for a further comprehensive review of the architecture in 2030.",
          "a further comprehensive review of the architecture in 2030"),
         ("Decides to include in the provisional agenda of its eighty-first session the item.", None),
+        ("and expresses its intention to review the mandate by 31 March 2096;",
+         "intention to review the mandate by 31 March 2096"),
+        ("Decides to continue its consideration of the question at its sixty-third session.",
+         "Decides to continue its consideration of the question at its sixty-third session"),
     ],
 )  # fmt: skip
 def test_review_clause(text: str, review: str | None) -> None:
@@ -327,7 +333,7 @@ def test_the_paragraph_carries_frequency_due_review_and_sunset() -> None:
     assert found.reporting_frequency is ReportingFrequency.ANNUAL
     assert found.review_clause == "decides to review the arrangement at its twelfth session"
     assert found.sunset_clause == "for a period of three years"
-    assert found.report_due_session == "twelfth session"
+    assert found.report_due_session is None  # the session belongs to the review, a clause of its own
 
 
 def test_a_secretariat_report_without_a_body_is_unsure() -> None:
@@ -342,3 +348,18 @@ def test_a_secretariat_report_without_a_body_is_unsure() -> None:
 def test_an_unknown_verb_is_unsure() -> None:
     assert "verb" in classify_paragraph("Beseeches the Secretariat to act;").unsure
     assert classify_paragraph("Requests the Secretariat to act;").unsure == ()
+
+
+def test_any_operative_verb_after_and_opens_a_clause() -> None:
+    clauses = read_clauses(
+        "Requests the Secretary-General to submit a report every 90 days, and expresses its intention"
+        " to review the mandate by 31 March 2096;"
+    )
+    assert [(c.verb, c.actor, c.kinds) for c in clauses] == [
+        ("requests", S, (R,)),
+        ("expresses", Actor.OTHER, ()),
+    ]
+    found = classify_paragraph(
+        clauses[0].text + ", and expresses its intention to review it by 31 March 2096;"
+    )
+    assert found.report_due_date is None  # the date is the review's, not the report's
