@@ -485,8 +485,8 @@ KNOWN_ADDRESSEES: tuple[str, ...] = (
 )
 """Addressees (case-sensitive patterns) the engine knows are not the Secretariat, States or the adopting body
 (bodies, presiding officers, agencies, organizations, stakeholders). An addressee that no
-rule and none of these recognises is marked unsure ("the United Nations leadership in
-countries ...")."""
+rule and none of these recognises is marked unsure ("the heads of field presences in the
+region ...")."""
 
 _LEADING_CLAUSE_RE = re.compile(r"^,[^,]{0,200},\s*")
 _LEADING_ADVERB_RE = re.compile(rf"^(?:{_alternation(VERB_ADVERBS)})\b[\s,]*", re.IGNORECASE)
@@ -1109,7 +1109,8 @@ REVIEW_RULES: tuple[TimeRule, ...] = (
     ),
     TimeRule(
         name="review_in",
-        pattern=r"\b(?:a\s+|the\s+)?(?:(?:further|comprehensive|periodic|mid-term|midterm|full|independent)\s+)*"
+        pattern=r"\b(?:an?\s+|the\s+)?(?:(?:further|comprehensive|periodic|mid-term|midterm|full|independent"
+        r"|external|thorough)\s+)*"
         r"(?:review|evaluation|assessment)\s+of\s+[^;]{0,150}?\b" + _WHEN,
         description="'a further comprehensive review of ... in 2030', 'an evaluation of ... after 3 years'.",
     ),
@@ -1146,7 +1147,7 @@ SUNSET_RULES: tuple[TimeRule, ...] = (
     TimeRule(
         name="only_during",
         pattern=r"\bonly\s+(?:during|for|until)\s+(?:the|its)\s+[a-z]+(?:-[a-z]+)?\s+session\b",
-        description="'shall apply only during the eightieth session'.",
+        description="'shall apply only during the ninety-ninth session'.",
     ),
     TimeRule(
         name="expires",

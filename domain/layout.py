@@ -12,9 +12,9 @@ Classes of layout noise, each handled by one step below:
 
 * **Page breaks**: a form feed (``\\f``), as the document readers put between
   pages, or blank lines.
-* **Page furniture**: job numbers ("25-17552 (E)", "V.17-08044"), bar codes
+* **Page furniture**: job numbers ("91-10101 (E)", "V.17-08044"), bar codes
   ("*2517552*"), page numbers ("3/5", "- 2 -", "Page 2 of 5"), the document
-  symbol repeated at the top of a page ("A/RES/80/4"), and the running title
+  symbol repeated at the top of a page ("A/RES/91/5"), and the running title
   (the title, or a piece of it, repeated next to that furniture).
 * **Footnotes**: a rule ("_____", "---") then lines "6 A/77/126, para. 106.",
   or lines opening with a marker ("¹ ...", "^1 ...", "[^1]: ..."); a footnote
@@ -149,8 +149,8 @@ _EMPHASIS_START_RE = re.compile(
 
 _FURNITURE_RES = (
     re.compile(r"^[A-Z]\.\d{2}-\d{4,6}\b.{0,40}$"),  # job numbers: "V.17-08044 (E)"
-    re.compile(r"^\d{2}-\d{5}(?:\s*\([A-Z]\))?(?:\s+\d{1,3}\s*/\s*\d{1,3})?$"),  # "25-17552 (E)"
-    re.compile(r"^\d{1,3}\s*/\s*\d{1,3}(?:\s+\d{2}-\d{5}(?:\s*\([A-Z]\))?)?$"),  # "2/3", "2/3 25-17552"
+    re.compile(r"^\d{2}-\d{5}(?:\s*\([A-Z]\))?(?:\s+\d{1,3}\s*/\s*\d{1,3})?$"),  # "91-10101 (E)"
+    re.compile(r"^\d{1,3}\s*/\s*\d{1,3}(?:\s+\d{2}-\d{5}(?:\s*\([A-Z]\))?)?$"),  # "2/3", "2/3 91-10101"
     re.compile(r"^-\s*\d{1,3}\s*-$"),  # "- 2 -"
     re.compile(r"^Page\s+\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE),
     re.compile(r"^\*?\d{5,}\*?$"),  # bar codes
