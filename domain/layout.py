@@ -341,6 +341,7 @@ _REFERENCE_RE = re.compile(
     r"|Ibid\.|[A-Z]{1,10}/)"
     r"|\b[A-Z][A-Z0-9.]*(?:/[\w.()\-]+){1,8}|\bresolution\s+\d|\bTreaty\s+Series\b|\bvol\.\s*\d"
 )
+_SYMBOL_REFERENCE_RE = re.compile(r"^(?:See\s+|Ibid\.?,?\s*)?[A-Z][A-Z0-9.]{0,11}(?:/[\w.()\-]+){1,8}")
 _GLUED_MARK_RE = re.compile(r"(?:(?<=[A-Za-z\)\]”’\"',;:.])|(?<=\b(?:1[89]|20)\d\d))(\d{1,3})(?![\d/])")
 
 
@@ -436,6 +437,8 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
                 and (number in seen or _REFERENCE_RE.search(rest))
             ):
                 start = (mark, rest)
+            elif number == expected and number in seen and _SYMBOL_REFERENCE_RE.match(rest):
+                start = (mark, rest)  # "6 A/77/126, para. 106." between two lines of a paragraph
         if start is not None:
             for mark, text in _split_footnote_line(*start):
                 current = [mark, text, i]
@@ -450,9 +453,7 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
         if current is not None and not after_break:
             text = str(current[1])
             ends = _footnote_complete(text)
-            if (
-                not ends or plain[:1].islower() or plain[:1] in "(0123456789"
-            ) and not _OPERATIVE_LINE_RE.match(plain):
+            if (not ends or plain[:1] in "(0123456789") and not _OPERATIVE_LINE_RE.match(plain):
                 current[1] = _join(text, plain)
                 row.kind = "footnote"
                 row.footnote = len(notes) - 1

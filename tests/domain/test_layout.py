@@ -497,3 +497,21 @@ def test_a_meeting_named_inside_a_paragraph_does_not_end_it() -> None:
         "2. Decides to remain seized of the matter.\n"
     )
     assert [p.number for p in parse_resolution(text).operative] == [1, 2]
+
+
+def test_a_footnote_line_between_two_lines_of_a_paragraph() -> None:
+    text = (
+        "The General Assembly,\n\n"
+        "Recalling its resolution 96/2,1\n\n"
+        "1 See A/96/5.\n\n"
+        "1. Requests the Secretary-General to take into account the findings of the Board2 and to\n"
+        "2 A/97/126, para. 106.\n"
+        "report thereon to the General Assembly at its ninety-ninth session;\n\n"
+        "2. Decides to remain seized of the matter.\n"
+    )
+    first = parse_resolution(text).operative[0]
+    assert first.text == (
+        "Requests the Secretary-General to take into account the findings of the Board and to report"
+        " thereon to the General Assembly at its ninety-ninth session;"
+    )
+    assert first.footnotes == (Footnote(mark="2", text="A/97/126, para. 106."),)
