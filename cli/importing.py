@@ -12,19 +12,37 @@ import typer
 from cli.output import fail, print_json, run, table
 from cli.steering import caller
 from domain.plan import PlanInvalid
-from domain.resolution import Resolution
+from domain.resolution import OperativeParagraph, Resolution
 from usecases import importing
 
 
 def read_resolution(path: Path) -> Resolution:
-    """Read and parse a resolution file; unreadable input raises a DomainError."""
+    """Read and parse a resolution file (PDF, Word, HTML or text, told by its content).
+
+    Unreadable input raises a DomainError (one line, exit 1).
+    """
     try:
-        data = path.read_bytes()
+        return importing.read_resolution_file(path)
     except IsADirectoryError:
         fail(f"{path} is a folder, not a resolution file", code=2)
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}", code=2)
-    return importing.read_resolution(data)
+
+
+def _due(p: OperativeParagraph) -> str:
+    """When and how often the paragraph asks for a report ("once, eighty-first session")."""
+    parts = [
+        p.reporting_frequency.value.replace("_", " ") if p.reporting_frequency else "",
+        p.report_due_session or "",
+        p.report_due_date.isoformat() if p.report_due_date else "",
+    ]
+    return ", ".join(x for x in parts if x)
+
+
+COLUMNS = (
+    "para", "verb", "actor", "kinds", "confidential", "reports to", "report due", "review", "resources",
+    "unsure",
+)  # fmt: skip
 
 
 def describe(resolution: Resolution) -> str:
@@ -52,13 +70,19 @@ def describe(resolution: Resolution) -> str:
             ", ".join(k.value for k in p.kinds) or "-",
             "yes" if p.confidential else "",
             p.reports_to or "",
+            _due(p),
+            "yes" if p.review_clause or p.sunset_clause else "",
             p.resource_constraint or "",
+            "?" if p.unsure else "",
         )
         for p in resolution.operative
     ]
-    return "\n".join(header) + table(
-        ["para", "verb", "actor", "kinds", "confidential", "reports to", "resources"], rows
-    )
+    lines = [table(COLUMNS, rows)]
+    unsure = [(p.number, item) for p in resolution.operative for item in p.unsure]
+    if unsure:
+        lines.append("\nUnsure (check before --start; correct kinds or plans with --plan):")
+        lines.extend(f"  para {number}: {item}" for number, item in unsure)
+    return "\n".join(header) + "\n".join(lines)
 
 
 def _plan_data(plan: Path | None) -> Any | None:
@@ -75,7 +99,10 @@ def _plan_data(plan: Path | None) -> Any | None:
 
 
 def import_command(
-    file: Path = typer.Argument(..., help="The resolution as plain text (UTF-8, Markdown emphasis allowed)."),
+    file: Path = typer.Argument(
+        ...,
+        help="The resolution: PDF (with a text layer), Word (.docx), HTML, or UTF-8 text (Markdown allowed).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Parse and show; start and record nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the mandates found as a JSON array."),
     start: bool = typer.Option(False, "--start", help="Start one workflow per Secretariat mandate."),
@@ -90,7 +117,7 @@ def import_command(
     # Validate everything (plans included) before anything is shown as started.
     planned = importing.plan(resolution, datetime.now(UTC), _plan_data(plan))
     if as_json:
-        print_json([p.to_summary() for p in resolution.operative])
+        print_json([p.to_record() for p in resolution.operative])
     else:
         typer.echo(describe(resolution))
     if dry_run or not start:

@@ -47,13 +47,25 @@ class ImportPlan(BaseModel):
 _ACTION = re.compile(r"\bto ([a-z]+\b.*)")
 
 
+def _secretariat_text(paragraph: OperativeParagraph) -> str:
+    """The text from the first clause that gives the Secretariat work (the whole text if none)."""
+    clause = next((c for c in paragraph.clauses if c.actor is Actor.SECRETARIAT), None)
+    if clause is None or not paragraph.clauses or clause is paragraph.clauses[0]:
+        return paragraph.text
+    start = paragraph.text.find(clause.text)
+    return paragraph.text[start:] if start >= 0 else clause.text
+
+
 def short_title(paragraph: OperativeParagraph) -> str:
     """A public one-line description: what the paragraph asks ("Continue its dialogue with…").
 
     The first infinitive ("... the Secretariat, within existing resources, to undertake ...")
-    names the action; without one, the words after the verb do.
+    of the first clause that gives the Secretariat work names the action ("Recalls ..., and
+    requests the Secretary-General to prepare ..." gives "Prepare ..."); without one, the
+    words after the verb do.
     """
-    found = _ACTION.search(paragraph.text)
+    source = _secretariat_text(paragraph)
+    found = _ACTION.search(source)
     if found:
         text = found[1]
     else:
@@ -62,6 +74,16 @@ def short_title(paragraph: OperativeParagraph) -> str:
     text = text.rstrip(" ;.,")
     text = text[:1].upper() + text[1:]
     return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+
+
+def resolution_review_clause(resolution: Resolution) -> str | None:
+    """A review clause that covers the whole resolution ("Decides to review the implementation of
+    the present resolution at its tenth session"), as written, with its paragraph number."""
+    for paragraph in resolution.operative:
+        clause = paragraph.review_clause
+        if clause and paragraph.actor is not Actor.SECRETARIAT:
+            return f"para {paragraph.number}: {clause}"
+    return None
 
 
 def plans_by_paragraph(data: Any, numbers: list[int]) -> dict[int, Plan]:
@@ -88,25 +110,40 @@ def plans_by_paragraph(data: Any, numbers: list[int]) -> dict[int, Plan]:
 
 
 def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = None) -> ImportPlan:
-    """Decide which paragraphs become mandates (with which plan) and which are followed."""
+    """Decide which paragraphs become mandates (with which plan) and which are followed.
+
+    A report due date the paragraph names ("by 31 March 2028") becomes the mandate's
+    ``report_due`` (and so the default reporting plan's deadlines) when it is still ahead.
+    """
     symbol = resolution.symbol or resolution.slug
     workable = [p for p in resolution.operative if p.actor is Actor.SECRETARIAT and p.kinds]
     overrides = plans_by_paragraph(plan_data, [p.number for p in workable]) if plan_data is not None else {}
-    mandates = [
-        Mandate(
-            resolution_symbol=symbol,
-            resolution_slug=resolution.slug,
-            paragraph=p.number,
-            verb=p.verb,
-            actor=p.actor,
-            kinds=list(p.kinds),
-            confidential=p.confidential,
-            reports_to=p.reports_to,
-            title=short_title(p),
-            plan=overrides.get(p.number) or default_plan(p.kinds, reports_to=p.reports_to),
+    mandates = []
+    for p in workable:
+        due = p.report_due_date if p.report_due_date and p.report_due_date > now.date() else None
+        mandates.append(
+            Mandate(
+                resolution_symbol=symbol,
+                resolution_slug=resolution.slug,
+                paragraph=p.number,
+                verb=p.verb,
+                actor=p.actor,
+                kinds=list(p.kinds),
+                confidential=p.confidential,
+                reports_to=p.reports_to,
+                report_due=due,
+                title=short_title(p),
+                plan=overrides.get(p.number)
+                or default_plan(p.kinds, reports_to=p.reports_to, report_due=due),
+                text=p.text,
+                addressees=[c.addressee for c in p.clauses if c.actor is Actor.SECRETARIAT and c.addressee],
+                reporting_frequency=p.reporting_frequency,
+                report_due_session=p.report_due_session,
+                review_clause=p.review_clause or resolution_review_clause(resolution),
+                sunset_clause=p.sunset_clause,
+                unsure=list(p.unsure),
+            )
         )
-        for p in workable
-    ]
     for mandate in mandates:
         mandate.plan.resolve(now)  # raises PlanInvalid if resolved deadlines break a rule
     followed = [

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.plan import SLUG_PATTERN, Plan
-from domain.vocabulary import Actor, MandateKind
+from domain.vocabulary import Actor, MandateKind, ReportingFrequency
 
 KIND_LABELS: dict[MandateKind, str] = {
     MandateKind.DIALOGUE: "dialogue",
@@ -61,6 +61,14 @@ class Mandate(BaseModel):
         coordinator: The role escalations go to.
         title: A short public description for the Web UI.
         plan: The steps to carry it out.
+        text: The operative paragraph's full text, as the resolution gives it.
+        addressees: Whom the paragraph's Secretariat clauses address, as written
+            ("the Secretary-General", "the Peacebuilding Support Office").
+        reporting_frequency: How often the paragraph asks for a report, if it does.
+        report_due_session: The session a report is due at ("eighty-first session").
+        review_clause: The paragraph's review clause as written, if any.
+        sunset_clause: The paragraph's sunset clause as written, if any.
+        unsure: What the importer was unsure of, for the coordinator to check.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +85,13 @@ class Mandate(BaseModel):
     coordinator: Annotated[str, Field(min_length=1)] = "coordinator"
     title: str = ""
     plan: Plan
+    text: str = ""
+    addressees: list[str] = Field(default_factory=list)
+    reporting_frequency: ReportingFrequency | None = None
+    report_due_session: str | None = None
+    review_clause: str | None = None
+    sunset_clause: str | None = None
+    unsure: list[str] = Field(default_factory=list)
 
     @field_validator("kinds")
     @classmethod

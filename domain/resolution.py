@@ -1,31 +1,25 @@
-"""Read a resolution from plain text into a structured, classified model.
+"""Read a resolution from its text into a structured, classified model.
 
-A resolution as published is plain text (UTF-8, LF or CRLF, Markdown emphasis
-allowed) with a header (adopting body, symbol, session, place and date,
-sponsors, title), preambular paragraphs ("Recalling ...,") and numbered
-operative paragraphs ("1. *Requests* the Secretariat ...;"), possibly with
-sub-paragraphs "(a)", "(b)". Real documents are noisy: footnote markers glued
-to words, footnote lines, page breaks and wrapped lines that cut paragraphs in
-two. :func:`parse_resolution` reassembles each paragraph whole and classifies
-each operative paragraph with the rules of :mod:`domain.classification`.
-
-How the text is read, step by step:
+A resolution as published is a header (adopting body, symbol, session, place
+and date, sponsors, title), preambular paragraphs ("Recalling ...,") and
+numbered operative paragraphs ("1. *Requests* the Secretariat ...;"), possibly
+with sub-paragraphs "(a)", "(b)", then perhaps a closing line and an annex.
+:func:`parse_resolution` reads it in three steps:
 
 1. Decoding: bytes must be UTF-8 text (no NUL bytes); a BOM is dropped; CRLF
-   and CR become LF; a form feed is a page break (blank lines).
-2. Lines: Markdown emphasis (``*``, ``**``, ``_``) and heading marks are
-   removed; a line starting with a footnote marker (``¹``, ``^1``, ``[^1]:``)
-   is a footnote and is dropped together with its wrapped continuation; page
-   furniture (job numbers such as "V.17-08044", page numbers "2/3", the
-   symbol repeated as a page header) is dropped; footnote markers inside lines
-   are removed.
-3. Regions: the operative part starts at the first line "N. Verb ...". Before
-   it, the line "The <body>," separates the header from the preamble.
-4. Paragraphs: lines separated by blank lines, page breaks or footnotes are
-   joined when the first part is incomplete (does not end with ``,`` ``;``
-   ``.`` ``:``) or the second starts with a lower-case letter.
+   and CR become LF; a form feed stays, as a page break.
+2. Layout (:mod:`domain.layout`): page furniture, footnotes, footnote
+   markers, wrapped lines, paragraph numbers set apart, quoted and flattened
+   text are taken out or put right; the result is the header, the preamble,
+   the operative paragraphs with their sub-paragraphs and footnotes, and the
+   annex.
+3. Classification (:mod:`domain.classification`): each operative paragraph
+   is cut into clauses; each clause's addressee and kinds are read, and the
+   paragraph's reporting target, frequency and due session or date, review
+   and sunset clauses, and what the rules are unsure of.
 
-This module is pure: no I/O, no clock.
+Document formats (PDF, Word, HTML) are read into text by the ``documents``
+package before this module sees them. This module is pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -34,16 +28,20 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.classification import classify_paragraph, looks_like_operative_start
+from domain.classification import classify_paragraph
 from domain.errors import DomainError
-from domain.vocabulary import Actor, MandateKind
+from domain.layout import Footnote, LaidOutParagraph, lay_out
+from domain.vocabulary import Actor, MandateKind, ReportingFrequency
 
 __all__ = [
     "BODY_ABBREVIATIONS",
+    "Clause",
+    "Footnote",
     "OperativeParagraph",
     "Resolution",
     "ResolutionUnreadable",
@@ -82,6 +80,28 @@ class SubParagraph(BaseModel):
     text: str
 
 
+class Clause(BaseModel):
+    """One clause of an operative paragraph: a verb, whom it addresses, what it asks.
+
+    Attributes:
+        verb: The clause's verb phrase, lower case ("requests", "also requests").
+        addressee: Whom it addresses, as written ("the Secretary-General"), or None.
+        actor: The actor the addressee stands for.
+        kinds: The kinds of mandate the clause asks for.
+        reports_to: The body it asks to report to, or None.
+        text: The clause's text.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    verb: str
+    addressee: str | None = None
+    actor: Actor = Actor.OTHER
+    kinds: tuple[MandateKind, ...] = ()
+    reports_to: str | None = None
+    text: str
+
+
 class OperativeParagraph(BaseModel):
     """A numbered operative paragraph and what it asks for.
 
@@ -97,6 +117,17 @@ class OperativeParagraph(BaseModel):
         text: The whole paragraph, cleaned, without its number; sub-paragraphs
             are included as "(a) ...".
         subparagraphs: The lettered sub-paragraphs.
+        clauses: The paragraph's clauses, each with its verb and addressee.
+        footnotes: The footnotes the paragraph refers to.
+        reporting_frequency: How often it asks for a report, if it asks for one.
+        report_due_session: The session a report is due at ("eighty-first session").
+        report_due_date: The date a report is due by.
+        review_clause: Its review clause as written ("decides to consider ... at
+            its ninth session"), or None.
+        sunset_clause: Its sunset clause as written ("for a period of three
+            years"), or None.
+        unsure: What the importer is unsure of ("addressee: ...", "kind: dialogue
+            (weak wording)"), for the coordinator to check.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -110,6 +141,14 @@ class OperativeParagraph(BaseModel):
     resource_constraint: str | None = None
     text: str
     subparagraphs: tuple[SubParagraph, ...] = ()
+    clauses: tuple[Clause, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    reporting_frequency: ReportingFrequency | None = None
+    report_due_session: str | None = None
+    report_due_date: date | None = None
+    review_clause: str | None = None
+    sunset_clause: str | None = None
+    unsure: tuple[str, ...] = ()
 
     def to_summary(self) -> dict[str, Any]:
         """Summarise the paragraph with JSON-ready values.
@@ -130,6 +169,28 @@ class OperativeParagraph(BaseModel):
             "text": self.text,
         }
 
+    def to_record(self) -> dict[str, Any]:
+        """Everything the importer found in the paragraph, with JSON-ready values.
+
+        Returns:
+            The keys of :meth:`to_summary`, then ``subparagraphs``, ``clauses``,
+            ``footnotes``, ``reporting_frequency``, ``report_due_session``,
+            ``report_due_date``, ``review_clause``, ``sunset_clause`` and ``unsure``.
+        """
+        dumped = self.model_dump(mode="json")
+        return {
+            **self.to_summary(),
+            "subparagraphs": dumped["subparagraphs"],
+            "clauses": dumped["clauses"],
+            "footnotes": dumped["footnotes"],
+            "reporting_frequency": dumped["reporting_frequency"],
+            "report_due_session": self.report_due_session,
+            "report_due_date": dumped["report_due_date"],
+            "review_clause": self.review_clause,
+            "sunset_clause": self.sunset_clause,
+            "unsure": list(self.unsure),
+        }
+
 
 class Resolution(BaseModel):
     """A parsed resolution.
@@ -147,6 +208,8 @@ class Resolution(BaseModel):
         sponsors: The sponsoring States, in the order written.
         preambular: The preambular paragraphs, cleaned.
         operative: The operative paragraphs, in order.
+        annex: The annex's paragraphs, if the resolution has one.
+        footnotes: Every footnote, in order.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -161,6 +224,8 @@ class Resolution(BaseModel):
     sponsors: tuple[str, ...] = ()
     preambular: tuple[str, ...] = ()
     operative: tuple[OperativeParagraph, ...]
+    annex: tuple[str, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -200,7 +265,7 @@ def _decode(data: str | bytes) -> str:
         )
     if not text.strip():
         raise ResolutionUnreadable("the file is empty")
-    text = _LINE_BREAKS_RE.sub("\n", text).replace("\f", "\n\n")
+    text = _LINE_BREAKS_RE.sub("\n", text)
     if controls:
         text = "".join(
             " " if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc" else ch for ch in text
@@ -209,334 +274,17 @@ def _decode(data: str | bytes) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Lines
+# Operative paragraphs
 # ---------------------------------------------------------------------------
 
-_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_FOOTNOTE_LINE_RE = re.compile(rf"^(?:[{_SUPERSCRIPT_DIGITS}]+|\^\d+|\[\^[^\]\s]{{1,12}}\]:)")
-_FOOTNOTE_MARK_RE = re.compile(rf"[{_SUPERSCRIPT_DIGITS}]+|\^\d+|\[\^[^\]\s]{{1,12}}\]")
-_HEADING_RE = re.compile(r"^\s*(?:#{1,6}\s+|>\s*)+")
-_ASTERISKS_RE = re.compile(r"\*+")
-_UNDERSCORES_RE = re.compile(r"(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
-_EMPHASIS_START_RE = re.compile(
-    r"^\s*\d{1,4}\s*\.\s*(?P<mark>\*{1,3}|_{1,3})(?P<words>[^*_\n]{1,80}?)(?P=mark)"
-)
-_NOISE_RES = (
-    re.compile(r"^[A-Z]\.\d{2}-\d{4,6}\b.{0,40}$"),  # job numbers: "V.17-08044 (E)"
-    re.compile(r"^\d{1,3}\s*/\s*\d{1,3}$"),  # page numbers: "2/3"
-    re.compile(r"^-\s*\d{1,3}\s*-$"),  # page numbers: "- 2 -"
-    re.compile(r"^Page\s+\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE),
-    re.compile(r"^\d{5,}$"),  # bar codes
-)
-_MAX_FOOTNOTE_CONTINUATION = 4
 
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """A cleaned non-blank line, with the emphasised words it opened with."""
-
-    text: str
-    emphasized: str | None
-
-
-def _strip_markup(raw: str) -> str:
-    """Remove Markdown emphasis and heading marks from one line."""
-    line = _HEADING_RE.sub("", raw)
-    line = _ASTERISKS_RE.sub("", line)
-    return _UNDERSCORES_RE.sub("", line)
-
-
-def _clean_inline(line: str) -> str:
-    """Remove footnote markers and collapse white space."""
-    marked = _FOOTNOTE_MARK_RE.search(line) is not None
-    line = " ".join(_FOOTNOTE_MARK_RE.sub(" ", line).split())
-    return re.sub(r" ([,;:.])", r"\1", line) if marked else line
-
-
-def _is_noise(text: str) -> bool:
-    """Tell whether a line is page furniture (job number, page number, bar code)."""
-    return any(rx.match(text) for rx in _NOISE_RES)
-
-
-def _starts_lower(text: str) -> bool:
-    """Tell whether text starts with a lower-case letter (a continuation)."""
-    return bool(text) and text[0].islower()
-
-
-def _is_complete(text: str) -> bool:
-    """Tell whether text ends like a paragraph: with , ; . or : (closing quotes aside)."""
-    return text.rstrip(" \"'”’)]").endswith((",", ";", ".", ":"))
-
-
-def _footnote_ends(text: str) -> bool:
-    """Tell whether a footnote line ends its footnote (footnotes end with a full stop)."""
-    return text.rstrip(" \"'”’)]").endswith(".")
-
-
-def _lines(text: str) -> list[_Line | None]:
-    """Cut text into cleaned lines; None stands for a break (blank, footnote, furniture)."""
-    items: list[_Line | None] = []
-    footnote_lines = 0
-    for raw in text.split("\n"):
-        plain = _strip_markup(raw).strip()
-        if not plain:
-            items.append(None)
-            footnote_lines = 0
-            continue
-        if _FOOTNOTE_LINE_RE.match(plain):
-            items.append(None)
-            footnote_lines = 0 if _footnote_ends(plain) else 1
-            continue
-        if (
-            0 < footnote_lines <= _MAX_FOOTNOTE_CONTINUATION
-            and not _starts_lower(plain)
-            and _OPERATIVE_LINE_RE.match(plain) is None
-        ):
-            items.append(None)
-            footnote_lines = 0 if _footnote_ends(plain) else footnote_lines + 1
-            continue
-        footnote_lines = 0
-        cleaned = _clean_inline(plain)
-        if not cleaned or _is_noise(cleaned):
-            items.append(None)
-            continue
-        emphasis = _EMPHASIS_START_RE.match(raw)
-        emphasized = " ".join(emphasis.group("words").split()) if emphasis else None
-        items.append(_Line(cleaned, emphasized))
-    return items
-
-
-# ---------------------------------------------------------------------------
-# Paragraph assembly
-# ---------------------------------------------------------------------------
-
-_OPERATIVE_LINE_RE = re.compile(r"^(?P<number>\d{1,4})\s*\.\s+(?P<rest>\S.*)$")
-_SUB_LINE_RE = re.compile(r"^\((?P<label>[a-z]{1,2}|[ivxl]{1,6})\)\s*(?P<rest>\S.*)$")
-_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv")
-_PREAMBLE_OPENERS = frozenset(
-    {
-        "Also",
-        "Alarmed",
-        "Aware",
-        "Cognizant",
-        "Concerned",
-        "Conscious",
-        "Convinced",
-        "Deeply",
-        "Desirous",
-        "Determined",
-        "Encouraged",
-        "Further",
-        "Gravely",
-        "Guided",
-        "Mindful",
-        "Pleased",
-        "Reaffirming",
-        "Seriously",
-    }
-)
-_CONNECTOR_END_RE = re.compile(
-    r"(?:^|\s)(?:and|or|of|the|to|for|on|in|between|against|with|by|a|an)$", re.IGNORECASE
-)
-_ADOPTING_RE = re.compile(r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$")
-
-
-def _join(left: str, right: str) -> str:
-    """Join two pieces of a wrapped paragraph; a line-end hyphen joins without a space."""
-    if left.endswith("-") and _starts_lower(right):
-        return left + right
-    return f"{left} {right}"
-
-
-def _is_preamble_opener(text: str) -> bool:
-    """Tell whether a line opens a preambular paragraph ("Recalling", "Aware", ...)."""
-    match = re.match(r"[A-Z][a-z]+", text)
-    if match is None:
-        return False
-    word = match.group(0)
-    return word.endswith("ing") or word in _PREAMBLE_OPENERS
-
-
-def _operative_number(line: _Line) -> tuple[int, str] | None:
-    """The number and the rest of a line that starts an operative paragraph, if it does."""
-    match = _OPERATIVE_LINE_RE.match(line.text)
-    if match is None or not looks_like_operative_start(match.group("rest")):
-        return None
-    return int(match.group("number")), match.group("rest")
-
-
-def _header_units(items: list[tuple[int, _Line | None]]) -> list[tuple[int, int, str]]:
-    """Assemble header lines into units: (first item index, last item index, text).
-
-    Header lines stay apart ("Seventh session" / "Vienna, ...") unless a line
-    ends with a connector ("... Netherlands and" / "Portugal: ...") or the
-    next line starts in lower case (a wrapped title).
-    """
-    units: list[tuple[int, int, str]] = []
-    gap = False
-    for index, line in items:
-        if line is None:
-            gap = True
-            continue
-        if units:
-            first, _, text = units[-1]
-            if gap:
-                joins = not _is_complete(text) and _starts_lower(line.text)
-            else:
-                joins = _starts_lower(line.text) or bool(_CONNECTOR_END_RE.search(text))
-            if joins:
-                units[-1] = (first, index, _join(text, line.text))
-                gap = False
-                continue
-        units.append((index, index, line.text))
-        gap = False
-    return units
-
-
-def _preamble_units(items: list[tuple[int, _Line | None]]) -> list[str]:
-    """Assemble preambular paragraphs.
-
-    Within a run of lines a new paragraph starts at an opener ("Recalling")
-    after a line ending with punctuation; across a break (blank lines, page
-    break, footnotes) the parts join when the first is incomplete or the
-    second starts in lower case.
-    """
-    units: list[str] = []
-    gap = False
-    for _, line in items:
-        if line is None:
-            gap = True
-            continue
-        if units:
-            text = units[-1]
-            if gap:
-                joins = not _is_complete(text) or _starts_lower(line.text)
-            else:
-                joins = not (_is_complete(text) and _is_preamble_opener(line.text))
-            if joins:
-                units[-1] = _join(text, line.text)
-                gap = False
-                continue
-        units.append(line.text)
-        gap = False
-    return units
-
-
-@dataclass(slots=True)
-class _Draft:
-    """An operative paragraph being assembled."""
-
-    number: int
-    intro: str
-    emphasized: str | None
-    subs: list[list[str]]  # [label, text] pairs
-    sub_style: str = ""  # "letters" or "roman"
-    nested: str = ""  # last nested roman label inside the current sub-paragraph
-
-    def tail(self) -> str:
-        """The text assembled last (the current sub-paragraph or the intro)."""
-        return self.subs[-1][1] if self.subs else self.intro
-
-    def append(self, text: str) -> None:
-        """Append a continuation to the current sub-paragraph or the intro."""
-        if self.subs:
-            self.subs[-1][1] = _join(self.subs[-1][1], text)
-        else:
-            self.intro = _join(self.intro, text)
-
-
-def _next_letter(label: str) -> str:
-    """The letter label after label: "a" -> "b", "z" -> "aa"."""
-    if label == "z":
-        return "aa"
-    if len(label) == 2 and label[0] == label[1] and label[0] != "z":
-        return chr(ord(label[0]) + 1) * 2
-    return chr(ord(label[-1]) + 1) if len(label) == 1 else ""
-
-
-def _next_roman(label: str) -> str:
-    """The roman label after label, or "" past the table."""
-    try:
-        return _ROMAN[_ROMAN.index(label) + 1]
-    except (ValueError, IndexError):
-        return ""
-
-
-def _sub_may_start(tail: str) -> bool:
-    """Tell whether a "(x)" line can open a sub-paragraph after the text so far."""
-    tail = tail.rstrip()
-    return tail.endswith((":", ";", ",")) or bool(re.search(r"[;,]\s+(?:and|or)$", tail))
-
-
-def _place_sub(draft: _Draft, label: str, rest: str) -> bool:
-    """Add a "(label) rest" line to the draft as a sub-paragraph; False if it is not one."""
-    if not _sub_may_start(draft.tail()):
-        return False
-    if not draft.subs:
-        if label not in ("a", "i"):
-            return False
-        draft.sub_style = "letters" if label == "a" else "roman"
-        draft.subs.append([label, rest])
-        return True
-    last = draft.subs[-1][0]
-    expected = _next_letter(last) if draft.sub_style == "letters" else _next_roman(last)
-    if label == expected:
-        draft.subs.append([label, rest])
-        draft.nested = ""
-        return True
-    if draft.sub_style == "letters" and label == (_next_roman(draft.nested) or "i"):
-        if draft.nested or label == "i":
-            draft.subs[-1][1] = _join(draft.subs[-1][1], f"({label}) {rest}")
-            draft.nested = label
-            return True
-    return False
-
-
-def _operative_drafts(items: list[tuple[int, _Line | None]]) -> list[_Draft]:
-    """Assemble the operative paragraphs and their sub-paragraphs.
-
-    A new paragraph starts at "N. Verb" with N above the last number. Other
-    lines continue the current paragraph (or sub-paragraph); after a break
-    they continue it when it is incomplete, ends with , ; or :, or the line
-    starts in lower case. Text after a paragraph that ends with "." and is
-    not a continuation (a closing "8th plenary meeting") is ignored.
-    """
-    drafts: list[_Draft] = []
-    gap = False
-    skipping = False
-    for _, line in items:
-        if line is None:
-            gap = True
-            continue
-        started = _operative_number(line)
-        if started is not None and (not drafts or started[0] > drafts[-1].number):
-            drafts.append(_Draft(started[0], started[1], line.emphasized, []))
-            gap = skipping = False
-            continue
-        if not drafts:
-            continue
-        draft = drafts[-1]
-        if skipping:
-            continue
-        sub = _SUB_LINE_RE.match(line.text)
-        if sub is not None and _place_sub(draft, sub.group("label"), sub.group("rest")):
-            gap = False
-            continue
-        if gap and draft.tail().rstrip(" \"'”’)]").endswith(".") and not _starts_lower(line.text):
-            skipping = True
-            continue
-        draft.append(line.text)
-        gap = False
-    return drafts
-
-
-def _build_operative(draft: _Draft) -> OperativeParagraph:
-    """Classify an assembled draft into an OperativeParagraph."""
-    subs = tuple(SubParagraph(label=label, text=text) for label, text in draft.subs)
-    text = " ".join([draft.intro, *(f"({s.label}) {s.text}" for s in subs)])
-    found = classify_paragraph(text, draft.emphasized)
+def _build_operative(paragraph: LaidOutParagraph, body: str | None) -> OperativeParagraph:
+    """Classify a laid-out paragraph into an OperativeParagraph."""
+    subs = tuple(SubParagraph(label=label, text=text) for label, text in paragraph.subparagraphs)
+    text = paragraph.text
+    found = classify_paragraph(text, paragraph.emphasized, body)
     return OperativeParagraph(
-        number=draft.number,
+        number=paragraph.number,
         verb=found.verb,
         actor=found.actor,
         kinds=found.kinds,
@@ -545,6 +293,24 @@ def _build_operative(draft: _Draft) -> OperativeParagraph:
         resource_constraint=found.resource_constraint,
         text=text,
         subparagraphs=subs,
+        clauses=tuple(
+            Clause(
+                verb=c.verb,
+                addressee=c.addressee,
+                actor=c.actor,
+                kinds=c.kinds,
+                reports_to=c.reports_to,
+                text=c.text,
+            )
+            for c in found.clauses
+        ),
+        footnotes=paragraph.footnotes,
+        reporting_frequency=found.reporting_frequency,
+        report_due_session=found.report_due_session,
+        report_due_date=found.report_due_date,
+        review_clause=found.review_clause,
+        sunset_clause=found.sunset_clause,
+        unsure=found.unsure,
     )
 
 
@@ -558,6 +324,8 @@ _DATE_RE = re.compile(rf"^(?P<date>{_DATE})\.?$")
 _PLACE_DATE_RE = re.compile(rf"^(?P<place>[A-Z][^\d]{{0,80}}?),\s*(?P<date>{_DATE})\.?$")
 _SESSION_RE = re.compile(r"^(?:[A-Z][\w-]*\s+){1,4}session$", re.IGNORECASE)
 _SYMBOL_RE = re.compile(r"(?:^|\s)(?P<symbol>[A-Z][A-Z0-9.]{0,11}(?:/[A-Za-z0-9.\-]{1,20}){2,8})(?=\s|$)")
+_SESSION_LEAD_RE = re.compile(r"^(?P<session>(?:[A-Z][\w-]*\s+){1,3}session)\s+(?:Agenda\s+item|Item)\b")
+_DISTRIBUTION_DATE_RE = re.compile(rf"\bDistr\.?:?\s+\w+\s+(?P<date>{_DATE})\b")
 _SPONSORS_RE = re.compile(
     r"^(?P<names>.+?):\s*(?:(?:further\s+)?revised\s+)?draft\s+(?:resolution|decision)\b",
     re.IGNORECASE,
@@ -567,7 +335,7 @@ _HEADER_FIELD_RES = (
     re.compile(r"^Original\s*:", re.IGNORECASE),
     re.compile(r"^Agenda\s+item\b", re.IGNORECASE),
     re.compile(r"^Item\s+\d", re.IGNORECASE),
-    re.compile(r"^Resolution\s+adopted\s+by\b", re.IGNORECASE),
+    re.compile(r"^(?:Resolution\s+)?adopted\s+by\b", re.IGNORECASE),
     re.compile(r"^\[.*\]$"),
     re.compile(r"^(?:(?:further\s+)?revised\s+)?draft\s+(?:resolution|decision)\b", re.IGNORECASE),
     re.compile(r"^(?:General|Limited|Restricted)$", re.IGNORECASE),
@@ -587,6 +355,11 @@ _COMPOUND_STATES = (
     "Sao Tome and Principe",
     "Trinidad and Tobago",
     "United Kingdom of Great Britain and Northern Ireland",
+)
+
+
+_NOISE_RE = re.compile(
+    r"^(?:[A-Z]\.\d{2}-\d{4,6}\b.{0,40}|\d{1,3}\s*/\s*\d{1,3}|\d{2}-\d{5}(?:\s*\([A-Z]\))?)$"
 )
 
 
@@ -652,7 +425,7 @@ def _is_header_field(text: str, symbol: str | None) -> bool:
         or _DATE_RE.match(text)
         or _PLACE_DATE_RE.match(text)
         or _SPONSORS_RE.match(text)
-        or _is_noise(text)
+        or _NOISE_RE.match(text) is not None
     )
 
 
@@ -664,6 +437,10 @@ def _read_header(units: list[str], adopting_body: str | None) -> _Header:
     for unit in units:
         if session is None and _SESSION_RE.match(unit) and len(unit) <= 60:
             session = unit
+        elif session is None and (lead := _SESSION_LEAD_RE.match(unit)):
+            session = lead.group("session")  # "Eightieth session Agenda item 62 ..." on one line
+        if fallback_date is None and (dated := _DISTRIBUTION_DATE_RE.search(unit)):
+            fallback_date = dated.group("date")  # "General Assembly Distr.: General 1 December 2025"
         place_date = _PLACE_DATE_RE.match(unit)
         if place is None and place_date is not None:
             place, date = place_date.group("place").strip(), place_date.group("date")
@@ -823,44 +600,11 @@ def parse_resolution(text: str | bytes) -> Resolution:
             UTF-8 text (binary, NUL bytes, invalid bytes), or has no numbered
             operative paragraph. The message is one line.
     """
-    items = list(enumerate(_lines(_decode(text))))
-    op_start = next(
-        (i for i, line in items if line is not None and _operative_number(line) is not None),
-        None,
-    )
-    if op_start is None:
+    layout = lay_out(_decode(text))
+    if not layout.operative:
         raise ResolutionUnreadable(NO_OPERATIVE_MESSAGE)
-
-    # Drop the symbol repeated as a page header after the first page.
-    before = items[:op_start]
-    symbol = _find_symbol([line.text for _, line in before if line is not None])
-    if symbol is not None:
-        first_seen = False
-        for position, (index, line) in enumerate(items):
-            if line is None:
-                continue
-            if first_seen and line.text == symbol:
-                items[position] = (index, None)
-            first_seen = first_seen or symbol in line.text
-
-    units = _header_units(before)
-    adopting = next((u for u in units if _ADOPTING_RE.match(u[2])), None)
-    if adopting is not None:
-        header_units = [u for u in units if u[1] < adopting[0]]
-        preamble_from = adopting[1] + 1
-        match = _ADOPTING_RE.match(adopting[2])
-        body = " ".join(match.group("body").split()) if match else None
-    else:
-        opener = next((u for u in units if _is_preamble_opener(u[2]) and _is_complete(u[2])), None)
-        header_units = [u for u in units if opener is None or u[1] < opener[0]]
-        preamble_from = opener[0] if opener is not None else op_start
-        body = None
-    header = _read_header([u[2] for u in header_units], body)
-    preambular = tuple(_preamble_units(items[preamble_from:op_start]))
-
-    operative = tuple(_build_operative(d) for d in _operative_drafts(items[op_start:]))
-    if not operative:
-        raise ResolutionUnreadable(NO_OPERATIVE_MESSAGE)
+    header = _read_header(list(layout.header), layout.adopting_body)
+    operative = tuple(_build_operative(p, header.body) for p in layout.operative)
     return Resolution(
         slug=_make_slug(header, operative),
         symbol=header.symbol,
@@ -870,6 +614,8 @@ def parse_resolution(text: str | bytes) -> Resolution:
         place=header.place,
         date=header.date,
         sponsors=header.sponsors,
-        preambular=preambular,
+        preambular=layout.preamble,
         operative=operative,
+        annex=layout.annex,
+        footnotes=layout.footnotes,
     )

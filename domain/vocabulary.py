@@ -21,6 +21,18 @@ class Actor(StrEnum):
     OTHER = "other"
 
 
+class ReportingFrequency(StrEnum):
+    """How often a paragraph asks for a report."""
+
+    ONCE = "once"
+    ANNUAL = "annual"
+    BIENNIAL = "biennial"
+    TRIENNIAL = "triennial"
+    QUADRENNIAL = "quadrennial"
+    EVERY_SESSION = "every_session"
+    PERIODIC = "periodic"
+
+
 ACTOR_LABELS: dict[str, str] = {
     "secretariat": "the Secretariat",
     "states_parties": "States parties",

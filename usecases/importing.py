@@ -9,10 +9,12 @@ and says what already runs; a followed paragraph is recorded once.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+import documents
 from domain.events import MandateFollowed, to_payload
 from domain.importing import ImportPlan, plan_import
 from domain.resolution import Resolution, parse_resolution
@@ -32,8 +34,14 @@ class Imported(BaseModel):
 
 
 def read_resolution(data: bytes) -> Resolution:
-    """The resolution a document holds (``ResolutionUnreadable`` when it holds none)."""
-    return parse_resolution(data)
+    """The resolution a document holds: PDF, Word, HTML or text, told by its content
+    (``DocumentUnreadable`` or ``ResolutionUnreadable`` when it holds none)."""
+    return documents.read_resolution(data)
+
+
+def read_resolution_file(path: Path) -> Resolution:
+    """The resolution of a file, refused by its size before it is read when too large."""
+    return parse_resolution(documents.read_document_file(path).text)
 
 
 def plan(resolution: Resolution, now: datetime, plan_data: Any | None = None) -> ImportPlan:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from domain.errors import DomainError
 from domain.events import to_payload
 from domain.importing import PlanFileInvalid, plan_import, short_title
+from domain.mandate import Mandate
 from domain.plan import PlanInvalid
 from domain.resolution import parse_resolution
 from domain.vocabulary import Actor, MandateKind
@@ -79,3 +80,53 @@ def test_a_bad_plan_file_is_one_clear_error(resolution, plan, error, words) -> N
         plan_import(resolution, NOW, plan)
     assert isinstance(raised.value, DomainError)
     assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+LATER_CLAUSE = """The General Assembly,
+
+1. Recalls its resolution 90/1, and requests the Secretary-General to prepare an analysis of
+the trends for presentation to the Assembly at its ninety-second session, and to report
+annually thereafter, for a period of three years;
+
+2. Requests the Peacebuilding Support Office to cooperate with the regional centres and to
+submit a report by 31 March 2099;
+
+3. Decides to review the implementation of the present resolution at its ninety-fourth session.
+"""
+
+
+def test_a_mandate_carries_the_full_text_and_what_un_practice_tracks() -> None:
+    planned = plan_import(parse_resolution(LATER_CLAUSE), NOW)
+    first, second = planned.mandates
+    assert first.paragraph == 1 and first.verb == "recalls"
+    assert first.text.startswith("Recalls its resolution 90/1, and requests the Secretary-General")
+    assert first.text.endswith("for a period of three years;")
+    assert first.title.startswith("Prepare an analysis of the trends")
+    assert first.addressees == ["the Secretary-General"]
+    assert first.reports_to == "General Assembly"
+    assert first.report_due_session == "ninety-second session"
+    assert first.reporting_frequency is not None and first.reporting_frequency.value == "annual"
+    assert first.sunset_clause == "for a period of three years"
+    assert first.review_clause == (
+        "para 3: Decides to review the implementation of the present resolution at its ninety-fourth session"
+    )
+    assert second.report_due == date(2099, 3, 31)
+    assert second.plan.steps[-1].due is not None  # the report's deadlines count back from the due date
+    assert second.unsure == ["kind: dialogue (weak wording)", "reports to: no body named"]
+    assert [f.paragraph for f in planned.followed] == [3]
+
+
+def test_a_report_date_already_past_does_not_set_deadlines() -> None:
+    text = LATER_CLAUSE.replace("31 March 2099", "31 March 2020")
+    (_, second) = plan_import(parse_resolution(text), NOW).mandates
+    assert second.report_due is None
+
+
+def test_mandates_stored_before_the_new_fields_still_read() -> None:
+    planned = plan_import(parse_resolution(REFERENCE.read_bytes()), NOW)
+    stored = planned.mandates[0].model_dump(mode="json")
+    for name in ("text", "addressees", "reporting_frequency", "report_due_session", "review_clause",
+                 "sunset_clause", "unsure"):  # fmt: skip
+        del stored[name]
+    old = Mandate.model_validate(stored)
+    assert old.text == "" and old.unsure == [] and old.reporting_frequency is None

@@ -254,11 +254,12 @@ def test_l7_header(l7: Resolution) -> None:
 def test_l7_operative(l7: Resolution) -> None:
     ops = l7.operative
     assert [p.verb for p in ops] == ["welcomes", "decides", "urges", "encourages", "also requests"]
+    # Paragraph 4 encourages "States parties and the Secretariat": the Secretariat is given work.
     assert [p.actor for p in ops] == [
         Actor.OTHER,
         Actor.CONFERENCE,
         Actor.STATES_PARTIES,
-        Actor.STATES_PARTIES,
+        Actor.SECRETARIAT,
         Actor.SECRETARIAT,
     ]
     assert [p.kinds for p in ops] == [(), (), (I,), (D,), (I, R)]
@@ -455,7 +456,12 @@ def test_page_break_inside_an_operative_paragraph_with_a_footnote() -> None:
         " Secretariat, within existing resources, to report to the Conference at its tenth"
         " session on the dialogue;"
     )
-    assert second.actor is Actor.STATES_PARTIES
+    # The later clause "and requests the Secretariat ... to report" gives the Secretariat work.
+    assert second.actor is Actor.SECRETARIAT
+    assert [(c.verb, c.actor) for c in second.clauses] == [
+        ("urges", Actor.STATES_PARTIES),
+        ("requests", Actor.SECRETARIAT),
+    ]
     assert second.kinds == (D, R)
     assert second.confidential is True
     assert second.reports_to == "Conference"
