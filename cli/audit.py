@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.output import fail, print_json, table
+from config.audit_keys import audit_public_keys
 from config.database import connect, create_pool
 from config.settings import Settings
 from domain.progress_report import describe_event
@@ -16,10 +17,12 @@ from store.audit import AuditStore, StoredEvent
 from store.checkpoints import (
     Checkpoint,
     append_checkpoint,
+    load_key,
     load_or_create_key,
     read_checkpoints,
     take_checkpoint,
 )
+from store.signing import PublicKeys
 from store.verify import Verification, verify_log
 
 app = typer.Typer(help="Inspect and verify the audit event log.")
@@ -34,10 +37,10 @@ def _paths(settings: Settings, checkpoints: Path | None, key_file: Path | None) 
     return checkpoints or settings.checkpoint_file, key_file or settings.checkpoint_key_file
 
 
-async def _verify(settings: Settings, checkpoints: list[Checkpoint]) -> Verification:
+async def _verify(settings: Settings, checkpoints: list[Checkpoint], keys: PublicKeys) -> Verification:
     conn = await connect(settings.database_url)
     try:
-        return await verify_log(conn, checkpoints)
+        return await verify_log(conn, checkpoints, public_keys=keys)
     finally:
         await conn.close()
 
@@ -48,27 +51,24 @@ def verify(
     checkpoints: Path | None = CHECKPOINTS,
     key_file: Path | None = KEY,
 ) -> None:
-    """Recompute the hash chain and check the signed checkpoints; exit 1 and name the
-    first bad position if anything breaks."""
+    """Recompute the hash chain, check the signature of every commit (public keys:
+    MANDATES_AUDIT_PUBLIC_KEY_FILE) and the signed checkpoints; exit 1 and name the first bad
+    position if anything breaks."""
     settings = Settings.load()
     checkpoint_file, key_path = _paths(settings, checkpoints, key_file)
     signed: list[Checkpoint] = []
     if checkpoint_file.exists():
-        signed = read_checkpoints(checkpoint_file, load_or_create_key(key_path))
+        signed = read_checkpoints(checkpoint_file, load_key(key_path))
     elif checkpoints is not None:
         typer.echo(f"error: no checkpoint file {checkpoint_file}", err=True)
         raise typer.Exit(1)
-    result = asyncio.run(_verify(settings, signed))
+    elif key_file is not None:
+        load_key(key_file)  # says so when it is missing
+    result = asyncio.run(_verify(settings, signed, audit_public_keys(settings)))
     if as_json:
         print_json(result.as_dict())
-    elif result.ok:
-        against = f", {result.checkpoints} signed checkpoint(s) hold" if signed else ""
-        typer.echo(f"ok: {result.checked} events verified, head at position {result.head_position}{against}")
     else:
-        typer.echo(
-            f"broken at position {result.first_bad_position} ({result.reason}): {result.detail}; "
-            f"{result.checked} events verified before it"
-        )
+        typer.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)
 
