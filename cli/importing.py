@@ -12,6 +12,7 @@ import typer
 
 from cli.output import fail, print_json, table
 from cli.steering import caller
+from config.audit_keys import audit_signer
 from config.client import connect_temporal
 from config.database import create_pool
 from config.settings import Settings
@@ -105,7 +106,7 @@ async def _start(plan: ImportPlan, settings: Settings, actor: str) -> list[tuple
     client = await connect_temporal(settings)
     pool = await create_pool(settings.database_url, max_size=2)
     try:
-        store = AuditStore(pool)
+        store = AuditStore(pool, signer=audit_signer(settings))
         rows = []
         for followed in plan.followed:
             rows.append(
