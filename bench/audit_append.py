@@ -7,11 +7,12 @@
 3. One event per append, from ``concurrency`` appenders; against single-row
    autocommit INSERTs from as many connections.
 
-The store writes appends that reach it while it is writing as one group (group
-commit, ``store/audit.py``): that is the primary figure. Each engine run also appends
-the same events with group commit off, every append its own statement and transaction
-(``throughput_alone``, against the same baseline run). Every run gets a fresh
-database, so each starts from an empty log.
+The store signs what it writes (``store/signing.py``), as the worker's does: once per
+statement, an append's events or a whole group's. It writes appends that reach it while
+it is writing as one group (group commit, ``store/audit.py``): that is the primary
+figure. Each engine run also appends the same events with group commit off, every
+append its own statement and transaction (``throughput_alone``, against the same
+baseline run). Every run gets a fresh database, so each starts from an empty log.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bench.sizes import Sizes
 from bench.stack import BenchStack, Database
 from store.audit import AuditStore, NewEvent
 from store.chain import GENESIS_HASH, canonical_json, chain_hash, content_hash
+from store.signing import Signer
 
 PLAIN_TABLE = """
 CREATE TABLE plain_events (
@@ -128,6 +130,7 @@ class _AppendBench:
         self.streams: dict[str, list[NewEvent]] = {}
         self.rows: dict[str, list[tuple[Any, ...]]] = {}
         self._engine_runs = 0
+        self.signer = Signer.generate()
 
     async def finish(self) -> None:
         pass
@@ -187,7 +190,7 @@ class BatchedAppend(_AppendBench):
         async with self.stack.fresh_database("bench2") as db:
             pool = await asyncpg.create_pool(db.app_url, min_size=10, max_size=10)
             try:
-                store = AuditStore(pool, group_commit=group_commit)
+                store = AuditStore(pool, group_commit=group_commit, signer=self.signer)
 
                 async def appender(stream: str, events: list[NewEvent]) -> None:
                     version = 0
@@ -260,7 +263,7 @@ class SingleAppend(_AppendBench):
         async with self.stack.fresh_database("bench3") as db:
             pool = await asyncpg.create_pool(db.app_url, min_size=n, max_size=n)
             try:
-                store = AuditStore(pool, group_commit=group_commit)
+                store = AuditStore(pool, group_commit=group_commit, signer=self.signer)
 
                 async def appender(streams: list[str]) -> None:
                     # round robin over its streams, one event at a time

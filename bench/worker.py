@@ -56,16 +56,18 @@ async def build(args: argparse.Namespace, client: Client, pool: Any) -> Worker:
     if args.kind == "engine":
         from activities import build_activities
         from config.settings import Settings
+        from store.signing import Signer
         from worker import build_worker
         from workflows import WORKFLOWS
 
+        signer = Signer.generate()  # its appends are signed, as the worker's are
         if not options:
-            return build_worker(client, pool, Settings(task_queue=args.task_queue))
+            return build_worker(client, pool, Settings(task_queue=args.task_queue), signer=signer)
         return Worker(
             client,
             task_queue=args.task_queue,
             workflows=WORKFLOWS,
-            activities=build_activities(pool),
+            activities=build_activities(pool, signer),
             **options,
         )
     from bench.bare_messages import BareMarks, bare_step

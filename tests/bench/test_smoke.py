@@ -19,6 +19,7 @@ from bench.open_mandates import OpenMandates
 from bench.sizes import SCALES
 from bench.stack import BenchStack
 from devstack.processes import DevStackError
+from store.signing import PublicKeys
 from store.verify import verify_log
 
 SIZES = SCALES["tiny"]
@@ -74,11 +75,12 @@ async def test_log_reads(stack: BenchStack, shared_log: SharedLog, results: list
     database, log = await shared_log.ready()
     conn = await asyncpg.connect(database.admin_url)
     try:
-        verification = await verify_log(conn)  # the generated log is a valid chain
+        # the generated log is a valid chain of signed commits
+        verification = await verify_log(conn, public_keys=PublicKeys.of(shared_log.signer))
     finally:
         await conn.close()
     assert verification.ok, verification
-    assert verification.checked == log.events
+    assert verification.checked == verification.signed == log.events
 
 
 async def test_mandates_on_the_dev_server(stack: BenchStack, results: list[BenchResult]) -> None:
