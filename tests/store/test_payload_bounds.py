@@ -13,13 +13,19 @@ from domain.plan import validate_plan
 from domain.state import MandateState
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore, NewEvent
-from store.chain import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_LEVELS, PayloadInvalid, canonical_json
+from store.chain import (
+    MAX_PAYLOAD_BYTES,
+    MAX_PAYLOAD_LEVELS,
+    PayloadInvalid,
+    canonical_json,
+    canonical_payload,
+)
 from tests.store.raw_appends import T0, raw_append
 
 
-def nested(levels: int) -> dict:
+def nested(levels: int, leaf: object = "leaf") -> dict:
     """A payload whose deepest value is at ``levels`` (its own members are level 1)."""
-    payload: object = "leaf"
+    payload: object = leaf
     for _ in range(levels - 1):
         payload = {"a": payload}
     return {"a": payload}
@@ -29,6 +35,17 @@ def event(key: str, payload: dict) -> NewEvent:
     return NewEvent(
         type="TaskCompleted", actor="secretariat", occurred_at=T0, payload=payload, idempotency_key=key
     )
+
+
+def test_the_store_checks_the_bounds_itself_before_any_call() -> None:
+    assert canonical_payload(nested(MAX_PAYLOAD_LEVELS))[0] == nested(MAX_PAYLOAD_LEVELS)
+    # an empty object or list at the deepest level holds no value one level further down
+    assert canonical_payload(nested(MAX_PAYLOAD_LEVELS, leaf={}))[1].endswith(":{}" + "}" * 64)
+    for payload in (nested(MAX_PAYLOAD_LEVELS + 1), {"text": "x" * MAX_PAYLOAD_BYTES}, {"n": float("nan")}):
+        with pytest.raises(PayloadInvalid):
+            canonical_payload(payload)
+    with pytest.raises(PayloadInvalid, match="is a list, not a JSON object"):
+        canonical_payload([1, 2])  # type: ignore[arg-type]
 
 
 async def test_a_payload_at_the_depth_bound_is_stored_and_one_level_more_is_refused(

@@ -163,6 +163,17 @@ async def test_a_signature_stretched_over_the_next_event_is_named(
     assert (result.first_bad_position, result.reason, result.signed) == (1, "bad-signature", 0)
 
 
+async def test_an_event_deleted_from_inside_a_commit_is_named_with_the_commit_it_breaks(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
+) -> None:
+    await audit_store.append("mandate-a", 0, [event("a-1"), event("a-2"), event("a-3")])
+    await admin_conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+    await admin_conn.execute("DELETE FROM audit_events WHERE position = 2")
+    result = await verify(admin_conn, audit_keys)
+    assert (result.first_bad_position, result.reason, result.signed) == (2, "missing", 0)
+    assert result.uncovered_detail == "the signed commit of positions 1..3 is broken: position 2 is missing"
+
+
 async def test_keys_are_rotated_by_listing_both(pool: asyncpg.Pool) -> None:
     old, new = Signer.generate(), Signer.generate()
     await AuditStore(pool, signer=old).append("mandate-a", 0, [event("a-1"), event("a-2")])
