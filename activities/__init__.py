@@ -1,7 +1,8 @@
 """Activities: the engine's I/O (Postgres), each idempotent and safe to retry.
 
-``build_activities(pool)`` builds the activity classes once with the worker's
-pool and returns their bound methods for ``Worker(activities=...)``.
+``build_activities(pool, signer)`` builds the activity classes once with the worker's
+pool (and the key its audit appends are signed with) and returns their bound methods
+for ``Worker(activities=...)``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from activities.audit import AuditActivities
 from activities.notifications import NotificationActivities
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
+from store.signing import Signer
 
 
-def build_activities(pool: asyncpg.Pool) -> list[Callable[..., Any]]:
-    """The engine's activities, bound to stores that share ``pool``."""
-    audit = AuditActivities(AuditStore(pool))
+def build_activities(pool: asyncpg.Pool, signer: Signer | None = None) -> list[Callable[..., Any]]:
+    """The engine's activities, bound to stores that share ``pool``; audit appends signed
+    with ``signer`` (unsigned without one: ``mandates audit verify`` then reports them)."""
+    audit = AuditActivities(AuditStore(pool, signer=signer))
     outbox = NotificationActivities(NotificationOutbox(pool))
     return [audit.append_mandate_events, outbox.enqueue_notifications]
 

@@ -11,11 +11,12 @@
 3. One event per append, from ``concurrency`` appenders; against single-row
    autocommit INSERTs from as many connections.
 
-The store writes appends that reach it while it is writing as one group (group
-commit, ``store/audit.py``): that is the primary figure. Each engine run also appends
-the same events with group commit off, every append its own statement and transaction
-(``throughput_alone``, against the same baseline run). Every run gets a fresh
-database, so each starts from an empty log.
+The store signs what it writes (``store/signing.py``), as the worker's does: once per
+statement, an append's events or a whole group's. It writes appends that reach it while
+it is writing as one group (group commit, ``store/audit.py``): that is the primary
+figure. Each engine run also appends the same events with group commit off, every
+append its own statement and transaction (``throughput_alone``, against the same
+baseline run). Every run gets a fresh database, so each starts from an empty log.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bench.sizes import Sizes
 from bench.stack import BenchStack, Database
 from store.audit import AuditStore, NewEvent
 from store.chain import GENESIS_HASH, canonical_json, chain_hash, content_hash
+from store.signing import Signer
 
 PLAIN_TABLE = """
 CREATE TABLE plain_events (
@@ -152,7 +154,11 @@ def single_shares(streams: dict[str, list[Any]], appenders: int) -> list[list[st
 
 
 async def append_batched(
-    stack: BenchStack, streams: dict[str, list[NewEvent]], batch: int, group_commit: bool = True
+    stack: BenchStack,
+    streams: dict[str, list[NewEvent]],
+    batch: int,
+    group_commit: bool = True,
+    signer: Signer | None = None,
 ) -> tuple[float, AuditStore]:
     """Benchmark 2's engine run: every stream's events, ``batch`` at a time, one appender per
     stream on a pool of 10 connections, into a fresh database; events/s and the store."""
@@ -160,7 +166,7 @@ async def append_batched(
     async with stack.fresh_database("bench2") as db:
         pool = await asyncpg.create_pool(db.app_url, min_size=BATCHED_POOL, max_size=BATCHED_POOL)
         try:
-            store = AuditStore(pool, group_commit=group_commit)
+            store = AuditStore(pool, group_commit=group_commit, signer=signer)
 
             async def appender(stream: str, events: list[NewEvent]) -> None:
                 version = 0
@@ -180,7 +186,11 @@ async def append_batched(
 
 
 async def append_single(
-    stack: BenchStack, streams: dict[str, list[NewEvent]], appenders: int, group_commit: bool = True
+    stack: BenchStack,
+    streams: dict[str, list[NewEvent]],
+    appenders: int,
+    group_commit: bool = True,
+    signer: Signer | None = None,
 ) -> tuple[float, AuditStore]:
     """Benchmark 3's engine run: one event per append, ``appenders`` appenders (each round
     robin over its streams) on a pool of as many connections; events/s and the store."""
@@ -188,7 +198,7 @@ async def append_single(
     async with stack.fresh_database("bench3") as db:
         pool = await asyncpg.create_pool(db.app_url, min_size=appenders, max_size=appenders)
         try:
-            store = AuditStore(pool, group_commit=group_commit)
+            store = AuditStore(pool, group_commit=group_commit, signer=signer)
 
             async def appender(share: list[str]) -> None:
                 for version in range(len(streams[share[0]])):
@@ -233,6 +243,7 @@ class _AppendBench:
         self.streams: dict[str, list[NewEvent]] = {}
         self.rows: dict[str, list[tuple[Any, ...]]] = {}
         self._engine_runs = 0
+        self.signer = Signer.generate()
 
     async def finish(self) -> None:
         pass
@@ -311,7 +322,9 @@ class BatchedAppend(_AppendBench):
         }
 
     async def _engine_run(self, group_commit: bool) -> tuple[float, AuditStore]:
-        return await append_batched(self.stack, self.streams, self.sizes.append_batch, group_commit)
+        return await append_batched(
+            self.stack, self.streams, self.sizes.append_batch, group_commit, signer=self.signer
+        )
 
     async def _baseline_run(self, keyed: bool = False) -> float:
         table = "keyed_events" if keyed else "plain_events"
@@ -356,7 +369,9 @@ class SingleAppend(_AppendBench):
         return self.total
 
     async def _engine_run(self, group_commit: bool) -> tuple[float, AuditStore]:
-        return await append_single(self.stack, self.streams, self.sizes.single_concurrency, group_commit)
+        return await append_single(
+            self.stack, self.streams, self.sizes.single_concurrency, group_commit, signer=self.signer
+        )
 
     async def _baseline_run(self, keyed: bool = False) -> float:
         n = self.sizes.single_concurrency

@@ -10,8 +10,9 @@ events of one mandate are spread over the log as they would be in production
 The hashes are those ``store.chain`` defines: the content hash of each event is
 computed from the same canonical JSON (built here from precomputed pieces, and
 checked against ``store.chain.content_hash`` for the first events), then
-chained; the head is moved to the last event. ``store.verify.verify_log``
-accepts the result (the smoke test checks it).
+chained; the head is moved to the last event. With a signer, every ``wave`` events are
+one signed commit, as the group commit writes them. ``store.verify.verify_log`` accepts
+the result (the smoke test checks it).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from domain.plan import validate_plan
 from domain.state import MandateState, evolve
 from domain.vocabulary import MandateKind
 from store.chain import GENESIS_HASH, canonical_json, content_hash, normalize_json, timestamp_text
+from store.signing import Signer
 
 SLUG = "bench-log"
 PARTIES = ["States parties", "Council of Europe (GRECO)", "OECD Working Group on Bribery", "OAS (MESICIC)"]
@@ -48,6 +50,7 @@ COLUMNS = (
     "position", "stream_id", "version", "event_type", "actor", "occurred_at", "recorded_at", "payload",
     "correlation_id", "causation_id", "idempotency_key", "prev_hash", "hash",
 )  # fmt: skip
+SIGNATURE_COLUMNS = ("first_position", "last_position", "key_id", "signature")
 
 
 def template_mandate(paragraph: int = 1) -> Mandate:
@@ -155,7 +158,8 @@ class GeneratedLog:
 
 
 def rows(total_events: int, wave: int, start: datetime | None = None) -> Iterator[tuple[Any, ...]]:
-    """The log's rows in position order (see the module docstring), hashes included."""
+    """The log's rows in position order (see the module docstring), hashes included, each
+    followed by its content hash (not a column)."""
     start = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     pieces = _pieces(start)
     per = len(pieces)
@@ -191,21 +195,29 @@ def rows(total_events: int, wave: int, start: datetime | None = None) -> Iterato
                 yield (
                     position, stream, version, piece.event_type, piece.actor, piece.occurred_at,
                     piece.occurred_at, payload_text, stream, None, f"{stream}:{version}", prev, digest,
+                    content,
                 )  # fmt: skip
                 prev = digest
 
 
 async def generate(
-    conn: asyncpg.Connection, total_events: int, wave: int, chunk: int = 50_000
+    conn: asyncpg.Connection, total_events: int, wave: int, chunk: int = 50_000, signer: Signer | None = None
 ) -> GeneratedLog:
-    """COPY a generated log into an empty ``audit_events`` (as the schema owner) and move the head."""
+    """COPY a generated log into an empty ``audit_events`` (as the schema owner), its commits'
+    signatures into ``audit_signatures`` (with a signer), and move the head."""
     began = time.monotonic()
     if await conn.fetchval("SELECT position FROM audit_head") != 0:
         raise RuntimeError("the audit log is not empty")
     batch: list[tuple[Any, ...]] = []
+    signatures: list[tuple[Any, ...]] = []
+    commit: list[str] = []  # the content hashes of the commit under way
     count, last_hash = 0, GENESIS_HASH
     for row in rows(total_events, wave):
-        batch.append(row)
+        batch.append(row[:-1])
+        commit.append(row[-1])
+        if signer is not None and len(commit) == wave:
+            signatures.append(_signed(signer, row[0], commit))
+            commit = []
         if len(batch) >= chunk:
             await conn.copy_records_to_table("audit_events", records=batch, columns=COLUMNS)
             count, last_hash = batch[-1][0], batch[-1][-1]
@@ -213,7 +225,16 @@ async def generate(
     if batch:
         await conn.copy_records_to_table("audit_events", records=batch, columns=COLUMNS)
         count, last_hash = batch[-1][0], batch[-1][-1]
+    if signer is not None and commit:
+        signatures.append(_signed(signer, count, commit))
+    if signatures:
+        await conn.copy_records_to_table("audit_signatures", records=signatures, columns=SIGNATURE_COLUMNS)
     await conn.execute("UPDATE audit_head SET position = $1, hash = $2", count, last_hash)
     await conn.execute("VACUUM (ANALYZE) audit_events")
     per = len(_pieces(datetime(2026, 1, 5, tzinfo=UTC)))
     return GeneratedLog(count, count // per, per, last_hash, time.monotonic() - began)
+
+
+def _signed(signer: Signer, last: int, content_hashes: list[str]) -> tuple[Any, ...]:
+    """The ``audit_signatures`` row of the commit of these events, ending at ``last``."""
+    return (last - len(content_hashes) + 1, last, signer.key_id, signer.sign(content_hashes))

@@ -28,6 +28,7 @@ from bench.sizes import Sizes
 from bench.stack import BenchStack, Database
 from projections.projector import Projector
 from store.audit import EVENT_COLUMNS, AuditStore
+from store.signing import Signer
 
 _ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY position"
 
@@ -40,13 +41,16 @@ class SharedLog:
         self.sizes = sizes
         self.database: Database | None = None
         self.log: GeneratedLog | None = None
+        self.signer = Signer.generate()
+        """Signs the generated log's commits, as the worker would."""
 
     async def ready(self) -> tuple[Database, GeneratedLog]:
         if self.database is None or self.log is None:
             self.database = await self.stack.create_database("bench_log")
             conn = await asyncpg.connect(self.database.admin_url)
             try:
-                self.log = await generate(conn, self.sizes.log_events, self.sizes.log_wave)
+                sizes = self.sizes
+                self.log = await generate(conn, sizes.log_events, sizes.log_wave, signer=self.signer)
             finally:
                 await conn.close()
             print(

@@ -63,6 +63,7 @@ from bench.registry import Context, register
 from bench.sizes import Sizes
 from bench.stack import BenchStack, Database
 from store.audit import AuditStore, NewEvent
+from store.signing import Signer
 
 TABLE = "stored_events"
 READ_PAGE = 1000
@@ -207,8 +208,9 @@ class PeerStore:
     # -- the engine ----------------------------------------------------------------
 
     async def engine(self) -> Metrics:
-        batched, _ = await append_batched(self.stack, self.batched, self.sizes.append_batch)
-        single, _ = await append_single(self.stack, self.single, self.sizes.single_concurrency)
+        signer = Signer.generate()  # the engine signs its commits, as the worker's store does
+        batched, _ = await append_batched(self.stack, self.batched, self.sizes.append_batch, signer=signer)
+        single, _ = await append_single(self.stack, self.single, self.sizes.single_concurrency, signer=signer)
         return {"batched": batched, "one_per_append": single} | await self._engine_reads()
 
     async def _engine_reads(self) -> Metrics:

@@ -57,27 +57,12 @@ def tuning(args: argparse.Namespace) -> dict[str, Any]:
 async def build(args: argparse.Namespace, client: Client, pool: Any) -> Worker:
     options = tuning(args)
     if args.kind == "engine":
-        from activities import build_activities
         from config.settings import Settings
+        from store.signing import Signer
         from worker import build_worker
-        from workflows import WORKFLOWS
 
-        settings = Settings(task_queue=args.task_queue)
-        if not options:
-            return build_worker(client, pool, settings)
-        interceptors: list[Any] = []
-        if settings.identities_file is not None:
-            from config.identity import CallerCheck, load_directory
-
-            interceptors.append(CallerCheck(load_directory(settings.identities_file)))
-        return Worker(
-            client,
-            task_queue=args.task_queue,
-            workflows=WORKFLOWS,
-            activities=build_activities(pool),
-            interceptors=interceptors,
-            **options,
-        )
+        signer = Signer.generate()  # its appends are signed, as the worker's are
+        return build_worker(client, pool, Settings(task_queue=args.task_queue), signer=signer, **options)
     from bench.bare_messages import BareMarks, bare_step
     from bench.baselines import BARE_WORKFLOWS
 

@@ -24,19 +24,14 @@ def verify(
     checkpoints: Path | None = CHECKPOINTS,
     key_file: Path | None = KEY,
 ) -> None:
-    """Recompute the hash chain and check the signed checkpoints; exit 1 and name the
-    first bad position if anything breaks."""
-    result, signed = run(lambda engine: auditing.verify(engine, checkpoints=checkpoints, key_file=key_file))
+    """Recompute the hash chain, check the signature of every commit (public keys:
+    MANDATES_AUDIT_PUBLIC_KEY_FILE) and the signed checkpoints; exit 1 and name the first bad
+    position if anything breaks."""
+    result = run(lambda engine: auditing.verify(engine, checkpoints=checkpoints, key_file=key_file))
     if as_json:
         print_json(result.as_dict())
-    elif result.ok:
-        against = f", {result.checkpoints} signed checkpoint(s) hold" if signed else ""
-        typer.echo(f"ok: {result.checked} events verified, head at position {result.head_position}{against}")
     else:
-        typer.echo(
-            f"broken at position {result.first_bad_position} ({result.reason}): {result.detail}; "
-            f"{result.checked} events verified before it"
-        )
+        typer.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)
 

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     identities_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITIES"))
     insecure: bool = Field(False, validation_alias=_env("MANDATES_INSECURE"))
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
+    # The audit log's signatures (store/signing.py): the key the processes that append sign with,
+    # and the public keys `mandates audit verify` accepts (config/audit_keys.py).
+    audit_signing_key_file: FilePath | None = Field(
+        None, validation_alias=_env("MANDATES_AUDIT_SIGNING_KEY_FILE")
+    )
+    audit_public_key_file: FilePath | None = Field(
+        None, validation_alias=_env("MANDATES_AUDIT_PUBLIC_KEY_FILE")
+    )
     # Observability (config/telemetry.py): Prometheus metrics off unless a port is set.
     metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("MANDATES_METRICS_PORT"))
     metrics_host: str = Field(LOOPBACK, min_length=1, validation_alias=_env("MANDATES_METRICS_HOST"))
@@ -235,6 +243,16 @@ class Settings(BaseSettings):
     @property
     def checkpoint_key_file(self) -> Path:
         return self.data_path / "checkpoint.key"
+
+    @property
+    def audit_dev_signing_key_path(self) -> Path:
+        """The dev stack's audit signing key, used when MANDATES_AUDIT_SIGNING_KEY_FILE is not set."""
+        return self.data_path / "audit-signing.key"
+
+    @property
+    def audit_dev_public_key_path(self) -> Path:
+        """Its public key, which verify reads when MANDATES_AUDIT_PUBLIC_KEY_FILE is not set."""
+        return self.data_path / "audit-signing.pub"
 
     @property
     def mail_path(self) -> Path:

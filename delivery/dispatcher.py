@@ -37,6 +37,7 @@ import asyncpg
 import structlog
 from pydantic import ValidationError
 
+from config.audit_keys import audit_signer
 from config.settings import Settings
 from delivery.compose import envelope_sender, to_email
 from delivery.notices import (
@@ -308,7 +309,11 @@ class Dispatcher:
 
     @classmethod
     def from_settings(cls, pool: asyncpg.Pool, settings: Settings) -> Dispatcher:
-        return cls(pool, SmtpServer.from_settings(settings), DeliveryPolicy.from_settings(settings))
+        """The dispatcher of the settings; the attempts it records in the audit log are signed
+        with the configured key (``config/audit_keys.py``)."""
+        audit = AuditStore(pool, signer=audit_signer(settings))
+        policy = DeliveryPolicy.from_settings(settings)
+        return cls(pool, SmtpServer.from_settings(settings), policy, audit=audit)
 
     async def run(
         self,

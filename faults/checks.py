@@ -22,6 +22,8 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import WorkflowHistory
 
+from config.audit_keys import audit_public_keys
+from config.settings import Settings
 from devstack.mailbox import list_mail
 from domain import events as ev
 from domain.state import MandateStatus, fold
@@ -235,11 +237,18 @@ async def _check_chain(
     key_file: Path,
     env: dict[str, str],
 ) -> None:
-    plain = await verify_log(conn)
+    keys = audit_public_keys(Settings.load())  # the dev stack's key, which its processes sign with
+    plain = await verify_log(conn, public_keys=keys)
     summary.check(
-        "hash chain verifies", (True, plain.head_position), (plain.ok, plain.checked), plain.detail or ""
+        "hash chain and signatures verify",
+        (True, plain.head_position),
+        (plain.ok, plain.checked),
+        plain.detail or "",
     )
-    signed = await verify_log(conn, checkpoints)
+    summary.check(
+        "events covered by valid signatures", plain.head_position, plain.signed, plain.uncovered_detail or ""
+    )
+    signed = await verify_log(conn, checkpoints, public_keys=keys)
     summary.check(
         f"log holds the {len(checkpoints)} signed checkpoints taken after the faults",
         True,

@@ -46,7 +46,7 @@ from store.audit import read_page
 log = structlog.get_logger("projector")
 
 CHECKPOINT = "read_models"
-"""The checkpoint of the read models of migrations 003 and 007."""
+"""The checkpoint of the read models of migrations 003 and 008."""
 
 BATCH_SIZE = 500
 MAX_BACKOFF_SECONDS = 5.0

@@ -2,18 +2,27 @@
 
 Every transition of every mandate is appended here; read models and reports are
 projections of this log. One append is one statement (the ``audit_append`` function
-of migration 005): it checks idempotency and the stream's version, takes the log's
-head row lock, inserts the batch with its chain hashes and moves the head. It
-returns only where the batch went (its first position and the hash it links to):
-the store already holds everything else the rows say, so nothing is read back.
+of migration 005, as migration 007 has it): it checks idempotency and the stream's
+version, takes the log's head row lock, inserts the batch with its chain hashes and
+moves the head. It returns only where the batch went (its first position and the hash
+it links to): the store already holds everything else the rows say, so nothing is read
+back. The application's role may write the log through these functions only.
 
 Group commit: the head lock lets one append write at a time, so appends that reach a
 store while ``GROUP_WRITERS`` of its writes are under way wait, and are then written
 together, one statement and one transaction for the group (``audit_append_group``,
-migration 006). Each append of a group goes to another stream, and the group is all
-or nothing: if any of them is not the plain case (a version conflict, an idempotent
+migrations 006 and 007). Each append of a group goes to another stream, and the group is
+all or nothing: if any of them is not the plain case (a version conflict, an idempotent
 repeat), nothing is written and each is appended alone, which answers each as before.
 A store with nothing under way writes an append at once, alone.
+
+Signing: a store given a ``Signer`` signs what each statement writes, once (``store.signing``):
+the content hashes of an append's events, or of a whole group's. The append functions store
+the signature with the events, in the same transaction. A store without one appends unsigned
+events, which ``mandates audit verify`` reports.
+
+Payloads are JSON objects within bounds (``store.chain.MAX_PAYLOAD_BYTES`` and
+``MAX_PAYLOAD_LEVELS``), checked here before the call and again by the append functions.
 """
 
 from __future__ import annotations
@@ -30,12 +39,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.errors import DomainError, IdempotencyConflict, VersionConflict
 from store.chain import (
     ChainRow,
+    PayloadInvalid,
     canonical_payload,
     chain_hash,
     content_hash,
     content_hash_of_canonical,
     utc_timestamp,
 )
+from store.signing import Signer
 
 EVENT_COLUMNS = (
     "position, stream_id, version, event_type, actor, occurred_at, recorded_at, payload::text AS payload,"
@@ -45,13 +56,14 @@ EVENT_COLUMNS = (
 _APPEND = """
 SELECT first_position, prev_hash
 FROM audit_append($1::text, $2::integer, $3::timestamptz, $4::text[], $5::text[], $6::timestamptz[],
-                  $7::jsonb[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean)
+                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean, $13::text,
+                  $14::bytea)
 """
 _APPEND_GROUP = """
 SELECT first_position, prev_hash
 FROM audit_append_group($1::text[], $2::integer[], $3::text[], $4::integer[], $5::timestamptz[], $6::text[],
-                        $7::text[], $8::timestamptz[], $9::jsonb[], $10::text[], $11::text[], $12::text[],
-                        $13::text[])
+                        $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[],
+                        $13::text[], $14::text, $15::bytea)
 """
 _STORED_KEYS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY ($1) ORDER BY position"
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version"
@@ -65,6 +77,9 @@ _HEAD = "SELECT position, hash FROM audit_head"
 
 VERSION_CONFLICT_SQLSTATE = "MND01"
 IDEMPOTENCY_CONFLICT_SQLSTATE = "MND02"
+CONTENT_HASH_SQLSTATE = "MND04"
+PAYLOAD_SQLSTATE = "MND05"
+MALFORMED_CALL_SQLSTATE = "MND06"
 RACED_CONSTRAINTS = frozenset({"audit_events_idempotency_key", "audit_events_stream_version"})
 """Unique constraints an append fails on when one of its keys was stored without the stream
 moving (the first call does not look the keys up then), or when another append committed
@@ -77,6 +92,13 @@ GROUP_WRITERS = 2
 Two let one group's parameters be sent and its checks run while another holds the head lock."""
 GROUP_EVENTS = 1000
 """Events in one group at most (an append of more is written alone)."""
+
+
+class AppendRefused(DomainError):
+    """The append functions refused a call the store made: a content hash that is not its
+    event's, or a malformed call (migration 007). Retrying would not help."""
+
+    code = "audit_append_refused"
 
 
 class NewEvent(BaseModel):
@@ -156,10 +178,12 @@ class AuditStore:
         clock: Callable[[], datetime] | None = None,
         *,
         group_commit: bool = True,
+        signer: Signer | None = None,
     ) -> None:
         self._pool = pool
         self._clock = clock or (lambda: datetime.now(UTC))
         self._group_commit = group_commit
+        self._signer = signer
         self._waiting: list[tuple[_Batch, asyncio.Future[list[StoredEvent]]]] = []
         self._writing = 0  # writers under way
         self._gathering = False  # a writer is started and has not taken its first group yet
@@ -181,6 +205,7 @@ class AuditStore:
             VersionConflict: the stream is not at ``expected_version``.
             IdempotencyConflict: the keys are partly stored, or stored for another stream,
                 or the batch repeats a key.
+            PayloadInvalid: a payload is out of bounds (too large, too deep, NaN).
         """
         if not events:
             return []
@@ -207,7 +232,7 @@ class AuditStore:
         db = db or self._pool
         for attempt in range(1, APPEND_ATTEMPTS + 1):
             try:
-                row = await db.fetchrow(_APPEND, *batch.arguments(), attempt > 1)
+                row = await db.fetchrow(_APPEND, *batch.arguments(), attempt > 1, *batch.signed(self._signer))
                 break
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name in RACED_CONSTRAINTS and attempt < APPEND_ATTEMPTS:
@@ -287,8 +312,10 @@ class AuditStore:
                 _hand_over(waiting, exception=exc)
                 return isinstance(exc, DomainError)  # an answer; anything else may be the connection
             return True
+        batches = [batch for batch, _ in group]
         try:
-            row = await conn.fetchrow(_APPEND_GROUP, *_group_arguments([batch for batch, _ in group]))
+            arguments = (*_group_arguments(batches), *_signed(self._signer, batches))
+            row = await conn.fetchrow(_APPEND_GROUP, *arguments)
         except Exception:
             await self._each_alone(group)
             return False
@@ -362,6 +389,7 @@ class _Batch:
         self.payloads: list[dict[str, Any]] = []
         self.payload_texts: list[str] = []
         self.content_hashes: list[str] = []
+        self._signature: tuple[str, bytes] | None = None
         for version, event in enumerate(events, start=expected_version + 1):
             occurred_at, occurred_text = utc_timestamp(event.occurred_at)
             payload, payload_text = canonical_payload(event.payload)
@@ -384,7 +412,8 @@ class _Batch:
             )
 
     def arguments(self) -> tuple[Any, ...]:
-        """The parameters of ``audit_append`` (migration 005), in order, but the last."""
+        """The parameters of ``audit_append`` (migration 007), in order, up to the content
+        hashes (then come check_keys and the signature)."""
         events = self.events
         return (
             self.stream_id,
@@ -399,6 +428,15 @@ class _Batch:
             self.keys,
             self.content_hashes,
         )
+
+    def signed(self, signer: Signer | None) -> tuple[str | None, bytes | None]:
+        """The key id and signature of the batch written alone (made once, kept for another
+        attempt), or None and None without a signer."""
+        if signer is None:
+            return None, None
+        if self._signature is None:
+            self._signature = (signer.key_id, signer.sign(self.content_hashes))
+        return self._signature
 
     def stored(self, first_position: int, prev_hash: str) -> list[StoredEvent]:
         """The stored events, from what the batch holds and where the append put it."""
@@ -427,7 +465,7 @@ class _Batch:
 
 
 def _group_arguments(batches: Sequence[_Batch]) -> tuple[Any, ...]:
-    """The parameters of ``audit_append_group`` (migration 006), in order."""
+    """The parameters of ``audit_append_group`` (migration 007), in order, but the signature."""
     stream_ids, versions, recorded_at = [], [], []
     for b in batches:
         stream_ids += [b.stream_id] * len(b.events)
@@ -449,6 +487,13 @@ def _group_arguments(batches: Sequence[_Batch]) -> tuple[Any, ...]:
         [k for b in batches for k in b.keys],
         [h for b in batches for h in b.content_hashes],
     )
+
+
+def _signed(signer: Signer | None, batches: Sequence[_Batch]) -> tuple[str | None, bytes | None]:
+    """The key id and signature of a group: one signature over all its events, in order."""
+    if signer is None:
+        return None, None
+    return signer.key_id, signer.sign([h for b in batches for h in b.content_hashes])
 
 
 async def _settle(waiting: asyncio.Future[list[StoredEvent]], append: Any) -> None:
@@ -480,6 +525,10 @@ def _domain_error(exc: asyncpg.PostgresError, stream_id: str, expected: int) -> 
         return VersionConflict(stream_id, expected, int(getattr(exc, "detail", None) or -1))
     if exc.sqlstate == IDEMPOTENCY_CONFLICT_SQLSTATE:
         return IdempotencyConflict(str(exc))
+    if exc.sqlstate == PAYLOAD_SQLSTATE:
+        return PayloadInvalid(str(exc))
+    if exc.sqlstate in (CONTENT_HASH_SQLSTATE, MALFORMED_CALL_SQLSTATE):
+        return AppendRefused(f"the audit log refused the append: {exc}")
     if isinstance(exc, asyncpg.UniqueViolationError):
         return VersionConflict(stream_id, expected, -1)
     return exc

@@ -11,32 +11,58 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any, Literal
 
+from domain.errors import DomainError
+
 GENESIS_HASH = "0" * 64
 _AS_IS = frozenset({str, int, bool, type(None)})
 
+MAX_PAYLOAD_BYTES = 4_194_304
+"""Bytes of canonical JSON (UTF-8) a payload may take (4 MiB). The start of a mandate whose
+plan consults 5,000 parties, each name as long as a plan allows (200 characters), takes a
+quarter of it."""
+MAX_PAYLOAD_LEVELS = 64
+"""How deep a payload's values may be nested: the payload's own members are level 1, the
+members of a member level 2. The engine's payloads use a handful."""
 
-def normalize_json(value: Any) -> Any:
+
+class PayloadInvalid(DomainError, ValueError):
+    """A payload the audit log does not take: not a JSON object, NaN, too large or too deep."""
+
+    code = "payload_invalid"
+
+
+def normalize_json(value: Any, levels: int = MAX_PAYLOAD_LEVELS) -> Any:
     """Return ``value`` as it will read back from a ``jsonb`` column.
 
     Integral floats become ints (jsonb prints ``1e20`` as an integer); NaN and
-    infinities are refused because JSON has no spelling for them.
+    infinities are refused because JSON has no spelling for them, and so is a value
+    nested more than ``levels`` deep (``MAX_PAYLOAD_LEVELS``: the bound of migration 007).
     """
     if type(value) in _AS_IS:  # the common leaves first (exact types: subclasses take the long way)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError("audit payloads cannot hold NaN or infinite numbers")
+            raise PayloadInvalid("audit payloads cannot hold NaN or infinite numbers")
         return int(value) if value.is_integer() else value
     if isinstance(value, dict):
-        return {str(k): normalize_json(v) for k, v in value.items()}
+        if value and levels <= 0:
+            raise _too_deep()
+        return {str(k): normalize_json(v, levels - 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [normalize_json(v) for v in value]
+        if value and levels <= 0:
+            raise _too_deep()
+        return [normalize_json(v, levels - 1) for v in value]
     return value
+
+
+def _too_deep() -> PayloadInvalid:
+    return PayloadInvalid(f"the payload is nested more than {MAX_PAYLOAD_LEVELS} levels deep")
 
 
 def canonical_json(value: Any) -> str:
@@ -44,15 +70,30 @@ def canonical_json(value: Any) -> str:
     return _dumps(normalize_json(value))
 
 
-def canonical_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def canonical_payload(payload: dict[str, Any], *, bounded: bool = True) -> tuple[dict[str, Any], str]:
     """A payload as it will read back from ``jsonb``, and its canonical JSON.
 
     The store needs both for every event it appends (the first for the event it
     returns, the second to store and to hash), so the payload is normalised and
     dumped once here rather than once for each use.
+
+    Raises:
+        PayloadInvalid: the payload is not a dict, or out of the bounds that the append
+            functions (migration 007) check again: ``MAX_PAYLOAD_BYTES``, ``MAX_PAYLOAD_LEVELS``
+            (unless ``bounded`` is false: for events written before those bounds).
     """
-    normalized = normalize_json(payload)
-    return normalized, _dumps(normalized)
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(f"the payload is a {type(payload).__name__}, not a JSON object")
+    normalized = normalize_json(payload, MAX_PAYLOAD_LEVELS if bounded else sys.maxsize)
+    text = _dumps(normalized)
+    # at most 4 bytes a character: encode only a text that might be too long
+    if (
+        bounded
+        and len(text) > MAX_PAYLOAD_BYTES // 4
+        and (size := len(text.encode("utf-8"))) > MAX_PAYLOAD_BYTES
+    ):
+        raise PayloadInvalid(f"the payload takes {size:,} bytes of JSON, more than {MAX_PAYLOAD_BYTES:,}")
+    return normalized, text
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -146,7 +187,7 @@ def chain_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
-BreakReason = Literal["edited", "missing", "reordered", "inserted", "truncated"]
+BreakReason = Literal["edited", "missing", "reordered", "inserted", "truncated", "malformed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,15 +234,7 @@ class ChainChecker:
     def check(self, row: ChainRow, owner_of_prev: int | None = None) -> ChainBreak | None:
         """Check the next row. Call with ``owner_of_prev`` when ``links(row)`` is false."""
         if row.position != self.expected_position:
-            missing = self.expected_position
-            last_missing = row.position - 1
-            return ChainBreak(
-                missing,
-                "missing",
-                f"positions {missing}..{last_missing} are missing"
-                if last_missing > missing
-                else f"position {missing} is missing",
-            )
+            return self._missing_before(row.position)
         if row.position > self.head_position:
             return ChainBreak(
                 row.position,
@@ -215,6 +248,24 @@ class ChainChecker:
         self.expected_prev = row.hash
         self.expected_position += 1
         return None
+
+    def malformed(self, position: int, detail: str) -> ChainBreak:
+        """The next row holds a payload that cannot be read (so neither hashed): the chain
+        breaks there, or before it if positions are missing."""
+        if position != self.expected_position:
+            return self._missing_before(position)
+        return ChainBreak(position, "malformed", detail)
+
+    def _missing_before(self, position: int) -> ChainBreak:
+        missing = self.expected_position
+        last_missing = position - 1
+        return ChainBreak(
+            missing,
+            "missing",
+            f"positions {missing}..{last_missing} are missing"
+            if last_missing > missing
+            else f"position {missing} is missing",
+        )
 
     def finish(self) -> ChainBreak | None:
         """After the last row: compare the verified chain with the recorded head."""

@@ -59,13 +59,25 @@ class Checkpoint:
         return hmac.compare_digest(expected.hexdigest(), self.mac)
 
 
+def load_key(path: Path) -> bytes:
+    """The checkpoint key in ``path`` (base64); never made up (to verify, it must be the one
+    the checkpoints were signed with)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise CheckpointInvalid(f"checkpoint key file {path} is missing") from None
+    except OSError as exc:
+        raise CheckpointInvalid(f"cannot read checkpoint key file {path}: {exc.strerror or exc}") from None
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raise CheckpointInvalid(f"checkpoint key file {path} is not base64") from None
+
+
 def load_or_create_key(path: Path) -> bytes:
     """The checkpoint key in ``path`` (base64), created with mode 0600 when missing."""
     if path.exists():
-        try:
-            return base64.b64decode(path.read_text().strip(), validate=True)
-        except ValueError:
-            raise CheckpointInvalid(f"checkpoint key file {path} is not base64") from None
+        return load_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,4 +1,4 @@
-"""The read-model tables (migrations 003 and 007): every statement that reads or writes them.
+"""The read-model tables (migrations 003 and 008): every statement that reads or writes them.
 
 The rows are computed in Python (``projections``: the fold of each mandate's events,
 mapped to rows); this module only moves them. Writing is always the same path, for the

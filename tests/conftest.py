@@ -21,6 +21,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.processes import ManagedProcess
 from store.audit import AuditStore
 from store.migrate import apply_migrations
+from store.signing import PublicKeys, Signer
 
 
 def free_port() -> int:
@@ -123,6 +124,18 @@ async def admin_conn(database: Database) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
+@pytest.fixture(scope="session")
+def audit_signer() -> Signer:
+    """The key the tests' audit stores sign with (as the worker signs with its own)."""
+    return Signer.generate()
+
+
+@pytest.fixture(scope="session")
+def audit_keys(audit_signer: Signer) -> PublicKeys:
+    """The public key that verifies what ``audit_signer`` signed."""
+    return PublicKeys.of(audit_signer)
+
+
 @pytest.fixture
-def audit_store(pool: asyncpg.Pool) -> AuditStore:
-    return AuditStore(pool)
+def audit_store(pool: asyncpg.Pool, audit_signer: Signer) -> AuditStore:
+    return AuditStore(pool, signer=audit_signer)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from config.audit_keys import audit_public_keys
 from store.audit import AuditStore, StoredEvent
 from store.checkpoints import (
     Checkpoint,
     append_checkpoint,
+    load_key,
     load_or_create_key,
     read_checkpoints,
     take_checkpoint,
@@ -30,17 +32,21 @@ def _paths(engine: Engine, checkpoints: Path | None, key_file: Path | None) -> t
 
 async def verify(
     engine: Engine, *, checkpoints: Path | None = None, key_file: Path | None = None
-) -> tuple[Verification, int]:
-    """Recompute the hash chain and hold it against the signed checkpoints; the result and
-    how many checkpoints there were."""
+) -> Verification:
+    """Recompute the hash chain, check every commit's signature (the public keys of
+    ``MANDATES_AUDIT_PUBLIC_KEY_FILE``) and hold the log against the signed checkpoints.
+    A key file that is missing is said, never made."""
     checkpoint_file, key_path = _paths(engine, checkpoints, key_file)
     signed: list[Checkpoint] = []
     if checkpoint_file.exists():
-        signed = read_checkpoints(checkpoint_file, load_or_create_key(key_path))
+        signed = read_checkpoints(checkpoint_file, load_key(key_path))
     elif checkpoints is not None:
         raise Refused(f"no checkpoint file {checkpoint_file}")
+    elif key_file is not None:
+        load_key(key_file)  # says so when it is missing
+    keys = audit_public_keys(engine.settings)
     async with (await engine.pool()).acquire() as conn:
-        return await verify_log(conn, signed), len(signed)
+        return await verify_log(conn, signed, public_keys=keys)
 
 
 async def checkpoint(

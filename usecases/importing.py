@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 import documents
+from config.audit_keys import audit_signer
 from domain.events import MandateFollowed, to_payload
 from domain.importing import ImportPlan, plan_import
 from domain.resolution import Resolution, parse_resolution
@@ -74,7 +75,7 @@ async def start(engine: Engine, planned: ImportPlan, actor: str) -> list[Importe
     """Start every mandate and record every followed paragraph; idempotent. Nothing is
     recorded unless Temporal answers."""
     client = await engine.temporal()
-    store = AuditStore(await engine.pool())
+    store = AuditStore(await engine.pool(), signer=audit_signer(engine.settings))
     rows = [
         Imported(
             paragraph=followed.paragraph,

@@ -20,6 +20,7 @@ from bench.registry import Context, load
 from bench.sizes import SCALES
 from bench.stack import BenchStack
 from devstack.processes import DevStackError
+from store.signing import PublicKeys
 from store.verify import verify_log
 
 SIZES = SCALES["tiny"]
@@ -83,11 +84,12 @@ async def test_generated_log_verifies(shared_log: SharedLog) -> None:
     database, log = await shared_log.ready()
     conn = await asyncpg.connect(database.admin_url)
     try:
-        verification = await verify_log(conn)  # the generated log is a valid chain
+        # the generated log is a valid chain of signed commits
+        verification = await verify_log(conn, public_keys=PublicKeys.of(shared_log.signer))
     finally:
         await conn.close()
     assert verification.ok, verification
-    assert verification.checked == log.events
+    assert verification.checked == verification.signed == log.events
 
 
 _UNIQUE_INDEXES = """

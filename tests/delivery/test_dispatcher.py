@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from aiosmtpd.smtp import AuthResult
 
+from config.audit_keys import audit_signer
 from config.settings import Settings
 from delivery import Dispatcher, SmtpServer
 from delivery.notices import deadline_uid, notice_message_id
@@ -354,6 +355,7 @@ async def test_credentials_from_the_settings_log_in_and_a_refused_login_is_retri
     now = (await outbox.for_mandate(mandate.id))[0].due_at
     monkeypatch.setenv("MANDATES_SMTP_PORT", str(port))
     monkeypatch.setenv("MANDATES_SMTP_USER", "mandates")
+    monkeypatch.setenv("MANDATES_DATA_DIR", str(tmp_path / "data"))
     try:
         monkeypatch.setenv("MANDATES_SMTP_PASSWORD", "wrong")
         refused = await Dispatcher.from_settings(pool, Settings.load()).dispatch_once(now)
@@ -368,5 +370,8 @@ async def test_credentials_from_the_settings_log_in_and_a_refused_login_is_retri
     assert (refused.retried, refused.failed, refused.reported) == (1, 0, 0)
     assert accepted.sent == 1 and len(sink.accepted) == 1
     assert set(logins[:-1]) == {("mandates", "wrong")} and logins[-1] == ("mandates", "s3cret")
+    # the delivery it recorded in the audit log is signed with the configured key
+    last = await pool.fetchval("SELECT key_id FROM audit_signatures ORDER BY first_position DESC LIMIT 1")
+    assert last == audit_signer(settings).key_id
     attempts = await attempts_of(audit_store, f"outbox-{row_id}")
     assert [a["outcome"] for a in attempts] == ["retry", "sent"] and "535" in attempts[0]["error"]

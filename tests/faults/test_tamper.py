@@ -1,12 +1,14 @@
 """Tamper evidence through the CLI, and over every position.
 
 The database owner (triggers disabled) edits a payload, deletes a row, swaps two rows,
-inserts a forged row or truncates the tail; ``mandates audit verify`` (a subprocess,
-``DATABASE_URL`` to the test database) must exit 1 and name the first bad position.
-The two changes the chain alone cannot see (a truncated tail with the head moved back,
-a whole chain recomputed) are caught against a checkpoint signed beforehand with
-``mandates audit checkpoint``. Then every kind at every position of a ten-event log,
-checked with ``store.verify.verify_log``: all detected, each at the right position.
+inserts a forged row, truncates the tail or stores a payload that is no JSON object or is
+nested 1,500 levels deep; ``mandates audit verify`` (a subprocess, ``DATABASE_URL`` to the
+test database, the public key of the tests' signer in ``MANDATES_AUDIT_PUBLIC_KEY_FILE``)
+must exit 1 and name the first bad position, without a traceback. A truncated tail with the
+head moved back is caught against a checkpoint signed beforehand with ``mandates audit
+checkpoint``; a whole chain recomputed, by the signature of the edited event's commit (and
+the checkpoint). Then every kind at every position of a ten-event log, checked with
+``store.verify.verify_log``: all detected, each at the right position.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 
 from store.audit import AuditStore, NewEvent
 from store.chain import GENESIS_HASH, chain_hash, content_hash
+from store.signing import PublicKeys, Signer
 from store.verify import verify_log
 from tests.conftest import Database
 
@@ -72,6 +75,16 @@ def swap(a: int, b: int) -> Tamper:
         f"UPDATE audit_events SET position = -1 WHERE position = {a}",
         f"UPDATE audit_events SET position = {a} WHERE position = {b}",
         f"UPDATE audit_events SET position = {b} WHERE position = -1",
+    )
+
+
+DEEP = '{"a":' * 1500 + "1" + "}" * 1500
+
+
+def malform(position: int, payload: str) -> Tamper:
+    """A payload the append functions refuse, stored anyway: not an object, or nested 1,500 deep."""
+    return lambda conn: as_owner(
+        conn, f"UPDATE audit_events SET payload = '{payload}'::jsonb WHERE position = {position}"
     )
 
 
@@ -138,6 +151,17 @@ async def rewrite_chain_from(conn: asyncpg.Connection, store: AuditStore, positi
 # --- through the CLI ------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def public_key_file(
+    tmp_path_factory: pytest.TempPathFactory, audit_signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The CLI verifies with the public key of the tests' signer."""
+    path = tmp_path_factory.mktemp("keys") / "audit-public.pem"
+    path.write_bytes(audit_signer.public_pem())
+    monkeypatch.setenv("MANDATES_AUDIT_PUBLIC_KEY_FILE", str(path))
+    return path
+
+
 def cli(database: Database, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_ADMIN_URL", "TEMPORAL_ADDRESS")}
     env.update(DATABASE_URL=database.app_dsn, MANDATES_DATA_DIR=str(data))
@@ -150,6 +174,8 @@ CLI_CASES = {
     "swap-two-rows": (swap(3, 7), 3, "reordered"),
     "insert-a-forged-row": (forge(5), 5, "inserted"),
     "truncate-the-tail": (truncate(8), 8, "truncated"),
+    "store-a-non-object-payload": (malform(5, "[1, 2]"), 5, "malformed"),
+    "store-a-1500-deep-payload": (malform(5, DEEP), 5, "malformed"),
 }
 
 
@@ -158,7 +184,10 @@ async def test_an_honest_log_verifies_through_the_cli(
 ) -> None:
     await fill(audit_store)
     result = cli(database, tmp_path, "audit", "verify")
-    assert (result.returncode, result.stdout.strip()) == (0, "ok: 10 events verified, head at position 10")
+    assert (result.returncode, result.stdout.strip()) == (
+        0,
+        "ok: 10 events verified, head at position 10; 10 of 10 events covered by valid signatures",
+    )
 
 
 @pytest.mark.parametrize(("kind", "case"), CLI_CASES.items(), ids=list(CLI_CASES))
@@ -185,6 +214,59 @@ async def test_the_cli_names_the_first_bad_position(
         assert result.stdout.startswith(f"broken at position {position} ({reason}): "), result.stdout
 
 
+async def test_an_event_appended_without_the_signing_key_is_named_by_the_cli(
+    audit_store: AuditStore, pool: asyncpg.Pool, database: Database, tmp_path: Path
+) -> None:
+    """Someone with the application's password appends through the append function, chained
+    and all, but cannot sign."""
+    await fill(audit_store)
+    forged = NewEvent(
+        type="MandateWithdrawn", actor="someone else", occurred_at=T0, payload={}, idempotency_key="forged"
+    )
+    await AuditStore(pool).append("mandate-1", await audit_store.stream_version("mandate-1"), [forged])
+    after = NewEvent(type="ResponseReceived", actor="party", occurred_at=T0, payload={}, idempotency_key="k")
+    await audit_store.append("mandate-2", await audit_store.stream_version("mandate-2"), [after])
+
+    text = cli(database, tmp_path, "audit", "verify")
+    found = json.loads(cli(database, tmp_path, "audit", "verify", "--json").stdout)
+
+    assert text.returncode == 1 and "Traceback" not in text.stderr
+    assert text.stdout.strip() == (
+        "broken at position 11 (unsigned): no signature covers the event; 10 events verified before it;"
+        " 11 of 12 events covered by valid signatures; the first not covered: position 11 (unsigned)"
+    )
+    assert (found["first_bad_position"], found["reason"], found["signed"], found["events"]) == (
+        11, "unsigned", 11, 12,
+    )  # fmt: skip
+    assert (found["first_uncovered_position"], found["uncovered_reason"]) == (11, "unsigned")
+
+
+async def test_verify_never_makes_up_a_key_it_is_pointed_at(
+    audit_store: AuditStore, database: Database, tmp_path: Path
+) -> None:
+    await fill(audit_store)
+    missing = tmp_path / "no-such.key"
+    before = cli(database, tmp_path, "audit", "verify", "--key-file", str(missing))
+    assert cli(database, tmp_path, "audit", "checkpoint").returncode == 0  # a checkpoint file now exists
+    after = cli(database, tmp_path, "audit", "verify", "--key-file", str(missing))
+
+    for result in (before, after):
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == f"error: checkpoint key file {missing} is missing\n"
+    assert not missing.exists()
+
+
+async def test_a_public_key_file_that_is_not_there_is_one_line(
+    audit_store: AuditStore, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await fill(audit_store)
+    monkeypatch.setenv("MANDATES_AUDIT_PUBLIC_KEY_FILE", str(tmp_path / "missing.pem"))
+    result = cli(database, tmp_path, "audit", "verify")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: invalid setting MANDATES_AUDIT_PUBLIC_KEY_FILE: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
 async def test_a_truncated_tail_with_its_head_moved_back_is_caught_by_a_signed_checkpoint(
     audit_store: AuditStore, admin_conn: asyncpg.Connection, database: Database, tmp_path: Path
 ) -> None:
@@ -201,21 +283,23 @@ async def test_a_truncated_tail_with_its_head_moved_back_is_caught_by_a_signed_c
     assert signed.stdout.startswith("broken at position 8 (truncated): the checkpoint of "), signed.stdout
 
 
-async def test_a_whole_chain_rewritten_is_caught_by_a_signed_checkpoint(
+async def test_a_whole_chain_rewritten_is_caught_by_the_signature_of_the_edited_commit(
     audit_store: AuditStore, admin_conn: asyncpg.Connection, database: Database, tmp_path: Path
 ) -> None:
     await fill(audit_store)
     assert cli(database, tmp_path, "audit", "checkpoint").returncode == 0
     await rewrite_chain_from(admin_conn, audit_store, 2)
 
-    chain_only = cli(database, tmp_path / "elsewhere", "audit", "verify")
-    signed = cli(
+    without_checkpoint = cli(database, tmp_path / "elsewhere", "audit", "verify")
+    with_checkpoint = cli(
         database, tmp_path, "audit", "verify", "--checkpoints", str(tmp_path / "checkpoints" / "audit.jsonl")
     )
 
-    assert chain_only.returncode == 0  # a consistent forgery
-    assert signed.returncode == 1
-    assert signed.stdout.startswith("broken at position 10 (rewritten): "), signed.stdout
+    # a consistent forgery of the chain, but the owner cannot sign: the checkpoint also
+    # finds position 10 rewritten, and the edited event comes first
+    for result in (without_checkpoint, with_checkpoint):
+        assert result.returncode == 1
+        assert result.stdout.startswith("broken at position 2 (bad-signature): the signature "), result.stdout
 
 
 # --- every kind at every position -------------------------------------------------
@@ -230,6 +314,8 @@ def every_tampering() -> list[tuple[str, Tamper, int, str]]:
         cases.append((f"delete {p}", delete(p), p, "truncated" if p == EVENTS else "missing"))
         cases.append((f"truncate from {p}", truncate(p), p, "truncated"))
         cases.append((f"forge at {p}", forge(p), p, "inserted"))
+        cases.append((f"store a non-object at {p}", malform(p, '"text"'), p, "malformed"))
+        cases.append((f"store a 1500-deep payload at {p}", malform(p, DEEP), p, "malformed"))
     cases.append(("forge beyond the head", forge_beyond_head(), EVENTS + 1, "inserted"))
     for a, b in itertools.combinations(range(1, EVENTS + 1), 2):
         cases.append((f"swap {a} and {b}", swap(a, b), a, "reordered"))
@@ -240,7 +326,9 @@ def every_tampering() -> list[tuple[str, Tamper, int, str]]:
 # no row holds, so the verifier calls that row the forgery (``store.chain._broken_link``).
 
 
-async def tamper_and_verify(conn: asyncpg.Connection, cases: list[tuple[str, Tamper, int, str]]) -> dict:
+async def tamper_and_verify(
+    conn: asyncpg.Connection, cases: list[tuple[str, Tamper, int, str]], keys: PublicKeys
+) -> dict:
     """Each change on the honest log, verified, then the honest log put back."""
     honest = await conn.fetch("SELECT * FROM audit_events ORDER BY position")
     head = await conn.fetchrow("SELECT position, hash FROM audit_head")
@@ -252,23 +340,23 @@ async def tamper_and_verify(conn: asyncpg.Connection, cases: list[tuple[str, Tam
     found = {}
     for name, change, _, _ in cases:
         await change(conn)
-        result = await verify_log(conn)
+        result = await verify_log(conn, public_keys=keys)
         found[name] = (result.ok, result.first_bad_position, result.reason)
         await as_owner(conn, "DELETE FROM audit_events")
         await conn.executemany(insert, [tuple(row.values()) for row in honest])
         await as_owner(conn, f"UPDATE audit_head SET position = {head['position']}, hash = '{head['hash']}'")
-        assert (await verify_log(conn)).ok
+        assert (await verify_log(conn, public_keys=keys)).ok
     return found
 
 
 async def test_every_kind_of_tampering_at_every_position_is_detected_and_named(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
 ) -> None:
     await fill(audit_store)
     cases = every_tampering()
-    found = await tamper_and_verify(admin_conn, cases)
+    found = await tamper_and_verify(admin_conn, cases, audit_keys)
 
-    assert len(cases) == 4 * EVENTS + 1 + EVENTS * (EVENTS - 1) // 2  # 86
+    assert len(cases) == 6 * EVENTS + 1 + EVENTS * (EVENTS - 1) // 2  # 106
     assert [name for name, (ok, _, _) in found.items() if ok] == []  # every one detected
     named = {name: (position, reason) for name, _, position, reason in cases}
     wrong = {name: found[name][1:] for name in named if found[name][1:] != named[name]}
@@ -276,9 +364,9 @@ async def test_every_kind_of_tampering_at_every_position_is_detected_and_named(
 
 
 async def test_a_forged_first_row_is_named_at_position_1(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
 ) -> None:
     await fill(audit_store)
     await forge(1)(admin_conn)
-    result = await verify_log(admin_conn)
+    result = await verify_log(admin_conn, public_keys=audit_keys)
     assert (result.ok, result.first_bad_position, result.reason) == (False, 1, "inserted")

@@ -14,10 +14,13 @@ from store.chain import GENESIS_HASH, chain_hash, content_hash
 from store.checkpoints import (
     CheckpointInvalid,
     append_checkpoint,
+    check_against,
+    load_key,
     load_or_create_key,
     read_checkpoints,
     take_checkpoint,
 )
+from store.signing import PublicKeys
 from store.verify import verify_log
 
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
@@ -52,15 +55,28 @@ async def test_key_file_is_private_and_stable(tmp_path: Path) -> None:
     assert load_or_create_key(path) == first and len(first) == 32
 
 
+async def test_verifying_never_makes_up_a_key(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.key"
+    with pytest.raises(CheckpointInvalid, match=f"checkpoint key file {path} is missing"):
+        load_key(path)
+    assert not path.exists()
+    made = load_or_create_key(path)
+    assert load_key(path) == made
+
+
 async def test_checkpoints_round_trip_and_forged_signatures_are_refused(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes, tmp_path: Path
+    audit_store: AuditStore,
+    admin_conn: asyncpg.Connection,
+    key: bytes,
+    tmp_path: Path,
+    audit_keys: PublicKeys,
 ) -> None:
     await fill(audit_store, 3)
     file = tmp_path / "audit.jsonl"
     append_checkpoint(file, await take_checkpoint(admin_conn, key, T0))
     (checkpoint,) = read_checkpoints(file, key)
     assert checkpoint.position == 3
-    assert (await verify_log(admin_conn, [checkpoint])).ok
+    assert (await verify_log(admin_conn, [checkpoint], public_keys=audit_keys)).ok
 
     forged = json.loads(file.read_text()) | {"position": 2}
     file.write_text(json.dumps(forged) + "\n")
@@ -71,7 +87,7 @@ async def test_checkpoints_round_trip_and_forged_signatures_are_refused(
 
 
 async def test_truncated_tail_with_the_head_rewritten_is_caught_by_the_checkpoint(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes, audit_keys: PublicKeys
 ) -> None:
     await fill(audit_store, 10)
     checkpoint = await take_checkpoint(admin_conn, key, T0)
@@ -82,13 +98,14 @@ async def test_truncated_tail_with_the_head_rewritten_is_caught_by_the_checkpoin
     await admin_conn.execute(
         "UPDATE audit_head SET position = 7, hash = (SELECT hash FROM audit_events WHERE position = 7)"
     )
-    assert (await verify_log(admin_conn)).ok  # the chain alone cannot tell
-    result = await verify_log(admin_conn, [checkpoint])
+    # the chain alone cannot tell, nor can the signatures of the events that are left
+    assert (await verify_log(admin_conn, public_keys=audit_keys)).ok
+    result = await verify_log(admin_conn, [checkpoint], public_keys=audit_keys)
     assert (result.ok, result.first_bad_position, result.reason) == (False, 8, "truncated")
 
 
-async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes
+async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint_and_the_signatures(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, key: bytes, audit_keys: PublicKeys
 ) -> None:
     await fill(audit_store, 5)
     checkpoint = await take_checkpoint(admin_conn, key, T0)
@@ -110,13 +127,21 @@ async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint(
         )
         prev = digest
     await admin_conn.execute("UPDATE audit_head SET hash = $1", prev)
-    assert (await verify_log(admin_conn)).ok  # a consistent forgery
-    result = await verify_log(admin_conn, [checkpoint])
-    assert (result.ok, result.first_bad_position, result.reason) == (False, 5, "rewritten")
+    # a consistent forgery of the chain: the checkpoint finds another hash at its position...
+    mismatch = await check_against(admin_conn, checkpoint)
+    assert mismatch is not None and (mismatch.position, mismatch.reason) == (5, "rewritten")
+    # ... and the edited event's commit no longer verifies, which is named first
+    for checkpoints in ([], [checkpoint]):
+        result = await verify_log(admin_conn, checkpoints, public_keys=audit_keys)
+        assert (result.ok, result.first_bad_position, result.reason) == (False, 2, "bad-signature")
 
 
 async def test_the_worker_signs_checkpoints_periodically_when_the_head_moves(
-    audit_store: AuditStore, pool: asyncpg.Pool, admin_conn: asyncpg.Connection, tmp_path: Path
+    audit_store: AuditStore,
+    pool: asyncpg.Pool,
+    admin_conn: asyncpg.Connection,
+    tmp_path: Path,
+    audit_keys: PublicKeys,
 ) -> None:
     import asyncio
 
@@ -132,4 +157,4 @@ async def test_the_worker_signs_checkpoints_periodically_when_the_head_moves(
     signed = read_checkpoints(file, load_or_create_key(key_file))
     assert signed[-1].position == 2
     assert len({c.position for c in signed}) == len(signed)  # written only when the head moved
-    assert (await verify_log(admin_conn, signed)).ok
+    assert (await verify_log(admin_conn, signed, public_keys=audit_keys)).ok

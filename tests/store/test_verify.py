@@ -10,6 +10,7 @@ import pytest
 
 from store.audit import AuditStore, NewEvent
 from store.chain import chain_hash, content_hash
+from store.signing import PublicKeys
 from store.verify import verify_log
 
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
@@ -41,10 +42,14 @@ async def tamper(conn: asyncpg.Connection, *statements: str) -> None:
     await conn.execute("ALTER TABLE audit_events ENABLE TRIGGER USER")
 
 
-async def test_an_honest_log_verifies(audit_store: AuditStore, admin_conn: asyncpg.Connection) -> None:
+async def test_an_honest_log_verifies(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
+) -> None:
     await fill(audit_store)
-    result = await verify_log(admin_conn)
+    result = await verify_log(admin_conn, public_keys=audit_keys)
     assert result.ok and result.checked == 10 and result.head_position == 10
+    assert (result.events, result.signed, result.before_signing) == (10, 10, 0)
+    assert result.signed_by == {audit_keys.key_ids[0]: 10}
 
 
 async def test_an_empty_log_verifies(admin_conn: asyncpg.Connection) -> None:
@@ -82,19 +87,20 @@ FORGED = (
 async def test_tampering_is_detected_at_the_first_bad_position(
     audit_store: AuditStore,
     admin_conn: asyncpg.Connection,
+    audit_keys: PublicKeys,
     statements: list[str],
     position: int,
     reason: str,
 ) -> None:
     await fill(audit_store)
     await tamper(admin_conn, *statements)
-    result = await verify_log(admin_conn)
+    result = await verify_log(admin_conn, public_keys=audit_keys)
     assert not result.ok
     assert (result.first_bad_position, result.reason) == (position, reason), result
 
 
 async def test_a_well_forged_row_inserted_mid_log_is_named(
-    audit_store: AuditStore, admin_conn: asyncpg.Connection
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
 ) -> None:
     """The forger knows the hashing rules: shifts rows 5.. up and inserts at 5 a row whose
     own hash is right and which links correctly to 4. The link of the next row gives it away."""
@@ -129,5 +135,5 @@ async def test_a_well_forged_row_inserted_mid_log_is_named(
         prev,
         forged_hash,
     )
-    result = await verify_log(admin_conn)
+    result = await verify_log(admin_conn, public_keys=audit_keys)
     assert (result.ok, result.first_bad_position, result.reason) == (False, 5, "inserted"), result

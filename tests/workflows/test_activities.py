@@ -15,6 +15,8 @@ from activities.notifications import NotificationActivities, NotifyInput, notifi
 from domain import events as ev
 from store.audit import AuditStore
 from store.notifications import NotificationKind, NotificationOutbox
+from store.signing import PublicKeys, Signer
+from store.verify import verify_log
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -130,6 +132,17 @@ def test_only_reminders_overdue_notices_and_escalations_make_notifications() -> 
         (NotificationKind.ESCALATION, "coordinator", T0 + 14 * DAY),
     ]
     assert rows[1].payload["escalation"] == 2 and rows[1].payload["step_title"] == "consult"
+
+
+async def test_the_worker_signs_its_appends_with_its_key(pool: asyncpg.Pool) -> None:
+    signer = Signer.generate()
+    append, _ = build_activities(pool, signer)
+    batch = AppendEventsInput(stream_id=STREAM, expected_version=0, events=[response("ours"), reminder(14)])
+    await ActivityEnvironment().run(append, batch)
+    rows = await pool.fetch("SELECT first_position, last_position, key_id FROM audit_signatures")
+    assert [tuple(r.values()) for r in rows] == [(1, 2, signer.key_id)]
+    async with pool.acquire() as conn:
+        assert (await verify_log(conn, public_keys=PublicKeys.of(signer))).signed == 2
 
 
 def test_the_worker_gets_both_activities(pool: asyncpg.Pool) -> None:
