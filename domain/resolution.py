@@ -11,7 +11,8 @@ each operative paragraph with the rules of :mod:`domain.classification`.
 
 How the text is read, step by step:
 
-1. Decoding: bytes must be UTF-8 text (no NUL bytes); a BOM is dropped; CRLF
+1. Decoding: bytes must be UTF-8 text (no NUL bytes, nothing ``domain.values.unstorable``
+   names); a BOM is dropped; CRLF
    and CR become LF; a form feed is a page break (blank lines).
 2. Lines: Markdown emphasis (``*``, ``**``, ``_``) and heading marks are
    removed; a line starting with a footnote marker (``¹``, ``^1``, ``[^1]:``)
@@ -40,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.classification import classify_paragraph, looks_like_operative_start
 from domain.errors import DomainError
+from domain.values import unstorable
 from domain.vocabulary import Actor, MandateKind
 
 __all__ = [
@@ -193,6 +195,9 @@ def _decode(data: str | bytes) -> str:
         raise ResolutionUnreadable(
             "the file looks binary (it contains NUL characters), not a plain-text resolution"
         )
+    problem = unstorable(text)
+    if problem is not None:
+        raise ResolutionUnreadable(f"the file holds {problem}: it is not a plain-text resolution")
     controls = sum(1 for ch in text if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
     if controls and controls * 10 > len(text):
         raise ResolutionUnreadable(
