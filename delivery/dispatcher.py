@@ -38,7 +38,7 @@ import structlog
 from pydantic import ValidationError
 
 from config.settings import Settings
-from delivery.compose import envelope_sender, to_email
+from delivery.compose import envelope_sender, to_email, wire_bytes
 from delivery.notices import (
     Notice,
     NoticeItem,
@@ -219,7 +219,7 @@ class Mailer:
         """
         try:
             client = await self._connected()
-            refused, _ = await client.send_message(message, sender=sender, recipients=list(recipients))
+            refused, _ = await client.sendmail(sender, list(recipients), wire_bytes(message))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self.close()
             codes = [r.code for r in exc.recipients]
