@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.output import print_json, run, table
+from cli.output import echo, print_json, run, table
 from domain.timeline import describe_event
 from usecases import auditing
 
@@ -31,9 +31,9 @@ def verify(
         print_json(result.as_dict())
     elif result.ok:
         against = f", {result.checkpoints} signed checkpoint(s) hold" if signed else ""
-        typer.echo(f"ok: {result.checked} events verified, head at position {result.head_position}{against}")
+        echo(f"ok: {result.checked} events verified, head at position {result.head_position}{against}")
     else:
-        typer.echo(
+        echo(
             f"broken at position {result.first_bad_position} ({result.reason}): {result.detail}; "
             f"{result.checked} events verified before it"
         )
@@ -47,7 +47,7 @@ def checkpoint(checkpoints: Path | None = CHECKPOINTS, key_file: Path | None = K
     signed, where = run(
         lambda engine: auditing.checkpoint(engine, checkpoints=checkpoints, key_file=key_file)
     )
-    typer.echo(f"checkpoint at position {signed.position} appended to {where}")
+    echo(f"checkpoint at position {signed.position} appended to {where}")
 
 
 @app.command("log")
@@ -73,4 +73,4 @@ def log_(
          describe_event(e.type, e.payload), e.hash[:12])
         for e in events
     ]  # fmt: skip
-    typer.echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))
+    echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))
