@@ -28,7 +28,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.settings import APP_ROLE
-from devstack.postgres import EmbeddedPostgres
+from devstack.postgres import EmbeddedPostgres, set_password
 from devstack.processes import LOOPBACK, ManagedProcess
 from devstack.temporal import dev_server_command, ensure_search_attributes, temporal_cli
 from store.migrate import apply_migrations
@@ -44,8 +44,11 @@ def free_port() -> int:
 
 
 def with_database(url: str, database: str, user: str | None = None) -> str:
+    """``url`` to ``database`` (as ``user``, with the URL's password: the bench's server gives
+    the application role the superuser's)."""
     parts = urlsplit(url)
-    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"
+    credentials = f"{user}:{parts.password}" if parts.password else user
+    netloc = parts.netloc if user is None else f"{credentials}@{parts.netloc.rsplit('@', 1)[-1]}"
     return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
 
 
@@ -119,6 +122,7 @@ class BenchStack:
             await apply_migrations(conn)
         finally:
             await conn.close()
+        await set_password(self.admin_url, APP_ROLE, self._postgres.password)
         client = await self._wait_for_temporal(started)
         await ensure_search_attributes(client, NAMESPACE)
 
