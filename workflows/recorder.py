@@ -6,6 +6,11 @@ stream through the audit activity (then the outbox activity for reminders,
 overdue notices and escalations), folds them into the state and refreshes the
 search attributes and current details. A lock keeps one batch at a time, so
 versions are gapless and the workflow stays the stream's sole writer.
+
+What the store refuses for good (``Unrecordable``: the database cannot hold the data)
+refuses the command, as ``decide`` would: an update's caller gets the refusal, a timer's
+command is skipped (and not tried again for that deadline), and the mandate goes on. A
+version or idempotency conflict is a bug, not a refusal: it fails the workflow task.
 """
 
 from __future__ import annotations
