@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
-from activities.audit import idempotency_key
+from activities.audit import UNRECORDABLE_ERRORS, idempotency_key, unrecordable
 from domain import events as ev
 from store.notifications import Notification, NotificationKind, NotificationOutbox
 
@@ -82,5 +82,9 @@ class NotificationActivities:
 
     @activity.defn(name="enqueue_notifications")
     async def enqueue_notifications(self, request: NotifyInput) -> NotifyResult:
-        """Insert the rows for the request's events whose keys are new."""
-        return NotifyResult(enqueued=await self._outbox.enqueue(notifications_for(request)))
+        """Insert the rows for the request's events whose keys are new (``unrecordable``,
+        not retried, when the database refuses their data)."""
+        try:
+            return NotifyResult(enqueued=await self._outbox.enqueue(notifications_for(request)))
+        except UNRECORDABLE_ERRORS as err:
+            raise unrecordable(err, "outbox") from None

@@ -40,7 +40,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from config.client import connect_temporal
 from config.codec import KeyRing, format_keys
 from config.settings import APP_ROLE, Settings
-from devstack.postgres import EmbeddedPostgres
+from devstack.postgres import EmbeddedPostgres, set_password
 from devstack.processes import LOOPBACK, ManagedProcess
 from devstack.temporal import dev_server_command, ensure_search_attributes, temporal_cli
 from store.migrate import apply_migrations
@@ -65,8 +65,11 @@ def free_port() -> int:
 
 
 def with_database(url: str, database: str, user: str | None = None) -> str:
+    """``url`` to ``database`` (as ``user``, with the URL's password: the bench's server gives
+    the application role the superuser's)."""
     parts = urlsplit(url)
-    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"
+    credentials = f"{user}:{parts.password}" if parts.password else user
+    netloc = parts.netloc if user is None else f"{credentials}@{parts.netloc.rsplit('@', 1)[-1]}"
     return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
 
 
@@ -143,6 +146,7 @@ class BenchStack:
             await apply_migrations(conn)
         finally:
             await conn.close()
+        await set_password(self.admin_url, APP_ROLE, self._postgres.password)
         client = await self._wait_for_temporal(started)
         await ensure_search_attributes(client, NAMESPACE)
         self._write_identities()

@@ -19,7 +19,7 @@ from cli import (
     reports,
     steering,
 )
-from cli.output import run
+from cli.output import echo, printable, run
 from config.logging import configure_logging
 from domain.errors import DomainError
 from usecases import BadInput, failure_message
@@ -50,7 +50,7 @@ app.add_typer(projections.app, name="projections")
 def setup() -> None:
     """Apply the database migrations and register the Temporal namespace and search attributes."""
     for line in run(set_up):
-        typer.echo(line)
+        echo(line)
 
 
 def main() -> None:
@@ -89,7 +89,7 @@ def run_cli(args: list[str] | None = None) -> int:
 def _die(message: str, code: int = 1) -> int:
     if os.environ.get("MANDATES_DEBUG"):
         raise
-    print(f"error: {message}", file=sys.stderr)
+    echo(f"error: {printable(message, keep='')}", err=True)
     return code
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.output import print_json, run, table
+from cli.output import echo, print_json, run, table
 from domain.timeline import describe_event
 from usecases import auditing
 
@@ -31,7 +31,7 @@ def verify(
     if as_json:
         print_json(result.as_dict())
     else:
-        typer.echo(result.summary())
+        echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)
 
@@ -42,7 +42,7 @@ def checkpoint(checkpoints: Path | None = CHECKPOINTS, key_file: Path | None = K
     signed, where = run(
         lambda engine: auditing.checkpoint(engine, checkpoints=checkpoints, key_file=key_file)
     )
-    typer.echo(f"checkpoint at position {signed.position} appended to {where}")
+    echo(f"checkpoint at position {signed.position} appended to {where}")
 
 
 @app.command("log")
@@ -68,4 +68,4 @@ def log_(
          describe_event(e.type, e.payload), e.hash[:12])
         for e in events
     ]  # fmt: skip
-    typer.echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))
+    echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.output import fail, run
+from cli.output import echo, fail, run
 from usecases.calendar import open_deadlines_calendar
 from usecases.files import write_whole
 
@@ -24,4 +24,4 @@ def calendar_command(
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     whose = f" for {party}" if party else ""
-    typer.echo(f"{len(events)} open deadline{'s' if len(events) != 1 else ''}{whose} written to {out}")
+    echo(f"{len(events)} open deadline{'s' if len(events) != 1 else ''}{whose} written to {out}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.output import echo
 from config.codec_server import CodecServer
 from config.settings import LOOPBACK, Settings
 
@@ -16,9 +17,9 @@ def codec_server_command(
     server = CodecServer.from_settings(settings, port)
     where = "$MANDATES_CODEC_TOKEN" if settings.codec_token else str(settings.codec_token_path)
     url = f"http://{LOOPBACK}:{server.port}"
-    typer.echo(f"codec server on {url} (token: {where})")
-    typer.echo(f"  Web UI codec endpoint: {url}/<token>")
-    typer.echo(f'  Temporal CLI: --codec-endpoint {url} --codec-auth "Bearer <token>"')
+    echo(f"codec server on {url} (token: {where})")
+    echo(f"  Web UI codec endpoint: {url}/<token>")
+    echo(f'  Temporal CLI: --codec-endpoint {url} --codec-auth "Bearer <token>"')
     try:
         server.serve_forever()
     except KeyboardInterrupt:

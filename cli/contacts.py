@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from cli.output import fail, print_json, run, table
+from cli.output import echo, fail, print_json, run, table
 from domain.contacts import Contact
 from usecases import directory
+from usecases.files import CONTACTS_LIMIT, read_limited
 
 app = typer.Typer(help="The contact directory: who reminders, overdue notices and escalations go to.")
 
@@ -23,20 +24,16 @@ def import_contacts(
 ) -> None:
     """Validate a directory file and store it; nothing is stored when any line is bad."""
     try:
-        text = file.read_bytes().decode("utf-8-sig")
+        text = read_limited(file, CONTACTS_LIMIT, "contact file").decode("utf-8-sig")
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text")
-    except IsADirectoryError:
-        fail(f"{file} is a folder, not a contact file", code=2)
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}", code=2)
     contacts = directory.read_contacts(text, file.name)
     if dry_run:
-        typer.echo(_table(contacts))
+        echo(_table(contacts))
         return
 
     summary = run(lambda engine: directory.import_contacts(engine, contacts, replace=replace))
-    typer.echo(
+    echo(
         f"imported {summary.addresses} address{'es' if summary.addresses != 1 else ''} "
         f"for {summary.names} name{'s' if summary.names != 1 else ''} "
         f"({summary.removed} replaced or removed)"
@@ -51,9 +48,9 @@ def list_contacts(as_json: bool = typer.Option(False, "--json", help="Print JSON
     if as_json:
         print_json([c.model_dump(mode="json") for c in contacts])
     elif not contacts:
-        typer.echo("the directory is empty: `mandates contacts import FILE`")
+        echo("the directory is empty: `mandates contacts import FILE`")
     else:
-        typer.echo(_table(contacts))
+        echo(_table(contacts))
 
 
 def _table(contacts: list[Contact]) -> str:

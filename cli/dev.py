@@ -8,7 +8,7 @@ import threading
 
 import typer
 
-from cli.output import print_json, table
+from cli.output import echo, print_json, table
 from config.settings import Settings
 from devstack.mailbox import list_mail
 from devstack.stack import DevStack, PartStatus
@@ -17,9 +17,7 @@ app = typer.Typer(help="Run the embedded dev stack: Temporal dev server + Web UI
 
 
 def _print_status(rows: list[PartStatus]) -> None:
-    typer.echo(
-        table(["part", "state", "address", "pid"], [(r.name, r.state, r.address, r.pid) for r in rows])
-    )
+    echo(table(["part", "state", "address", "pid"], [(r.name, r.state, r.address, r.pid) for r in rows]))
 
 
 @app.command()
@@ -31,26 +29,26 @@ def up(
     stack = DevStack(settings)
     already = stack.running()
     rows = asyncio.run(stack.up())
-    typer.echo("")
+    echo("")
     _print_status(rows)
-    typer.echo("")
+    echo("")
     if settings.uses_embedded_temporal:
-        typer.echo(f"Temporal Web UI: {settings.temporal_ui_url}")
-    typer.echo(f"Data folder: {stack.root}  (logs in {stack.log_dir})")
+        echo(f"Temporal Web UI: {settings.temporal_ui_url}")
+    echo(f"Data folder: {stack.root}  (logs in {stack.log_dir})")
     if detach:
-        typer.echo("Stop it with: mandates dev down")
+        echo("Stop it with: mandates dev down")
         return
     started = [name for name in stack.running() if name not in already]
-    typer.echo("Running in the foreground; press Ctrl-C to stop.")
+    echo("Running in the foreground; press Ctrl-C to stop.")
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     while not done.wait(1.0):
         if any(name not in stack.running() for name in started):
-            typer.echo("a part of the stack stopped; see its log under " + str(stack.log_dir), err=True)
+            echo("a part of the stack stopped; see its log under " + str(stack.log_dir), err=True)
             break
     stopped = [name for name in stack.down() if name in started]
-    typer.echo(f"stopped: {', '.join(stopped) or 'nothing'}")
+    echo(f"stopped: {', '.join(stopped) or 'nothing'}")
 
 
 @app.command()
@@ -58,7 +56,7 @@ def down() -> None:
     """Stop the processes this data folder's stack started."""
     stack = DevStack(Settings.load())
     stopped = stack.down()
-    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()
@@ -79,6 +77,6 @@ def mail(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     if as_json:
         print_json([{**m.__dict__, "path": str(m.path)} for m in messages])
     elif not messages:
-        typer.echo(f"no messages in {settings.mail_path}")
+        echo(f"no messages in {settings.mail_path}")
     else:
-        typer.echo(table(["time", "to", "subject"], [(m.received_at, m.to, m.subject) for m in messages]))
+        echo(table(["time", "to", "subject"], [(m.received_at, m.to, m.subject) for m in messages]))

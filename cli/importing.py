@@ -9,11 +9,12 @@ from typing import Any
 
 import typer
 
-from cli.output import fail, print_json, run, table
+from cli.output import echo, fail, print_json, run, table
 from cli.steering import caller
 from domain.plan import PlanInvalid
 from domain.resolution import OperativeParagraph, Resolution
 from usecases import importing
+from usecases.files import PLAN_LIMIT, read_limited
 
 
 def read_resolution(path: Path) -> Resolution:
@@ -89,9 +90,9 @@ def _plan_data(plan: Path | None) -> Any | None:
     if plan is None:
         return None
     try:
-        text = plan.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read plan file {plan}: {getattr(exc, 'strerror', None) or exc}", code=2)
+        text = read_limited(plan, PLAN_LIMIT, "plan file").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"cannot read plan file {plan}: {exc}", code=2)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -119,15 +120,15 @@ def import_command(
     if as_json:
         print_json([p.to_record() for p in resolution.operative])
     else:
-        typer.echo(describe(resolution))
+        echo(describe(resolution))
     if dry_run or not start:
         if start and dry_run and not as_json:
-            typer.echo("\n--dry-run: nothing started")
+            echo("\n--dry-run: nothing started")
         return
     imported = run(lambda engine: importing.start(engine, planned, caller()))
     rows = [(r.paragraph, r.mandate_id, r.status) for r in imported]
     started = sum(1 for _, _, status in rows if status == "started")
-    out = typer.echo if not as_json else (lambda text: typer.echo(text, err=True))
+    out = echo if not as_json else (lambda text: echo(text, err=True))
     out("")
     out(table(["para", "mandate", "status"], rows))
     out(f"\n{started} mandate(s) started; see them with `mandates list`.")

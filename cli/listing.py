@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import typer
 
-from cli.output import fail, print_json, run, table
+from cli.output import echo, fail, print_json, run, table
 from domain.mandate import KIND_LABELS
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine
@@ -44,7 +44,7 @@ async def _behind(engine: Engine) -> int:
 def _lag_note(behind: int) -> None:
     if behind > 0:
         plural = "s" if behind != 1 else ""
-        typer.echo(
+        echo(
             f"note: the read models are {behind} event{plural} behind the audit log "
             "(is the projector running? `mandates projections status`)",
             err=True,
@@ -77,11 +77,9 @@ def list_command(
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        typer.echo(
-            "no mandates" + (" match" if status or kind or overdue else " yet (see `mandates import`)")
-        )
+        echo("no mandates" + (" match" if status or kind or overdue else " yet (see `mandates import`)"))
         return
-    typer.echo(
+    echo(
         table(
             ["mandate", "resolution", "para", "kinds", "status", "current step", "due", "waiting on"],
             [
@@ -117,7 +115,7 @@ def show_command(
     if as_json:
         print_json(detail.model_dump(mode="json"))
         return
-    typer.echo(describe(detail))
+    echo(describe(detail))
 
 
 def describe(d: MandateDetail) -> str:

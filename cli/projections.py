@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.output import print_json, run
+from cli.output import echo, print_json, run
 from usecases.reading import projection_status, rebuild_projections
 
 app = typer.Typer(help="Read models kept from the audit log: rebuild them, or see how far they are.")
@@ -14,7 +14,7 @@ app = typer.Typer(help="Read models kept from the audit log: rebuild them, or se
 def rebuild() -> None:
     """Drop every read model and rebuild it from the whole audit log, in one transaction."""
     replayed, status = run(rebuild_projections)
-    typer.echo(f"rebuilt: {replayed} events replayed; read models at position {status.position}")
+    echo(f"rebuilt: {replayed} events replayed; read models at position {status.position}")
 
 
 @app.command()
@@ -26,4 +26,4 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         return
     when = f", last moved {result.updated_at:%Y-%m-%d %H:%M:%S %Z}" if result.updated_at else ""
     state = "up to date" if result.behind == 0 else f"{result.behind} behind"
-    typer.echo(f"{result.name}: at position {result.position} of {result.head} ({state}{when})")
+    echo(f"{result.name}: at position {result.position} of {result.head} ({state}{when})")

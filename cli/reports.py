@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from cli.output import fail, run
+from cli.output import echo, fail, run
 from usecases import reporting
 from usecases.files import write_whole
 from usecases.reporting import ReportPeriod, ReportPeriodInvalid
@@ -45,11 +45,11 @@ def report_command(
     report = run(lambda engine: reporting.progress_report(engine, resolution=resolution, period=span))
     text = reporting.render(report, fmt.value)
     if out is None:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         write_whole(out, text.encode("utf-8"))
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     mandates = sum(len(r.mandates) for r in report.resolutions)
-    typer.echo(f"report on {mandates} paragraph{'s' if mandates != 1 else ''} written to {out}")
+    echo(f"report on {mandates} paragraph{'s' if mandates != 1 else ''} written to {out}")

@@ -17,8 +17,9 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from cli.output import fail, run
+from cli.output import echo, fail, run
 from usecases import steering
+from usecases.files import RESPONSE_LIMIT, read_limited
 from usecases.steering import (
     ApproveRequest,
     CompleteTaskRequest,
@@ -37,17 +38,21 @@ def caller() -> str:
 
 
 _OPTIONS = {"by": "--as", "party": "--party", "text": "--text", "comment": "--comment",
-            "reason": "--reason", "outcome": "--outcome", "until": "--until"}  # fmt: skip
+            "reason": "--reason", "outcome": "--outcome", "until": "--until", "cost": "--cost",
+            "effort_days": "--effort-days", "currency": "--cost"}  # fmt: skip
 
 
-def _request(model: type[BaseModel], **fields: Any) -> Any:
-    """Build an update request; a value the model refuses is bad usage: one line, exit 2."""
+def _request(model: type[BaseModel], options: dict[str, str] | None = None, **fields: Any) -> Any:
+    """Build an update request; a value the model refuses is bad usage: one line naming the
+    option, exit 2."""
     try:
         return model(**fields)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = str(first["loc"][0]) if first["loc"] else ""
-        fail(f"{_OPTIONS.get(field, field)}: {first['msg'].lower()}", code=2)
+        option = (options or {}).get(field) or _OPTIONS.get(field, field)
+        reason = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
+        fail(f"{option}: {reason or first['msg'][:1].lower() + first['msg'][1:]}", code=2)
 
 
 def _response_text(text: str | None, file: Path | None) -> str:
@@ -55,11 +60,9 @@ def _response_text(text: str | None, file: Path | None) -> str:
         fail("give the response with exactly one of --text or --file", code=2)
     if file is not None:
         try:
-            text = file.read_bytes().decode("utf-8")
+            text = read_limited(file, RESPONSE_LIMIT, "response").decode("utf-8")
         except UnicodeDecodeError:
             fail(f"{file} is not UTF-8 text")
-        except OSError as exc:
-            fail(f"cannot read {file}: {exc.strerror or exc}", code=2)
     assert text is not None
     if not text.strip():
         fail("the response is empty")
@@ -73,8 +76,9 @@ def respond(
     file: Path | None = typer.Option(None, "--file", help="A UTF-8 file holding the response."),
 ) -> None:
     """Record a consulted party's response to the current consultation."""
-    request = _request(RespondRequest, party=party, text=_response_text(text, file))
-    typer.echo(run(lambda engine: steering.respond(engine, mandate_id, request)).line())
+    options = {"text": "--file"} if file is not None else None
+    request = _request(RespondRequest, options, party=party, text=_response_text(text, file))
+    echo(run(lambda engine: steering.respond(engine, mandate_id, request)).line())
 
 
 def approve(
@@ -84,7 +88,7 @@ def approve(
 ) -> None:
     """Approve the pending approval step."""
     request = _request(ApproveRequest, by=person, comment=comment)
-    typer.echo(run(lambda engine: steering.approve(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.approve(engine, mandate_id, request)).line())
 
 
 def reject(
@@ -96,7 +100,7 @@ def reject(
     if not comment.strip():
         fail("a rejection needs a --comment saying why", code=2)
     request = _request(RejectRequest, by=person, comment=comment)
-    typer.echo(run(lambda engine: steering.reject(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.reject(engine, mandate_id, request)).line())
 
 
 def _amount(value: str | None, option: str) -> Decimal:
@@ -138,8 +142,8 @@ def complete(
     )
     recorded = run(lambda engine: steering.complete(engine, mandate_id, request))
     if recorded.compiled is not None:
-        typer.echo(f"compiled the progress report for this step: {recorded.compiled.path}")
-    typer.echo(recorded.line())
+        echo(f"compiled the progress report for this step: {recorded.compiled.path}")
+    echo(recorded.line())
 
 
 def _deadline(value: str) -> datetime:
@@ -165,7 +169,7 @@ def extend(
     if not reason.strip():
         fail("--reason is empty", code=2)
     request = _request(ExtendDeadlineRequest, by=person or caller(), until=_deadline(until), reason=reason)
-    typer.echo(run(lambda engine: steering.extend(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.extend(engine, mandate_id, request)).line())
 
 
 def withdraw(
@@ -177,7 +181,7 @@ def withdraw(
     if not reason.strip():
         fail("--reason is empty", code=2)
     request = _request(WithdrawRequest, by=person or caller(), reason=reason)
-    typer.echo(run(lambda engine: steering.withdraw(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.withdraw(engine, mandate_id, request)).line())
 
 
 COMMANDS = {

@@ -16,6 +16,10 @@ Anything else gets 401 and nothing decoded. Browsers are answered (CORS) only fo
 the Web UI's origins (``MANDATES_CODEC_ORIGINS``; default the dev stack's UI).
 It binds to 127.0.0.1; it logs requests without their path (which may hold the
 token) and never logs payloads.
+
+A malformed request is answered, never dropped: 400 with a one-line JSON error for a
+``Content-Length`` that is not one number of digits, a body over ``MAX_BODY`` or none, a
+body that is not a ``Payloads`` message, or an encrypted payload shorter than its nonce.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import secrets
 import signal
+import socket
 import sys
 import threading
 import urllib.request
@@ -36,13 +42,28 @@ from typing import Any
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from config.codec import EncryptionCodec, PayloadUndecryptable, load_or_create_secret
+from config.codec import ENCODING, NONCE_BYTES, EncryptionCodec, PayloadUndecryptable, load_or_create_secret
 from config.settings import LOOPBACK, Settings, SettingsInvalid
 from domain.errors import DomainError
 
 log = logging.getLogger("codec-server")
 
 MAX_BODY = 16 * 1024 * 1024
+_LENGTH = re.compile(r"[0-9]{1,12}")
+_DRAIN = 1024 * 1024
+"""Bytes of an unread body taken in before a refusal closes the connection (so that the
+caller reads the answer rather than a reset)."""
+
+
+class _Malformed(Exception):
+    """A request the server answers with 400 and the message (``unread``: its body was not
+    read)."""
+
+    def __init__(self, message: str, unread: bool = False) -> None:
+        super().__init__(message)
+        self.unread = unread
+
+
 _ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 
 
@@ -150,22 +171,52 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised(segments[:-1]):
             self._send(HTTPStatus.UNAUTHORIZED, {"error": "a valid codec token is required"}, bearer=True)
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0 or length > MAX_BODY:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": f"a body of 1 to {MAX_BODY} bytes is required"})
-            return
         try:
-            payloads = json_format.Parse(self.rfile.read(length), Payloads())
-            codec = self.server.codec
-            apply = codec.encode_sync if action == "encode" else codec.decode_sync
-            result = Payloads(payloads=apply(payloads.payloads))
-        except json_format.ParseError:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": "the body is not a Payloads message in JSON"})
+            length = self._content_length()
+            payloads = self._payloads(self.rfile.read(length))
+            if action == "decode":
+                _check_sealed(payloads)
+        except _Malformed as exc:
+            self._refuse(str(exc), drain=exc.unread)
             return
+        codec = self.server.codec
+        apply = codec.encode_sync if action == "encode" else codec.decode_sync
+        try:
+            result = Payloads(payloads=apply(payloads.payloads))
         except PayloadUndecryptable as exc:
             self._send(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
             return
+        except ValueError:  # (what the cipher or protobuf refuse of a payload)
+            self._send(HTTPStatus.BAD_REQUEST, {"error": "a payload cannot be decoded"})
+            return
         self._send(HTTPStatus.OK, json.loads(json_format.MessageToJson(result)))
+
+    def _content_length(self) -> int:
+        """The body's length: one Content-Length, digits only, 1 to ``MAX_BODY``."""
+        given = self.headers.get_all("Content-Length") or []
+        if len(given) != 1 or not _LENGTH.fullmatch(given[0].strip()):
+            raise _Malformed("Content-Length must be given once, as a number of bytes", unread=True)
+        length = int(given[0])
+        if length <= 0 or length > MAX_BODY:
+            raise _Malformed(f"a body of 1 to {MAX_BODY} bytes is required", unread=True)
+        return length
+
+    @staticmethod
+    def _payloads(body: bytes) -> Payloads:
+        try:
+            return json_format.Parse(body, Payloads())
+        except (json_format.ParseError, ValueError):
+            raise _Malformed("the body is not a Payloads message in JSON") from None
+
+    def _refuse(self, message: str, drain: bool) -> None:
+        """400 with ``message``, and the connection closed; with ``drain``, what the caller
+        still sends of its unread body is taken in first (up to ``_DRAIN``), so that it
+        reads this answer rather than a reset connection."""
+        self.close_connection = True
+        self._send(HTTPStatus.BAD_REQUEST, {"error": message})
+        if drain:
+            self.wfile.flush()
+            _drain(self.connection)
 
     # --- helpers -------------------------------------------------------------------
 
@@ -197,6 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: HTTPStatus, body: dict[str, Any], bearer: bool = False) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self._cors()
         if bearer:
             self.send_header("WWW-Authenticate", 'Bearer realm="mandates-codec"')
@@ -212,6 +265,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.warning("codec server: refused a malformed request")  # its text may hold the token
+
+
+def _check_sealed(payloads: Payloads) -> None:
+    """Every encrypted payload holds at least its nonce (the cipher refuses a shorter one
+    with an error of its own, not as a failed authentication)."""
+    for number, payload in enumerate(payloads.payloads, start=1):
+        if payload.metadata.get("encoding") == ENCODING and len(payload.data) < NONCE_BYTES:
+            raise _Malformed(f"payload {number} is {len(payload.data)} bytes, shorter than its nonce")
+
+
+def _drain(connection: socket.socket) -> None:
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(1.0)
+        taken = 0
+        while taken < _DRAIN:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            taken += len(chunk)
+    except OSError:
+        return
 
 
 def main() -> None:

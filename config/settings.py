@@ -3,6 +3,11 @@
 Every variable is optional. Where ``DATABASE_URL`` or ``TEMPORAL_ADDRESS`` is set the
 engine uses that real server; otherwise it uses the embedded stack that
 ``mandates dev up`` runs on 127.0.0.1.
+
+The embedded Postgres authenticates every connection with a password (scram-sha-256):
+``mandates dev up`` makes one for its superuser and one for the application role, each
+in a file of the data folder readable by its owner only (``postgres-admin-password``,
+``postgres-app-password``), and the embedded URLs carry them.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -209,9 +214,7 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         """Where the application connects: a role that does not own the audit tables."""
-        return self.database_url_override or (
-            f"postgresql://{APP_ROLE}@{LOOPBACK}:{self.postgres_port}/{EMBEDDED_DATABASE}"
-        )
+        return self.database_url_override or self._embedded_url(APP_ROLE, self.app_password_path)
 
     @property
     def database_admin_url(self) -> str:
@@ -220,7 +223,22 @@ class Settings(BaseSettings):
             return self.database_admin_url_override
         if self.database_url_override:
             return self.database_url_override
-        return f"postgresql://{EMBEDDED_SUPERUSER}@{LOOPBACK}:{self.postgres_port}/{EMBEDDED_DATABASE}"
+        return self._embedded_url(EMBEDDED_SUPERUSER, self.postgres_password_path)
+
+    @property
+    def postgres_password_path(self) -> Path:
+        """The embedded Postgres superuser's password (made by ``mandates dev up``, mode 0600)."""
+        return self.data_path / "postgres-admin-password"
+
+    @property
+    def app_password_path(self) -> Path:
+        """The application role's password on the embedded Postgres (mode 0600)."""
+        return self.data_path / "postgres-app-password"
+
+    def _embedded_url(self, user: str, password_file: Path) -> str:
+        password = _read_secret(password_file)
+        credentials = f"{user}:{quote(password, safe='')}" if password else user
+        return f"postgresql://{credentials}@{LOOPBACK}:{self.postgres_port}/{EMBEDDED_DATABASE}"
 
     @property
     def uses_embedded_mail(self) -> bool:
@@ -300,6 +318,23 @@ class Settings(BaseSettings):
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _read_secret(path: Path) -> str | None:
+    """The password a file of the data folder holds (None before the dev stack made it).
+
+    Raises:
+        SettingsInvalid: the file can be read by others, or not by its owner.
+    """
+    try:
+        if path.stat().st_mode & 0o077:
+            raise SettingsInvalid(f"password file {path} is readable by others: chmod 600 {path}")
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsInvalid(f"cannot read password file {path}: {exc.strerror or exc}") from None
+
 
 _VARIABLES = {
     name: (info.validation_alias.choices[0] if isinstance(info.validation_alias, AliasChoices) else name)

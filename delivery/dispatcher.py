@@ -39,7 +39,7 @@ from pydantic import ValidationError
 
 from config.audit_keys import audit_signer
 from config.settings import Settings
-from delivery.compose import envelope_sender, to_email
+from delivery.compose import envelope_sender, to_email, wire_bytes
 from delivery.notices import (
     Notice,
     NoticeItem,
@@ -220,7 +220,7 @@ class Mailer:
         """
         try:
             client = await self._connected()
-            refused, _ = await client.send_message(message, sender=sender, recipients=list(recipients))
+            refused, _ = await client.sendmail(sender, list(recipients), wire_bytes(message))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self.close()
             codes = [r.code for r in exc.recipients]

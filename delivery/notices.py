@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import shlex
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,21 @@ _MONTHS = (
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str, limit: int | None = None) -> str:
+    """``value`` as one line for a mail header: every run of control characters (line breaks
+    among them) becomes a space, and a text over ``limit`` characters is cut (with "…").
+
+    The names and titles a notice holds were refused at the boundary when they held a line
+    break; this holds for what was recorded before that rule too."""
+    text = _CONTROLS.sub(" ", value).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
 
 
 # --- identities -----------------------------------------------------------------------------
@@ -477,11 +493,14 @@ def _ics_time(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
+_ICS_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
 def _ics_text(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n")
-        .replace("\n", "\\n")
-    )  # fmt: skip
+    """A TEXT value (RFC 5545 §3.3.11): escaped, line breaks as ``\\n``, no other control
+    character (a bare CR would end the content line for some readers)."""
+    value = _ICS_CONTROLS.sub(" ", re.sub("\r\n?|[\u2028\u2029\x85]", "\n", value))
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _fold(line: str) -> list[str]:

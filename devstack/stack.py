@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from temporalio.client import Client
 
 from config import codec_server
 from config.client import TemporalUnreachable, connect_temporal
-from config.settings import EMBEDDED_DATABASE, Settings
-from devstack.postgres import EmbeddedPostgres, ensure_database
+from config.codec import load_or_create_secret
+from config.settings import APP_ROLE, EMBEDDED_DATABASE, Settings
+from devstack.postgres import EmbeddedPostgres, ensure_database, set_password
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
 from devstack.temporal import (
     dev_server_command,
@@ -64,7 +66,12 @@ class DevStack:
         return self.root / "temporal.db"
 
     def postgres(self) -> EmbeddedPostgres:
-        return EmbeddedPostgres(self.pgdata, self.settings.postgres_port, self.parts["postgres"])
+        return EmbeddedPostgres(
+            self.pgdata,
+            self.settings.postgres_port,
+            self.parts["postgres"],
+            password=_password(self.settings.postgres_password_path),
+        )
 
     def worker_command(self) -> list[str]:
         return [sys.executable, "-m", "worker"]
@@ -163,6 +170,8 @@ class DevStack:
             say(f"using the Postgres server of DATABASE_URL: {redact(s.database_url)}")
         applied = await migrate(s.database_admin_url)
         say(f"migrations applied: {applied} new")
+        if s.uses_embedded_postgres:  # (the application role is made by the first migration)
+            await set_password(s.database_admin_url, APP_ROLE, _password(s.app_password_path))
 
         if s.uses_embedded_temporal and "temporal" not in alive:
             binary, origin = temporal_cli()
@@ -296,6 +305,11 @@ class DevStack:
                 return
             await asyncio.sleep(0.3)
         raise DevStackError(f"the worker did not poll its task queue within 60s (log: {part.logfile})")
+
+
+def _password(path: Path) -> str:
+    """The password a file of the data folder holds, made once (mode 0600) when missing."""
+    return load_or_create_secret(path, lambda: secrets.token_urlsafe(24)).strip()
 
 
 def _logged_since(logfile: Path, offset: int, text: str) -> bool:

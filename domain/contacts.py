@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import DomainError
+from domain.values import MAX_NAME, name_problem, not_one_line, unstorable
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -92,17 +93,19 @@ def parse_contacts_csv(text: str) -> list[Contact]:
     reader = csv.reader(io.StringIO(text))
     header: list[str] | None = None
     lines: list[_Line] = []
+    ended = 0  # the line the previous record ended on (a quoted field may hold line breaks)
     for row in reader:
+        number, ended = ended + 1, reader.line_num
         if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if header is None:
             header = [cell.strip().lower() for cell in row]
-            _check_header(header, reader.line_num)
+            _check_header(header, number)
             continue
         if len(row) > len(header):
-            raise ContactsInvalid(f"line {reader.line_num}: {len(row)} fields, the header has {len(header)}")
+            raise ContactsInvalid(f"line {number}: {len(row)} fields, the header has {len(header)}")
         fields = {name: cell.strip() for name, cell in zip(header, row, strict=False)}
-        lines.append(_Line(number=reader.line_num, fields=fields))
+        lines.append(_Line(number=number, fields=fields))
     if header is None:
         raise ContactsInvalid("the file is empty: it needs a header line name,role,email")
     return _validate(lines)
@@ -205,6 +208,19 @@ def _problem(fields: dict[str, str]) -> str | None:
     for column in REQUIRED:
         if not fields.get(column):
             return f"{column} is missing"
+    # A name and a display name go into mail headers: one line each, of a bounded length.
+    for column in ("name", "display_name"):
+        value = fields.get(column, "")
+        if not value:
+            continue
+        issue = unstorable(value) or not_one_line(value)
+        if issue is not None:
+            return f"{column} holds {issue}"
+        if len(value) > MAX_NAME:
+            return f"{column} is longer than {MAX_NAME} characters"
+    problem = name_problem(fields["name"])
+    if problem is not None:
+        return f"name {problem}"
     role = fields["role"].lower()
     if role not in {r.value for r in ContactRole}:
         return f"unknown role {fields['role']!r} (expected {', '.join(r.value for r in ContactRole)})"

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import events as ev
 from domain.deadlines import Alarm, AlarmKind, escalation_time
 from domain.errors import DomainError
 from domain.mandate import Mandate
-from domain.plan import ApprovalStep, ConsultationStep
+from domain.plan import ApprovalStep, ConsultationStep, StepId
 from domain.state import MandateState, MandateStatus, StepState, StepStatus, evolve
+from domain.values import Amount, Comment, Deadline, Name, Text
 
 # --- refusals ---------------------------------------------------------------
 
@@ -82,8 +83,9 @@ REFUSALS: tuple[type[DomainError], ...] = (
 
 # --- commands ---------------------------------------------------------------
 
-Who = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(min_length=1)]
+# What a person gives a command is refused here when it cannot be stored or computed with
+# (domain.values): one line, before anything is decided or recorded.
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class _Command(BaseModel):
@@ -99,49 +101,49 @@ class RecordResponse(_Command):
     """A consulted party's answer (``step_id``: the consultation; default the current step)."""
 
     type: Literal["RecordResponse"] = "RecordResponse"
-    party: Who
+    party: Name
     text: Text
-    step_id: str | None = None
+    step_id: StepId | None = None
 
 
 class Approve(_Command):
     type: Literal["Approve"] = "Approve"
-    by: Who
-    comment: str = ""
-    step_id: str | None = None
+    by: Name
+    comment: Comment = ""
+    step_id: StepId | None = None
 
 
 class Reject(_Command):
     type: Literal["Reject"] = "Reject"
-    by: Who
+    by: Name
     comment: Text
-    step_id: str | None = None
+    step_id: StepId | None = None
 
 
 class CompleteTask(_Command):
     """A task or report is done: what came of it, and the effort and cost it took."""
 
     type: Literal["CompleteTask"] = "CompleteTask"
-    by: Who
+    by: Name
     outcome: Text
-    effort_days: Annotated[Decimal, Field(ge=0)] = Decimal(0)
-    cost: Annotated[Decimal, Field(ge=0)] = Decimal(0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    step_id: str | None = None
+    effort_days: Amount = Decimal(0)
+    cost: Amount = Decimal(0)
+    currency: Currency = "USD"
+    step_id: StepId | None = None
 
 
 class ExtendDeadline(_Command):
     type: Literal["ExtendDeadline"] = "ExtendDeadline"
-    until: AwareDatetime
+    until: Deadline
     reason: Text
-    by: Who
-    step_id: str | None = None
+    by: Name
+    step_id: StepId | None = None
 
 
 class Withdraw(_Command):
     type: Literal["Withdraw"] = "Withdraw"
     reason: Text
-    by: Who
+    by: Name
 
 
 class ReminderFired(_Command):

@@ -27,3 +27,10 @@ class IdempotencyConflict(DomainError):
     """An idempotency key was reused for an event of another stream."""
 
     code = "idempotency_conflict"
+
+
+class Unrecordable(DomainError):
+    """The store refuses what it was given, and would refuse it again (a character its
+    database cannot hold, a value past its limits): the command that led to it is refused."""
+
+    code = "unrecordable"

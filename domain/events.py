@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, m
 
 from domain.default_plans import with_step_roles
 from domain.mandate import Mandate
+from domain.values import RECORDED
 
 ENGINE = "mandate-engine"
 """The actor of events no person caused (timers, hand-over between steps)."""
@@ -281,8 +282,9 @@ def to_payload(event: MandateEvent) -> tuple[str, dict[str, Any]]:
 
 
 def from_payload(event_type: str, payload: dict[str, Any]) -> MandateEvent:
-    """The event an audit record holds (inverse of ``to_payload``)."""
-    return _ADAPTER.validate_python({**payload, "type": event_type})
+    """The event an audit record holds (inverse of ``to_payload``), read as it was written:
+    the rules of ``domain.values`` apply to what comes in, not to what was recorded."""
+    return _ADAPTER.validate_python({**payload, "type": event_type}, context=RECORDED)
 
 
 class AuditRecord(Protocol):

@@ -15,14 +15,15 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.default_plans import default_plan
 from domain.errors import DomainError
 from domain.events import MandateFollowed
 from domain.mandate import Mandate, mandate_id
 from domain.plan import Plan, validate_plan
-from domain.resolution import OperativeParagraph, Resolution
+from domain.resolution import OperativeParagraph, Resolution, ResolutionUnreadable
+from domain.values import MAX_NAME, MAX_TEXT
 from domain.vocabulary import Actor
 
 TITLE_LENGTH = 72
@@ -109,6 +110,31 @@ def plans_by_paragraph(data: Any, numbers: list[int]) -> dict[int, Plan]:
     return dict.fromkeys(numbers, plan)
 
 
+def _check_paragraph(paragraph: OperativeParagraph) -> None:
+    """What the importer read of a paragraph, within the bounds of what is recorded of it
+    (a followed paragraph's text goes into the audit log whole)."""
+    for what, value, limit in (
+        ("text", paragraph.text, MAX_TEXT),
+        ("verb", paragraph.verb, MAX_NAME),
+        ("reporting body", paragraph.reports_to or "", MAX_NAME),
+    ):
+        if len(value) > limit:
+            raise ResolutionUnreadable(
+                f"operative paragraph {paragraph.number}: its {what} is longer than {limit:,} characters"
+            )
+
+
+def _mandate(source: OperativeParagraph, **fields: Any) -> Mandate:
+    """The mandate of a paragraph, or ``ResolutionUnreadable`` naming what of it cannot be one."""
+    try:
+        return Mandate(**fields)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise ResolutionUnreadable(f"operative paragraph {source.number}: {where}: {message}") from None
+
+
 def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = None) -> ImportPlan:
     """Decide which paragraphs become mandates (with which plan) and which are followed.
 
@@ -118,11 +144,14 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
     symbol = resolution.symbol or resolution.slug
     workable = [p for p in resolution.operative if p.actor is Actor.SECRETARIAT and p.kinds]
     overrides = plans_by_paragraph(plan_data, [p.number for p in workable]) if plan_data is not None else {}
+    for p in resolution.operative:
+        _check_paragraph(p)
     mandates = []
     for p in workable:
         due = p.report_due_date if p.report_due_date and p.report_due_date > now.date() else None
         mandates.append(
-            Mandate(
+            _mandate(
+                p,
                 resolution_symbol=symbol,
                 resolution_slug=resolution.slug,
                 paragraph=p.number,

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.plan import SLUG_PATTERN, Plan
+from domain.values import STORABLE, Label, Name
 from domain.vocabulary import Actor, MandateKind, ReportingFrequency
 
 KIND_LABELS: dict[MandateKind, str] = {
@@ -73,17 +74,17 @@ class Mandate(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    resolution_symbol: Annotated[str, Field(min_length=1, max_length=120)]
+    resolution_symbol: Annotated[str, Field(min_length=1, max_length=120), STORABLE]
     resolution_slug: Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
     paragraph: Annotated[int, Field(ge=1)]
-    verb: Annotated[str, Field(min_length=1, max_length=80)]
+    verb: Annotated[str, Field(min_length=1, max_length=80), STORABLE]
     actor: Actor = Actor.SECRETARIAT
     kinds: Annotated[list[MandateKind], Field(min_length=1)]
     confidential: bool = False
-    reports_to: str | None = None
+    reports_to: Label | None = None
     report_due: date | None = None
-    coordinator: Annotated[str, Field(min_length=1)] = "coordinator"
-    title: str = ""
+    coordinator: Name = "coordinator"
+    title: Label = ""
     plan: Plan
     text: str = ""
     addressees: list[str] = Field(default_factory=list)

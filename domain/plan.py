@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,11 +22,18 @@ from pydantic import (
 )
 
 from domain.errors import DomainError
+from domain.values import Deadline, DueInDays, Name
 from domain.vocabulary import MandateKind
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 StepId = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_STEPS = 100
+MAX_PARTIES = 1_000
+"""Parties of one consultation (the Convention has 191 States parties; far more would pass
+what one workflow run answers well, RELIABILITY.md section 4)."""
+MAX_APPROVERS = 100
+MAX_POLICY_DAYS = 365
+"""The longest reminder offset, escalation interval or late start, in days."""
 
 
 class PlanInvalid(DomainError):
@@ -47,8 +53,8 @@ class _Step(_Frozen):
 
     id: StepId
     title: Name
-    due: AwareDatetime | None = None
-    due_in_days: Annotated[int, Field(ge=0)] | None = None
+    due: Deadline | None = None
+    due_in_days: DueInDays | None = None
     serves: MandateKind | None = None
     concludes: bool = False
 
@@ -83,7 +89,7 @@ class ConsultationStep(_Step):
     """
 
     type: Literal["consultation"] = "consultation"
-    parties: list[Name]
+    parties: Annotated[list[Name], Field(max_length=MAX_PARTIES)]
     confidential: bool = False
     grace_days: Annotated[int, Field(ge=0, le=365)] = 14
 
@@ -99,7 +105,7 @@ class ApprovalStep(_Step):
     this one when not given)."""
 
     type: Literal["approval"] = "approval"
-    approvers: list[Name]
+    approvers: Annotated[list[Name], Field(max_length=MAX_APPROVERS)]
     rule: Literal["all", "any"] = "all"
     on_reject_go_to: StepId | None = None
 
@@ -155,9 +161,11 @@ class DeadlinePolicy(_Frozen):
     starts (earlier steps ran late, or it is being reworked) gets this many days.
     """
 
-    reminder_days: tuple[Annotated[int, Field(ge=1)], ...] = (14, 3, 1)
-    escalation_every_days: Annotated[int, Field(ge=1)] = 7
-    late_start_days: Annotated[int, Field(ge=1)] = 14
+    reminder_days: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=MAX_POLICY_DAYS)], ...], Field(max_length=10)
+    ] = (14, 3, 1)
+    escalation_every_days: Annotated[int, Field(ge=1, le=MAX_POLICY_DAYS)] = 7
+    late_start_days: Annotated[int, Field(ge=1, le=MAX_POLICY_DAYS)] = 14
 
     @model_validator(mode="after")
     def _distinct(self) -> DeadlinePolicy:
@@ -181,7 +189,7 @@ class Plan(_Frozen):
     """An ordered list of uniquely named steps, the deadline policy they run under and who
     may do what."""
 
-    steps: Annotated[list[Step], Field(min_length=1)]
+    steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
     deadlines: DeadlinePolicy = DeadlinePolicy()
     access: Access = Access()
 

@@ -6,7 +6,8 @@ numbered operative paragraphs ("1. *Requests* the Secretariat ...;"), possibly
 with sub-paragraphs "(a)", "(b)", then perhaps a closing line and an annex.
 :func:`parse_resolution` reads it in three steps:
 
-1. Decoding: bytes must be UTF-8 text (no NUL bytes); a BOM is dropped; CRLF
+1. Decoding: bytes must be UTF-8 text (no NUL bytes, nothing ``domain.values.unstorable``
+   names); a BOM is dropped; CRLF
    and CR become LF; a form feed stays, as a page break.
 2. Layout (:mod:`domain.layout`): page furniture, footnotes, footnote
    markers, wrapped lines, paragraph numbers set apart, quoted and flattened
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.classification import classify_paragraph
 from domain.errors import DomainError
 from domain.layout import Footnote, LaidOutParagraph, lay_out
+from domain.values import unstorable
 from domain.vocabulary import Actor, MandateKind, ReportingFrequency
 
 __all__ = [
@@ -258,6 +260,9 @@ def _decode(data: str | bytes) -> str:
         raise ResolutionUnreadable(
             "the file looks binary (it contains NUL characters), not a plain-text resolution"
         )
+    problem = unstorable(text)
+    if problem is not None:
+        raise ResolutionUnreadable(f"the file holds {problem}: it is not a plain-text resolution")
     controls = sum(1 for ch in text if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
     if controls and controls * 10 > len(text):
         raise ResolutionUnreadable(

@@ -1,5 +1,8 @@
 """Shared fixtures: a real Postgres (embedded, or the server of DATABASE_URL) with the
-engine's migrations applied, and a fresh database per test."""
+engine's migrations applied, and a fresh database per test.
+
+The embedded server requires a password of every connection, as the dev stack's does; its
+application role is given the superuser's (a server made for one session of tests)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import asyncpg
 import pytest
 
 from config.settings import APP_ROLE
-from devstack.postgres import EmbeddedPostgres
+from devstack.postgres import EmbeddedPostgres, set_password
 from devstack.processes import ManagedProcess
 from store.audit import AuditStore
 from store.migrate import apply_migrations
@@ -36,9 +39,16 @@ def _with_database(url: str, database: str) -> str:
 
 
 def _with_user(url: str, user: str) -> str:
+    """``url`` as ``user`` (with the URL's password: the embedded server gives the
+    application role the superuser's)."""
     parts = urlsplit(url)
     host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+    credentials = f"{user}:{parts.password}" if parts.password else user
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
+
+
+def _external() -> str | None:
+    return os.environ.get("DATABASE_ADMIN_URL") or os.environ.get("DATABASE_URL")
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ def postgres_admin_url() -> Iterator[str]:
     Its data folder is not under pytest's basetemp: pytest deletes all but the three newest
     basetemps, so another pytest session starting meanwhile would remove a live cluster.
     """
-    external = os.environ.get("DATABASE_ADMIN_URL") or os.environ.get("DATABASE_URL")
+    external = _external()
     if external:
         yield external
         return
@@ -84,6 +94,9 @@ async def template_database(postgres_admin_url: str) -> AsyncIterator[str]:
             await apply_migrations(conn)
         finally:
             await conn.close()
+        password = urlsplit(postgres_admin_url).password
+        if not _external() and password:
+            await set_password(postgres_admin_url, APP_ROLE, password)
         yield name
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -15,6 +15,12 @@ from pathlib import Path
 from usecases.errors import BadInput, Refused
 
 MEGABYTE = 1024 * 1024
+RESOLUTION_LIMIT = 5 * MEGABYTE
+"""A resolution document (the longest in the examples is some 40 kB)."""
+PLAN_LIMIT = MEGABYTE
+CONTACTS_LIMIT = 5 * MEGABYTE
+RESPONSE_LIMIT = MEGABYTE
+"""A response given as a file (its text is bounded again: ``domain.values.MAX_TEXT``)."""
 
 
 def read_limited(path: Path, limit: int, what: str = "file") -> bytes:

@@ -11,21 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.decide import (
     Approve,
     CompleteTask,
+    Currency,
     ExtendDeadline,
     RecordResponse,
     Reject,
-    Text,
-    Who,
     Withdraw,
 )
 from domain.events import RecordedEvent
 from domain.mandate import Mandate
+from domain.plan import StepId
 from domain.state import MandateState, MandateStatus
+from domain.values import Amount, Comment, Deadline, Name, Text
 
 
 class _Message(BaseModel):
@@ -111,42 +112,47 @@ class StopConsultation(_Sealed):
 # --- updates ------------------------------------------------------------------
 
 
+# The requests hold what a person sent, under the rules of domain.values: a request that
+# breaks one is refused before its update is accepted (the SDK rejects an update whose
+# argument does not validate), so nothing that cannot be recorded reaches the activities.
+
+
 class RespondRequest(_Message):
     """A consulted party's answer. ``step_id`` defaults to the current consultation."""
 
-    party: Who
+    party: Name
     text: Text
-    step_id: str | None = None
+    step_id: StepId | None = None
 
     def to_command(self) -> RecordResponse:
         return RecordResponse(party=self.party, text=self.text, step_id=self.step_id)
 
 
 class ApproveRequest(_Message):
-    by: Who
-    comment: str = ""
-    step_id: str | None = None
+    by: Name
+    comment: Comment = ""
+    step_id: StepId | None = None
 
     def to_command(self) -> Approve:
         return Approve(by=self.by, comment=self.comment, step_id=self.step_id)
 
 
 class RejectRequest(_Message):
-    by: Who
+    by: Name
     comment: Text
-    step_id: str | None = None
+    step_id: StepId | None = None
 
     def to_command(self) -> Reject:
         return Reject(by=self.by, comment=self.comment, step_id=self.step_id)
 
 
 class CompleteTaskRequest(_Message):
-    by: Who
+    by: Name
     outcome: Text
-    effort_days: Annotated[Decimal, Field(ge=0)] = Decimal(0)
-    cost: Annotated[Decimal, Field(ge=0)] = Decimal(0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    step_id: str | None = None
+    effort_days: Amount = Decimal(0)
+    cost: Amount = Decimal(0)
+    currency: Currency = "USD"
+    step_id: StepId | None = None
 
     def to_command(self) -> CompleteTask:
         return CompleteTask(
@@ -160,17 +166,17 @@ class CompleteTaskRequest(_Message):
 
 
 class ExtendDeadlineRequest(_Message):
-    by: Who
-    until: AwareDatetime
+    by: Name
+    until: Deadline
     reason: Text
-    step_id: str | None = None
+    step_id: StepId | None = None
 
     def to_command(self) -> ExtendDeadline:
         return ExtendDeadline(until=self.until, reason=self.reason, by=self.by, step_id=self.step_id)
 
 
 class WithdrawRequest(_Message):
-    by: Who
+    by: Name
     reason: Text
 
     def to_command(self) -> Withdraw:

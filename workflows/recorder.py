@@ -6,6 +6,11 @@ stream through the audit activity (then the outbox activity for reminders,
 overdue notices and escalations), folds them into the state and refreshes the
 search attributes and current details. A lock keeps one batch at a time, so
 versions are gapless and the workflow stays the stream's sole writer.
+
+What the store refuses for good (``Unrecordable``: the database cannot hold the data)
+refuses the command, as ``decide`` would: an update's caller gets the refusal, a timer's
+command is skipped (and not tried again for that deadline), and the mandate goes on. A
+version or idempotency conflict is a bug, not a refusal: it fails the workflow task.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.audit import AppendEventsInput, AuditActivities
     from activities.notifications import NotificationActivities, NotifyInput
     from domain import events as ev
-    from domain.deadlines import Alarm, AlarmKind, next_alarm
+    from domain.deadlines import Alarm, AlarmKind, step_alarms
     from domain.decide import Command, command_for, decide
-    from domain.errors import DomainError, IdempotencyConflict, VersionConflict
+    from domain.errors import DomainError, IdempotencyConflict, Unrecordable, VersionConflict
     from domain.state import MandateState, fold, progress_line
     from workflows import search_attributes as sa
     from workflows.messages import UpdateResult
@@ -35,7 +40,7 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=[VersionConflict.code, IdempotencyConflict.code],
+    non_retryable_error_types=[VersionConflict.code, IdempotencyConflict.code, Unrecordable.code],
 )
 
 
@@ -66,6 +71,15 @@ def past_history_limit(limit: int | None) -> bool:
     without a limit: the limit is versioned by the workflow input, so that runs recorded
     before it existed replay as they ran)."""
     return limit is not None and workflow.info().get_current_history_length() > limit
+
+
+def unrecordable(err: ActivityError) -> Unrecordable | None:
+    """The refusal an activity failed with when the store refused its data for good (None
+    for any other failure)."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == Unrecordable.code:
+        return Unrecordable(cause.message)
+    return None
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -105,6 +119,7 @@ class Recorder:
         self._published: dict[str, Any] = {}
         self._published_version = -1
         self._publisher: asyncio.Task[None] | None = None
+        self._skipped: set[tuple[Any, ...]] = set()  # alarms whose events the store refused
 
     def begin(self) -> None:
         """Call first in the workflow's run: from here on the search attributes are upserted
@@ -158,6 +173,9 @@ class Recorder:
                 summary=f"audit v{version + 1}-{version + len(events)}: {events[-1].type}",
             )
         except ActivityError as err:
+            refused = unrecordable(err)
+            if refused is not None:  # the data, not the stream: the command is refused
+                raise refused from None
             # The stream holds other events than this workflow decided: a bug, not a
             # refusal. Fail the workflow task (it retries, visibly) rather than the mandate.
             raise RuntimeError(f"audit stream {self.mandate_id} rejected versions after {version}") from err
@@ -173,19 +191,26 @@ class Recorder:
     async def _notify(self, notices: list[ev.RecordedEvent]) -> None:
         mandate = self.state.mandate
         assert mandate is not None
-        await workflow.execute_activity_method(
-            NotificationActivities.enqueue_notifications,
-            NotifyInput(
-                mandate_id=self.mandate_id,
-                resolution_symbol=mandate.resolution_symbol,
-                paragraph=mandate.paragraph,
-                step_titles={s.id: s.title for s in mandate.plan.steps},
-                events=notices,
-            ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            summary=f"outbox: {', '.join(r.event.type for r in notices)}",
-        )
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.enqueue_notifications,
+                NotifyInput(
+                    mandate_id=self.mandate_id,
+                    resolution_symbol=mandate.resolution_symbol,
+                    paragraph=mandate.paragraph,
+                    step_titles={s.id: s.title for s in mandate.plan.steps},
+                    events=notices,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"outbox: {', '.join(r.event.type for r in notices)}",
+            )
+        except ActivityError as err:
+            refused = unrecordable(err)
+            if refused is None:
+                raise
+            # The events are recorded; only their mails are lost, and trying again is no cure.
+            workflow.logger.warning("notices of %s not put in the outbox: %s", self.mandate_id, refused)
 
     def apply(self, recorded: Sequence[ev.RecordedEvent]) -> None:
         """Fold events recorded here or by a consultation (those already folded are skipped)."""
@@ -231,10 +256,12 @@ class Recorder:
         """Wait for the active step's next alarm and act on it, unless the state changes
         (or ``interrupted()`` turns true) first; then return so the caller can look again."""
         missed = missed_first_reminder(self.state, workflow.now())
+        if missed is not None and self._alarm_key(missed) in self._skipped:
+            missed = None
         if missed is not None and workflow.patched(FIRST_REMINDER_PATCH):
             await self._fire(missed)
             return
-        alarm = next_alarm(self.state)
+        alarm = self._next_alarm()
         seen = self.state.version
 
         def changed() -> bool:
@@ -252,8 +279,28 @@ class Recorder:
                 pass
         await self._fire(alarm)
 
+    def _next_alarm(self) -> Alarm | None:
+        """The soonest alarm of the active step (``domain.deadlines.next_alarm``), passing over
+        those whose events the store refused."""
+        step, mandate = self.state.active_step(), self.state.mandate
+        if step is None or mandate is None:
+            return None
+        alarms = step_alarms(step, mandate.plan.deadlines)
+        return next((a for a in alarms if self._alarm_key(a) not in self._skipped), None)
+
+    def _alarm_key(self, alarm: Alarm) -> tuple[Any, ...]:
+        """What identifies an alarm each time it is computed (not its moment: a first
+        reminder sent at once is computed anew, at that moment): its step's attempt and
+        deadline too, so that a new deadline brings its alarms back."""
+        step = self.state.steps.get(alarm.step_id)
+        attempt, deadline = (step.attempt, step.deadline) if step is not None else (None, None)
+        return (alarm.step_id, alarm.kind.value, alarm.days_before, alarm.escalation, attempt, deadline)
+
     async def _fire(self, alarm: Alarm) -> None:
         try:
             await self.execute(command_for(alarm))
+        except Unrecordable as err:  # refused for good: never tried again, the next alarm goes on
+            self._skipped.add(self._alarm_key(alarm))
+            workflow.logger.warning("alarm %s of %s skipped: %s", alarm.kind, alarm.step_id, err)
         except DomainError as err:  # the state moved on while the timer ran
             workflow.logger.info("alarm %s of %s skipped: %s", alarm.kind, alarm.step_id, err.code)

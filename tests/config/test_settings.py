@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from config.settings import Settings, SettingsInvalid
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MANDATES_DATA_DIR", str(tmp_path / "data"))  # (no dev stack's passwords)
     for name in (
         "TEMPORAL_ADDRESS",
         "DATABASE_URL",
@@ -28,6 +31,24 @@ def test_defaults_point_at_the_embedded_stack_on_loopback() -> None:
     assert s.database_url == "postgresql://mandates_app@127.0.0.1:55432/mandates"
     assert s.database_admin_url == "postgresql://postgres@127.0.0.1:55432/mandates"
     assert s.temporal_ui_url == "http://127.0.0.1:8233"
+
+
+def test_the_embedded_urls_carry_the_dev_stacks_passwords(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, secret in (
+        ("postgres-admin-password", "admin/secret"),
+        ("postgres-app-password", "app-secret"),
+    ):
+        (data / name).write_text(secret + "\n")
+        (data / name).chmod(0o600)
+    s = Settings.load()
+    assert s.database_url == "postgresql://mandates_app:app-secret@127.0.0.1:55432/mandates"
+    assert s.database_admin_url == "postgresql://postgres:admin%2Fsecret@127.0.0.1:55432/mandates"
+
+    (data / "postgres-app-password").chmod(0o644)
+    with pytest.raises(SettingsInvalid, match="readable by others: chmod 600"):
+        _ = Settings.load().database_url
 
 
 def test_real_servers_replace_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
