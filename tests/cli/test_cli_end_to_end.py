@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.conftest import free_port
+from tests.support.database import free_port
 from workflows.search_attributes import AWAITING_PARTIES
 
 pytestmark = pytest.mark.devstack

@@ -14,8 +14,8 @@ from delivery.notices import deadline_uid
 from domain import events as ev
 from domain.mandate import Mandate
 from store.audit import AuditStore, NewEvent
-from tests.conftest import Database
-from tests.delivery.helpers import DAY, OECD, T0, consultation_mandate
+from tests.support.database import Database
+from tests.support.mail import DAY, OECD, T0, consultation_mandate
 
 
 async def append(audit: AuditStore, mandate: Mandate, events: list[ev.MandateEvent]) -> None:

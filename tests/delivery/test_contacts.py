@@ -14,7 +14,7 @@ from cli.app import app
 from domain.contacts import ContactRole, ContactsInvalid, is_email, parse_contacts
 from domain.default_plans import LEGAL_AFFAIRS, PARTNER_SECRETARIATS, SECTION_CHIEF, STATES_PARTIES
 from store.contacts import ContactStore
-from tests.conftest import Database
+from tests.support.database import Database
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "contacts.csv"
 

@@ -15,10 +15,9 @@ from domain.contacts import parse_contacts_csv
 from domain.plan import validate_plan
 from store.contacts import ContactStore
 from store.notifications import NotificationKind
-from tests.delivery.conftest import Smtp
-from tests.delivery.helpers import ics_of, text_of
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import COORDINATOR, make_mandate, start, state_of, until
+from tests.support.mail import Smtp, ics_of, text_of
+from tests.support.temporal import Engine
+from tests.support.workflows import COORDINATOR, make_mandate, start, state_of, until
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest
 

@@ -25,8 +25,8 @@ from devstack.stack import PARTS, DevStack
 from domain.contacts import parse_contacts_csv
 from store.contacts import ContactStore
 from store.notifications import NotificationOutbox
-from tests.conftest import Database, free_port
-from tests.delivery.helpers import OECD, consultation_mandate, enqueue, reminder
+from tests.support.database import Database, free_port
+from tests.support.mail import OECD, consultation_mandate, enqueue, reminder
 
 
 def message(message_id: str, subject: str = "Hello") -> bytes:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from devstack.stack import PARTS
-from tests.conftest import free_port
+from tests.support.database import free_port
 
 pytestmark = pytest.mark.devstack
 

@@ -32,8 +32,8 @@ from domain.contacts import Contact, ContactsInvalid, parse_contacts
 from domain.errors import DomainError
 from domain.plan import Plan, PlanInvalid, load_plan
 from domain.state import MandateState, fold
-from tests.conftest import Database, free_port
-from tests.projections.scenarios import KIND_SETS, Story, make_mandate, random_story
+from tests.support.database import Database, free_port
+from tests.support.stories import KIND_SETS, Story, make_mandate, random_story
 from workflows.messages import (
     ApproveRequest,
     CompleteTaskRequest,

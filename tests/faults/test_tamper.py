@@ -26,7 +26,7 @@ import pytest
 from store.audit import AuditStore, NewEvent
 from store.chain import GENESIS_HASH, chain_hash, content_hash
 from store.verify import verify_log
-from tests.conftest import Database
+from tests.support.database import Database
 
 MANDATES = str(Path(sys.executable).parent / "mandates")
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from typer.testing import CliRunner, Result
 from cli.app import app
 from projections import Projector
 from store.audit import StoredEvent
-from tests.conftest import Database
-from tests.projections.test_projector import snapshot
-from tests.reports import cosp7
+from tests.support import cosp7
+from tests.support.database import Database
+from tests.support.read_models import snapshot
 
 Invoke = Callable[..., Result]
 P1, P2, P3, P4, P5 = (f"mandate-cosp-7-enhancing-synergies-para-{n}" for n in range(1, 6))

@@ -13,7 +13,7 @@ from domain import events as ev
 from domain.state import fold
 from projections import Projector, mandate_view, view_of_state
 from store.audit import AuditStore
-from tests.projections.scenarios import KIND_SETS, append_batches, interleaved, make_mandate, random_story
+from tests.support.stories import KIND_SETS, append_batches, interleaved, make_mandate, random_story
 
 choices = st.lists(st.integers(min_value=0, max_value=(1 << 16) - 1), min_size=40, max_size=300)
 mandates = st.lists(

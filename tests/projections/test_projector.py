@@ -14,7 +14,6 @@ import asyncpg
 import pytest
 
 from projections import (
-    READ_MODEL_TABLES,
     ProjectionInconsistent,
     Projector,
     mandate_view,
@@ -24,9 +23,10 @@ from projections import (
 )
 from projections import projector as projector_module
 from store.audit import AuditStore, NewEvent, StoredEvent
-from tests.conftest import Database
-from tests.projections.crash_projector import CRASHED
-from tests.projections.scenarios import (
+from tests.support.crash_projector import CRASHED
+from tests.support.database import Database
+from tests.support.read_models import checkpoint, read_log, snapshot
+from tests.support.stories import (
     T0,
     Story,
     append_batches,
@@ -72,10 +72,6 @@ def expected_tallies(log: list[StoredEvent], up_to: int | None = None) -> dict[s
     }
 
 
-async def checkpoint(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval("SELECT position FROM projection_checkpoints WHERE name = 'read_models'"))
-
-
 async def caught_up(pool: asyncpg.Pool, head: int, timeout: float) -> None:
     """Wait for the checkpoint to reach ``head``."""
     deadline = time.monotonic() + timeout
@@ -84,10 +80,6 @@ async def caught_up(pool: asyncpg.Pool, head: int, timeout: float) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"the projector did not reach position {head} within {timeout}s")
-
-
-async def read_log(store: AuditStore) -> list[StoredEvent]:
-    return [e async for e in store.iterate_all()]
 
 
 def without_reminders(t: dict[str, int]) -> dict[str, int]:
@@ -118,7 +110,7 @@ async def test_a_crash_between_applying_and_recording_applies_nothing_twice(
     batch, crash_after = 100, 150  # the first batch commits; the second dies half applied
     assert len(log) > crash_after
     crashed = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "tests.projections.crash_projector"),
+        *(sys.executable, "-m", "tests.support.crash_projector"),
         *(database.app_dsn, str(crash_after), str(batch)),
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -312,14 +304,6 @@ async def test_rebuild_of_ten_thousand_events_ends_with_the_live_projectors_rows
             view = await mandate_view(pool, f"mandate-bulk-{copy}-para-{n}")
             expected = view_of_state(story.state)
             assert view == {**expected, "mandate_id": f"mandate-bulk-{copy}-para-{n}"}
-
-
-async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
-    rows = {}
-    for table in READ_MODEL_TABLES:
-        records = await pool.fetch(f"SELECT * FROM {table}")
-        rows[table] = sorted(tuple(r.values()) for r in records)
-    return rows
 
 
 async def test_rebuild_while_the_live_projector_runs_keeps_the_checkpoint_whole(

@@ -18,7 +18,8 @@ from projections.fold import EVENT_READERS, ReadModelFold
 from projections.projector import rebuild_read_models
 from store.audit import AuditStore, NewEvent
 from store.read_models import TABLES, truncate
-from tests.projections.scenarios import (
+from tests.support.read_models import checkpoint, read_log, snapshot
+from tests.support.stories import (
     T0,
     Story,
     append_batches,
@@ -28,7 +29,6 @@ from tests.projections.scenarios import (
     new_events,
     seeded_stories,
 )
-from tests.projections.test_projector import checkpoint, read_log, snapshot
 
 
 async def write_a_varied_log(store: AuditStore) -> None:

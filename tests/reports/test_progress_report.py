@@ -21,9 +21,9 @@ from domain.timeline import describe_event
 from domain.vocabulary import MandateKind
 from reports import compile_report_for, to_html, to_markdown
 from reports.progress import ReportPeriod, ReportPeriodInvalid, ReportUnreadable, build_progress_report
-from tests.projections.scenarios import T0, Story, make_mandate
-from tests.reports import cosp7
-from tests.reports.conftest import Logged
+from tests.support import cosp7
+from tests.support.cosp7 import Logged
+from tests.support.stories import T0, Story, make_mandate
 
 GOLDEN = Path(__file__).parent / "golden"
 PERIOD = ReportPeriod(start=date(2018, 1, 1), end=date(2018, 3, 31))

@@ -46,8 +46,8 @@ from domain.vocabulary import MandateKind
 from reports.progress import build_progress_report
 from reports.render import to_html, to_markdown
 from store.audit import AuditStore
-from tests.conftest import _with_database, _with_user, free_port
-from tests.workflows.helpers import make_mandate
+from tests.support.database import free_port, with_database, with_user
+from tests.support.workflows import make_mandate
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest
@@ -133,7 +133,7 @@ async def canary(
     database = f"mandates_canary_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(postgres_admin_url)
     await admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
-    app_dsn = _with_user(_with_database(postgres_admin_url, database), APP_ROLE)
+    app_dsn = with_user(with_database(postgres_admin_url, database), APP_ROLE)
     ring = KeyRing.generate("canary")
     settings = Settings(  # type: ignore[call-arg]
         TEMPORAL_ADDRESS=address,

@@ -13,7 +13,6 @@ import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
 from config.identity import (
     HEADER,
@@ -30,8 +29,8 @@ from config.settings import Settings, SettingsInvalid
 from domain.plan import validate_plan
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
-from tests.workflows.conftest import DATA_CONVERTER, Engine
-from tests.workflows.helpers import audit_log, make_mandate, start, until
+from tests.support.temporal import DATA_CONVERTER, Engine, time_skipping_server
+from tests.support.workflows import audit_log, make_mandate, start, until
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, RespondRequest
@@ -188,9 +187,10 @@ def test_a_token_file_must_be_private_and_long_enough(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def guarded(
-    workflow_env: WorkflowEnvironment, pool: asyncpg.Pool, tmp_path: Path
-) -> AsyncIterator[Engine]:
+async def guarded(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Engine]:
+    """A worker with an identities file, on a test server of its own: the worker checks a
+    caller's signature against the workflow's clock, which the session's server has moved
+    on by however much time the tests before skipped."""
     entries = [
         {"person": "l.ortiz", "roles": [OECD, OAS], "token": LIAISON_TOKEN},
         {"person": "a.khan", "roles": [CHIEF], "token": CHIEF_TOKEN},
@@ -198,8 +198,8 @@ async def guarded(
     identities = write(tmp_path / "identities.json", identities_json(*entries))
     queue = f"guarded-{uuid.uuid4()}"
     settings = Settings(MANDATES_IDENTITIES=str(identities), MANDATES_TASK_QUEUE=queue)  # type: ignore[arg-type]
-    async with build_worker(workflow_env.client, pool, settings):
-        yield Engine(workflow_env, queue, AuditStore(pool), NotificationOutbox(pool))
+    async with time_skipping_server() as env, build_worker(env.client, pool, settings):
+        yield Engine(env, queue, AuditStore(pool), NotificationOutbox(pool))
 
 
 def client_of(engine: Engine, token: str | None) -> Client:

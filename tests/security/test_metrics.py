@@ -17,9 +17,9 @@ from domain.default_plans import default_plan
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
-from tests.conftest import free_port
-from tests.workflows.conftest import DATA_CONVERTER, Engine
-from tests.workflows.helpers import make_mandate, start
+from tests.support.database import free_port
+from tests.support.temporal import DATA_CONVERTER, Engine
+from tests.support.workflows import make_mandate, start
 from worker import build_worker
 
 ENGINE_METRICS = (

@@ -10,8 +10,8 @@ from domain import events as ev
 from domain.plan import validate_plan
 from domain.state import MandateStatus, PartyStatus
 from store.notifications import NotificationKind
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import (
+from tests.support.temporal import Engine
+from tests.support.workflows import (
     COORDINATOR,
     checked_log,
     make_mandate,

@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 from domain import events as ev
 from domain.plan import validate_plan
 from domain.state import MandateStatus, StepStatus
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import (
+from tests.support.temporal import Engine
+from tests.support.workflows import (
     checked_log,
     make_mandate,
     record_histories,

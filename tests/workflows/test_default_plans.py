@@ -9,8 +9,8 @@ from domain.default_plans import default_plan
 from domain.plan import ApprovalStep, ConsultationStep
 from domain.state import MandateStatus
 from domain.vocabulary import MandateKind
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import (
+from tests.support.temporal import Engine
+from tests.support.workflows import (
     checked_log,
     drive_to_completion,
     make_mandate,

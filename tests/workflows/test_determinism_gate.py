@@ -34,8 +34,8 @@ from temporalio.worker import Replayer
 
 from domain.plan import validate_plan
 from domain.state import MandateStatus
-from tests.workflows.conftest import DATA_CONVERTER, Engine
-from tests.workflows.helpers import (
+from tests.support.temporal import DATA_CONVERTER, Engine
+from tests.support.workflows import (
     EARLIER_HISTORIES,
     HISTORIES,
     audit_log,

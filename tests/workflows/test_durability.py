@@ -12,8 +12,8 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import audit_log, checked_log, make_mandate, start, types, until
+from tests.support.temporal import Engine
+from tests.support.workflows import audit_log, checked_log, make_mandate, start, types, until
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, CompleteTaskRequest, MandateInput
 

@@ -13,8 +13,8 @@ from temporalio.converter import decode_typed_search_attributes
 
 from domain.default_plans import default_plan
 from domain.vocabulary import MandateKind
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import make_mandate, start, until
+from tests.support.temporal import Engine
+from tests.support.workflows import make_mandate, start, until
 from workflows import search_attributes as sa
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest

@@ -18,7 +18,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.workflows.conftest import DATA_CONVERTER
+from tests.support.temporal import DATA_CONVERTER
 from workflows import WORKFLOWS
 
 pytestmark = pytest.mark.skipif(

@@ -1,7 +1,7 @@
-"""Temporal fixtures: one time-skipping test server for the session, a worker per test.
+"""Temporal for the tests: the time-skipping test server and a worker of the engine on it.
 
-The worker registers the real workflows and the real activities, built on the
-test's own migrated database (the ``pool`` fixture of ``tests/conftest.py``).
+The worker registers the real workflows and the real activities, built on the test's own
+migrated database.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -58,13 +57,6 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The session's time-skipping test server."""
-    async with time_skipping_server() as env:
-        yield env
-
-
 async def register_search_attributes(client: Client) -> None:
     """The test server knows no custom search attribute until told (and cannot list them)."""
     await client.operator_service.add_search_attributes(
@@ -91,21 +83,17 @@ class Engine:
         return self.env.client
 
 
-@pytest.fixture
-def engine_factory(workflow_env: WorkflowEnvironment, pool: asyncpg.Pool) -> Callable[..., Any]:
-    """Run a worker on a fresh task queue (optionally with other activities) for a test."""
-
-    def start(activities: Sequence[Callable[..., Any]] | None = None) -> Any:
-        return _running_engine(workflow_env, pool, activities)
-
-    return start
-
-
 @asynccontextmanager
-async def _running_engine(
-    env: WorkflowEnvironment, pool: asyncpg.Pool, activities: Sequence[Callable[..., Any]] | None
+async def running_engine(
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    *,
+    prefix: str = "mandates",
 ) -> AsyncIterator[Engine]:
-    engine = Engine(env, f"mandates-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
+    """A worker with the real workflows (and the real activities, unless others are given)
+    on a fresh task queue of ``env``."""
+    engine = Engine(env, f"{prefix}-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
     async with Worker(
         env.client,
         task_queue=engine.task_queue,
@@ -113,10 +101,3 @@ async def _running_engine(
         activities=list(activities) if activities is not None else build_activities(pool),
     ):
         yield engine
-
-
-@pytest.fixture
-async def engine(engine_factory: Callable[..., Any]) -> AsyncIterator[Engine]:
-    """A worker with the real workflows and activities on a fresh task queue."""
-    async with engine_factory() as running:
-        yield running

@@ -1,9 +1,10 @@
-"""What the delivery tests share: a recording SMTP server, a mandate in the audit log, and
-outbox rows made the way the workflows make them."""
+"""Mail for the tests: a recording SMTP server, a mandate in the audit log, and outbox rows
+made the way the workflows make them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ import icalendar
 
 from activities.audit import idempotency_key
 from activities.notifications import NotifyInput, notifications_for
+from delivery import SmtpServer
 from devstack.mail_sink import MailSink
 from domain import events as ev
 from domain.mandate import Mandate
@@ -67,6 +69,18 @@ class RecordingSink(MailSink):
 
     def message_ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.accepted]
+
+
+@dataclass
+class Smtp:
+    """The SMTP server a test delivers to."""
+
+    sink: RecordingSink
+    port: int
+
+    @property
+    def server(self) -> SmtpServer:
+        return SmtpServer("127.0.0.1", self.port, timeout=5)
 
 
 def parse(content: bytes) -> EmailMessage:

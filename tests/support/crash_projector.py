@@ -1,4 +1,4 @@
-"""A projector that dies mid-batch: ``python -m tests.projections.crash_projector DSN N BATCH``.
+"""A projector that dies mid-batch: ``python -m tests.support.crash_projector DSN N BATCH``.
 
 It applies events like the real projector, and once it has applied N events or more
 (rows written, checkpoint not yet moved, transaction not committed) the process ends

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -16,12 +15,13 @@ from domain.mandate import Mandate
 from domain.plan import ApprovalStep, Plan
 from domain.state import MandateState, fold
 from domain.vocabulary import MandateKind
-from tests.workflows.conftest import Engine
+from tests.support import ROOT
+from tests.support.temporal import Engine
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, CompleteTaskRequest, MandateResult, RespondRequest
 from workflows.starter import mandate_handle, start_mandate
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = ROOT / "tests" / "workflows" / "histories"
 # Recorded before search attributes moved to a task of their own (SEARCH_ATTRIBUTES_TASK_PATCH):
 # kept, since mandates begun then may still be running.
 EARLIER_HISTORIES = HISTORIES / "before-search-attribute-task"

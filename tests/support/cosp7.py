@@ -28,7 +28,6 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from domain.deadlines import next_alarm
@@ -38,9 +37,9 @@ from domain.events import to_payload
 from domain.importing import plan_import
 from domain.resolution import parse_resolution
 from store.audit import AuditStore, NewEvent, StoredEvent
-from tests.projections.scenarios import Batch, Story, interleaved, new_events
+from tests.support import ROOT
+from tests.support.stories import Batch, Story, interleaved, new_events
 
-ROOT = Path(__file__).resolve().parents[2]
 RESOLUTION = ROOT / "examples" / "resolutions" / "cosp-7-synergies.txt"
 DAY0 = datetime(2018, 1, 8, 9, 0, tzinfo=UTC)
 END = 135
@@ -158,3 +157,11 @@ async def append(pool: Any, scenario: Cosp7) -> list[StoredEvent]:
             new_events(batch.mandate_id, batch.expected_version + 1, batch.events),
         )
     return [e async for e in store.iterate_all()]
+
+
+@dataclass(frozen=True)
+class Logged:
+    """The scenario and the audit records it was appended as."""
+
+    scenario: Cosp7
+    records: list[StoredEvent]
