@@ -16,8 +16,9 @@ from domain.plan import validate_plan
 from store.contacts import ContactStore
 from store.notifications import NotificationKind
 from tests.support.mail import Smtp, ics_of, text_of
+from tests.support.mandates import COORDINATOR, make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import COORDINATOR, make_mandate, start, state_of, until
+from tests.support.workflows import start, state_of, until
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest
 

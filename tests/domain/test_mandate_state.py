@@ -34,7 +34,7 @@ from domain.errors import DomainError
 from domain.mandate import Mandate, consultation_workflow_id, mandate_id, slugify
 from domain.plan import PlanInvalid, validate_plan
 from domain.state import MandateState, MandateStatus, PartyStatus, StepStatus, evolve, fold, progress_line
-from domain.vocabulary import MandateKind
+from tests.support.mandates import make_mandate
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -54,17 +54,8 @@ PLAN = validate_plan(
 )  # fmt: skip
 
 
-def make_mandate(**overrides: object) -> Mandate:
-    fields: dict[str, object] = {
-        "resolution_symbol": "7/6",
-        "resolution_slug": "cosp-7-enhancing-synergies",
-        "paragraph": 3,
-        "verb": "calls upon",
-        "kinds": [MandateKind.INFORMATION_COLLECTION],
-        "coordinator": "coordinator.anti-corruption",
-        "plan": PLAN,
-    }
-    return Mandate.model_validate(fields | overrides)
+# Paragraph 3 of COSP resolution 7/6, addressed as the domain tests read it.
+PARAGRAPH_3 = {"verb": "calls upon", "reports_to": None, "title": ""}
 
 
 class Story:
@@ -73,7 +64,7 @@ class Story:
     def __init__(self, mandate: Mandate | None = None) -> None:
         self.events: list[ev.MandateEvent] = []
         self.state = MandateState()
-        self.do(StartMandate(mandate=mandate or make_mandate()), T0)
+        self.do(StartMandate(mandate=mandate or make_mandate(plan=PLAN, **PARAGRAPH_3)), T0)
 
     def do(self, command: object, at: datetime) -> list[ev.MandateEvent]:
         new = decide(self.state, command, at)  # type: ignore[arg-type]
@@ -133,14 +124,14 @@ def test_starting_resolves_the_plan_and_opens_the_first_step() -> None:
 
 def test_a_mandate_starts_once_and_an_invalid_resolved_plan_is_refused() -> None:
     story = Story()
-    refused(story, StartMandate(mandate=make_mandate()), T0, MandateAlreadyStarted)
+    refused(story, StartMandate(mandate=make_mandate(plan=PLAN, **PARAGRAPH_3)), T0, MandateAlreadyStarted)
 
     late_report = validate_plan(
         {"steps": [{"type": "report", "id": "submit", "title": "Submit", "due_in_days": 30,
                     "session_date": "2027-01-20"}]}
     )  # fmt: skip
     with pytest.raises(PlanInvalid):
-        decide(MandateState(), StartMandate(mandate=make_mandate(plan=late_report)), T0)
+        decide(MandateState(), StartMandate(mandate=make_mandate(plan=late_report, **PARAGRAPH_3)), T0)
 
 
 def test_responses_close_the_consultation_when_everyone_has_answered() -> None:
@@ -185,7 +176,7 @@ def test_response_refusals() -> None:
 
 
 def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
-    story = Story(make_mandate(confidential=True))
+    story = Story(make_mandate(plan=PLAN, confidential=True, **PARAGRAPH_3))
 
     (received,) = story.do(RecordResponse(party="OECD", text="secret figures"), T0 + DAY)
 

@@ -33,7 +33,8 @@ from domain.errors import DomainError
 from domain.plan import Plan, PlanInvalid, load_plan
 from domain.state import MandateState, fold
 from tests.support.database import Database, free_port
-from tests.support.stories import KIND_SETS, Story, make_mandate, random_story
+from tests.support.mandates import make_mandate
+from tests.support.stories import KIND_SETS, Story, random_story
 from workflows.messages import (
     ApproveRequest,
     CompleteTaskRequest,
@@ -240,7 +241,7 @@ commands = st.one_of(
     st.builds(d.ConsultationDeadlinePassed, step_id=steps.filter(bool)),
 )
 stories = st.builds(
-    lambda kinds, picks: random_story(make_mandate("bad-input", 1, kinds), picks),
+    lambda kinds, picks: random_story(make_mandate("bad-input", paragraph=1, kinds=kinds), picks),
     st.sampled_from(KIND_SETS),
     st.lists(st.integers(min_value=0, max_value=(1 << 16) - 1), max_size=80),
 )
@@ -417,7 +418,9 @@ def test_an_empty_or_over_long_name_is_one_line(cli_env: Path, argv: list[str]) 
 @pytest.mark.parametrize("until", [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)])
 def test_a_deadline_at_the_end_of_time_is_refused_or_decided(until: datetime) -> None:
     """``mandates extend --until 9999-12-31`` is typeable: decide must refuse or decide it."""
-    story = Story(make_mandate("bad-input", 1, KIND_SETS[2]))  # at its first step, a consultation
+    story = Story(
+        make_mandate("bad-input", paragraph=1, kinds=KIND_SETS[2])
+    )  # at its first step, a consultation
     step = story.state.active_step()
     assert step is not None and step.type == "consultation"
     try:

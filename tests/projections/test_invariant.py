@@ -13,7 +13,8 @@ from domain import events as ev
 from domain.state import fold
 from projections import Projector, mandate_view, view_of_state
 from store.audit import AuditStore
-from tests.support.stories import KIND_SETS, append_batches, interleaved, make_mandate, random_story
+from tests.support.mandates import make_mandate
+from tests.support.stories import KIND_SETS, append_batches, interleaved, random_story
 
 choices = st.lists(st.integers(min_value=0, max_value=(1 << 16) - 1), min_size=40, max_size=300)
 mandates = st.lists(
@@ -34,7 +35,7 @@ async def test_the_read_model_of_each_mandate_equals_the_fold_of_its_events(
 ) -> None:
     slug = f"h-{uuid.uuid4().hex[:12]}"  # the database is shared by the examples of this test
     stories = [
-        random_story(make_mandate(slug, n, kinds, confidential=confidential), picks)
+        random_story(make_mandate(slug, paragraph=n, kinds=kinds, confidential=confidential), picks)
         for n, (kinds, confidential, picks) in enumerate(mandates, start=1)
     ]
     await append_batches(audit_store, interleaved(stories))

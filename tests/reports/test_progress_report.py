@@ -23,7 +23,8 @@ from reports import compile_report_for, to_html, to_markdown
 from reports.progress import ReportPeriod, ReportPeriodInvalid, ReportUnreadable, build_progress_report
 from tests.support import cosp7
 from tests.support.cosp7 import Logged
-from tests.support.stories import T0, Story, make_mandate
+from tests.support.mandates import T0, make_mandate
+from tests.support.stories import Story
 
 GOLDEN = Path(__file__).parent / "golden"
 PERIOD = ReportPeriod(start=date(2018, 1, 1), end=date(2018, 3, 31))
@@ -205,7 +206,7 @@ def records_of(*stories: Story) -> list[Record]:
 
 
 def test_a_withdrawn_mandate_cancels_its_open_deadline_and_says_why() -> None:
-    story = Story(make_mandate("res", 1, [MandateKind.REPORTING]))
+    story = Story(make_mandate("res", paragraph=1, kinds=[MandateKind.REPORTING]))
     story.do(
         CompleteTask(by="a", outcome="drafted", effort_days=Decimal(2), cost=Decimal(10)), T0 + timedelta(1)
     )
@@ -228,7 +229,7 @@ def test_an_empty_log_gives_a_short_report() -> None:
 
 
 def test_an_event_this_version_cannot_read_is_named_not_guessed_at() -> None:
-    story = Story(make_mandate("res", 1, [MandateKind.REPORTING]))
+    story = Story(make_mandate("res", paragraph=1, kinds=[MandateKind.REPORTING]))
     records = records_of(story)
     records[1].payload = {**records[1].payload, "deadline": "soon"}
     with pytest.raises(ReportUnreadable, match=r"audit event #2 \(StepStarted\) cannot be read: deadline"):

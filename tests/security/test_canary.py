@@ -47,7 +47,7 @@ from reports.progress import build_progress_report
 from reports.render import to_html, to_markdown
 from store.audit import AuditStore
 from tests.support.database import free_port, with_database, with_user
-from tests.support.workflows import make_mandate
+from tests.support.mandates import make_mandate
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest

@@ -29,8 +29,9 @@ from config.settings import Settings, SettingsInvalid
 from domain.plan import validate_plan
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
+from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine, time_skipping_server
-from tests.support.workflows import audit_log, make_mandate, start, until
+from tests.support.workflows import audit_log, start, until
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, RespondRequest

@@ -18,8 +18,9 @@ from domain.vocabulary import MandateKind
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from tests.support.database import free_port
+from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine
-from tests.support.workflows import make_mandate, start
+from tests.support.workflows import start
 from worker import build_worker
 
 ENGINE_METRICS = (

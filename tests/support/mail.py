@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -21,12 +21,11 @@ from devstack.mail_sink import MailSink
 from domain import events as ev
 from domain.mandate import Mandate
 from domain.plan import validate_plan
-from domain.vocabulary import MandateKind
 from store.audit import AuditStore, NewEvent
 from store.notifications import NotificationOutbox
+from tests.support.mandates import T0, make_mandate
 
 DAY = timedelta(days=1)
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 COORDINATOR = "coordinator"
 OECD = "OECD Working Group on Bribery"
 CONTACTS_CSV = f"""name,role,email,display_name
@@ -123,16 +122,8 @@ def consultation_mandate(
             ]
         }
     )  # fmt: skip
-    return Mandate(
-        resolution_symbol="7/6",
-        resolution_slug=slug,
-        paragraph=3,
-        verb="requests",
-        kinds=[MandateKind.INFORMATION_COLLECTION],
-        confidential=confidential,
-        coordinator=COORDINATOR,
-        title="enhancing synergies",
-        plan=plan.resolve(start),
+    return make_mandate(
+        slug, plan.resolve(start), confidential=confidential, coordinator=COORDINATOR, reports_to=None
     )
 
 

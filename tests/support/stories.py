@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,15 +29,14 @@ from domain.decide import (
     command_for,
     decide,
 )
-from domain.default_plans import IMPLEMENTATION_REVIEW_GROUP, default_plan
 from domain.errors import DomainError
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep
 from domain.state import MandateState, fold
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore, NewEvent
+from tests.support.mandates import T0, make_mandate
 
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 KIND_SETS: tuple[tuple[MandateKind, ...], ...] = (
     (MandateKind.DIALOGUE, MandateKind.REPORTING),
     (MandateKind.MOU_EXPLORATION,),
@@ -46,29 +45,6 @@ KIND_SETS: tuple[tuple[MandateKind, ...], ...] = (
     (MandateKind.MOU_EXPLORATION, MandateKind.REPORTING),
     (MandateKind.DIALOGUE,),
 )
-
-
-def make_mandate(
-    slug: str,
-    paragraph: int,
-    kinds: Sequence[MandateKind],
-    *,
-    confidential: bool = False,
-    symbol: str = "7/6",
-    **plan_options: Any,
-) -> Mandate:
-    return Mandate(
-        resolution_symbol=symbol,
-        resolution_slug=slug,
-        paragraph=paragraph,
-        verb="requests",
-        kinds=list(kinds),
-        confidential=confidential,
-        reports_to=IMPLEMENTATION_REVIEW_GROUP,
-        coordinator="coordinator.anti-corruption",
-        title="enhancing synergies",
-        plan=default_plan(kinds, reports_to=IMPLEMENTATION_REVIEW_GROUP, **plan_options),
-    )
 
 
 @dataclass
@@ -190,7 +166,7 @@ def seeded_stories(count: int, seed: int, slug: str = "gen", max_commands: int =
     rng = random.Random(seed)
     return [
         random_story(
-            make_mandate(slug, n, KIND_SETS[n % len(KIND_SETS)], confidential=n % 3 == 0),
+            make_mandate(slug, paragraph=n, kinds=KIND_SETS[n % len(KIND_SETS)], confidential=n % 3 == 0),
             (rng.randrange(1 << 16) for _ in range(10_000)),
             max_commands,
         )

@@ -1,4 +1,4 @@
-"""What the workflow scenarios share: building mandates, driving them, checking the audit log."""
+"""What the workflow scenarios share: starting mandates, driving them, checking the audit log."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from temporalio.client import WorkflowHandle
 
 from domain import events as ev
 from domain.mandate import Mandate
-from domain.plan import ApprovalStep, Plan
+from domain.plan import ApprovalStep
 from domain.state import MandateState, fold
-from domain.vocabulary import MandateKind
 from tests.support import ROOT
 from tests.support.temporal import Engine
 from workflows.mandate import MandateWorkflow
@@ -25,29 +24,6 @@ HISTORIES = ROOT / "tests" / "workflows" / "histories"
 # Recorded before search attributes moved to a task of their own (SEARCH_ATTRIBUTES_TASK_PATCH):
 # kept, since mandates begun then may still be running.
 EARLIER_HISTORIES = HISTORIES / "before-search-attribute-task"
-COORDINATOR = "coordinator.anti-corruption"
-
-
-def make_mandate(
-    slug: str,
-    plan: Plan,
-    *,
-    kinds: Sequence[MandateKind] = (MandateKind.INFORMATION_COLLECTION,),
-    confidential: bool = False,
-    paragraph: int = 3,
-) -> Mandate:
-    return Mandate(
-        resolution_symbol="7/6",
-        resolution_slug=slug,
-        paragraph=paragraph,
-        verb="requests",
-        kinds=list(kinds),
-        confidential=confidential,
-        reports_to="Implementation Review Group",
-        coordinator=COORDINATOR,
-        title="enhancing synergies",
-        plan=plan,
-    )
 
 
 async def start(engine: Engine, mandate: Mandate) -> WorkflowHandle[MandateWorkflow, MandateResult]:

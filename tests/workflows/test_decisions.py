@@ -12,16 +12,9 @@ from temporalio.exceptions import ApplicationError
 from domain import events as ev
 from domain.plan import validate_plan
 from domain.state import MandateStatus, StepStatus
+from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import (
-    checked_log,
-    make_mandate,
-    record_histories,
-    start,
-    state_of,
-    types,
-    until,
-)
+from tests.support.workflows import checked_log, record_histories, start, state_of, types, until
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (

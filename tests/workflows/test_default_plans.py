@@ -9,15 +9,9 @@ from domain.default_plans import default_plan
 from domain.plan import ApprovalStep, ConsultationStep
 from domain.state import MandateStatus
 from domain.vocabulary import MandateKind
+from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import (
-    checked_log,
-    drive_to_completion,
-    make_mandate,
-    record_histories,
-    start,
-    types,
-)
+from tests.support.workflows import checked_log, drive_to_completion, record_histories, start, types
 
 
 def expected_types(mandate_plan: object) -> list[str]:

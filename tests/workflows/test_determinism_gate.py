@@ -34,15 +34,9 @@ from temporalio.worker import Replayer
 
 from domain.plan import validate_plan
 from domain.state import MandateStatus
+from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine
-from tests.support.workflows import (
-    EARLIER_HISTORIES,
-    HISTORIES,
-    audit_log,
-    drive_to_completion,
-    make_mandate,
-    start,
-)
+from tests.support.workflows import EARLIER_HISTORIES, HISTORIES, audit_log, drive_to_completion, start
 from workflows import WORKFLOWS
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow

@@ -12,8 +12,9 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
+from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import audit_log, checked_log, make_mandate, start, types, until
+from tests.support.workflows import audit_log, checked_log, start, types, until
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, CompleteTaskRequest, MandateInput
 

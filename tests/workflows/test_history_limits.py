@@ -54,8 +54,9 @@ from domain.plan import validate_plan
 from domain.state import MandateStatus, fold
 from store.audit import AuditStore, StoredEvent
 from store.notifications import NotificationOutbox
+from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine, time_skipping_server
-from tests.support.workflows import audit_log, make_mandate
+from tests.support.workflows import audit_log
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
 from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest, RespondRequest

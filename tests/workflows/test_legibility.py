@@ -13,8 +13,9 @@ from temporalio.converter import decode_typed_search_attributes
 
 from domain.default_plans import default_plan
 from domain.vocabulary import MandateKind
+from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import make_mandate, start, until
+from tests.support.workflows import start, until
 from workflows import search_attributes as sa
 from workflows.mandate import MandateWorkflow
 from workflows.messages import RespondRequest
