@@ -8,3 +8,5 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository's root folder."""
+EXAMPLES = ROOT / "examples"
+"""The example resolutions, plans and contact directory that ship with the project."""

@@ -41,6 +41,8 @@ from tests.support import ROOT
 from tests.support.stories import Batch, Story, interleaved, new_events
 
 RESOLUTION = ROOT / "examples" / "resolutions" / "cosp-7-synergies.txt"
+GOLDEN = ROOT / "tests" / "reports" / "golden"
+"""The report on the scenario as it must print (``UPDATE_GOLDEN=1`` rewrites it)."""
 DAY0 = datetime(2018, 1, 8, 9, 0, tzinfo=UTC)
 END = 135
 CANARY = "CANARY-7f3a9e: GRECO review cycle cost 4.2M, do not disclose"

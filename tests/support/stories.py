@@ -31,7 +31,7 @@ from domain.decide import (
 )
 from domain.errors import DomainError
 from domain.mandate import Mandate
-from domain.plan import ApprovalStep
+from domain.plan import ApprovalStep, validate_plan
 from domain.state import MandateState, fold
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore, NewEvent
@@ -45,6 +45,23 @@ KIND_SETS: tuple[tuple[MandateKind, ...], ...] = (
     (MandateKind.MOU_EXPLORATION, MandateKind.REPORTING),
     (MandateKind.DIALOGUE,),
 )
+
+
+FOUR_STEP_PLAN = validate_plan(
+    {
+        "steps": [
+            {"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+             "parties": ["Austria", "Mexico", "OECD"], "grace_days": 10},
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 40},
+            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
+             "approvers": ["legal-affairs", "chief.of.section"], "on_reject_go_to": "draft"},
+            {"type": "report", "id": "submit", "title": "Submit", "due_in_days": 60,
+             "body": "Implementation Review Group"},
+        ]
+    }
+)  # fmt: skip
+"""Consult three parties (ten days' grace), draft, approve (two approvers; a rejection goes
+back to the draft), submit: the plan the domain tests drive."""
 
 
 @dataclass
@@ -84,6 +101,10 @@ class Story:
             self.state = fold(new, self.state)
         return new
 
+    def types(self, events: Sequence[ev.MandateEvent] | None = None) -> list[str]:
+        """The types of ``events`` (of all the story's events if none are given)."""
+        return [e.type for e in (self.events if events is None else events)]
+
     def try_do(self, command: Any, at: datetime) -> bool:
         try:
             return bool(self.do(command, at))
@@ -122,6 +143,15 @@ class Story:
             until = max(step.deadline, self.now) + timedelta(days=1 + pick(30))
             commands = [ExtendDeadline(until=until, reason="more time was asked for", by="coordinator")]
         return commands
+
+
+def four_step_story(*, confidential: bool = False) -> Story:
+    """Paragraph 3 of resolution 7/6 (a paragraph that "calls upon"), with the four-step
+    plan, started at ``T0``."""
+    mandate = make_mandate(
+        plan=FOUR_STEP_PLAN, confidential=confidential, verb="calls upon", reports_to=None, title=""
+    )
+    return Story(mandate)
 
 
 def random_story(mandate: Mandate, choices: Iterable[int], max_commands: int = 40) -> Story:

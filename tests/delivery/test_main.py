@@ -1,5 +1,5 @@
-"""The mail sink and the dispatcher as the dev stack runs them: `python -m devstack.mail_sink`
-and `python -m delivery` as processes, `mandates dev mail`, and the stack's status rows."""
+"""`python -m delivery` as the dev stack runs it: the dispatcher process delivers to the mail
+sink process (`python -m devstack.mail_sink`), marks the row sent, and stops cleanly."""
 
 from __future__ import annotations
 
@@ -14,60 +14,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from typer.testing import CliRunner
 
-from cli.app import app
-from config.settings import Settings
-from devstack.mail_sink import MailSink
 from devstack.mailbox import list_mail
 from devstack.processes import port_answers
-from devstack.stack import PARTS, DevStack
 from domain.contacts import parse_contacts_csv
 from store.contacts import ContactStore
 from store.notifications import NotificationOutbox
 from tests.support.database import Database, free_port
 from tests.support.mail import OECD, consultation_mandate, enqueue, reminder
-
-
-def message(message_id: str, subject: str = "Hello") -> bytes:
-    return (f"Message-ID: {message_id}\r\nSubject: {subject}\r\nTo: a@b.example\r\n\r\nbody\r\n").encode()
-
-
-def test_the_sink_keeps_one_copy_per_message_id_and_lists_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sink = MailSink(tmp_path / "mail")
-    assert sink.store(message("<one@x>", "First"), "from@x.example", ["a@b.example"]) is not None
-    assert sink.store(message("<one@x>", "First again"), "from@x.example", ["a@b.example"]) is None
-    assert sink.store(message("<two@x>", "Second"), "from@x.example", ["a@b.example", "c@d.example"])
-    assert (sink.stored, sink.duplicates) == (2, 1)
-    reopened = MailSink(tmp_path / "mail")  # a restarted sink still knows what it stored
-    assert reopened.store(message("<two@x>"), "from@x.example", ["a@b.example"]) is None
-
-    listed = list_mail(tmp_path / "mail")
-    assert [(m.subject, m.to, m.message_id) for m in listed] == [
-        ("First", "a@b.example", "<one@x>"),
-        ("Second", "a@b.example, c@d.example", "<two@x>"),
-    ]
-    monkeypatch.setenv("MANDATES_DATA_DIR", str(tmp_path))
-    shown = CliRunner().invoke(app, ["dev", "mail"])
-    assert shown.exit_code == 0, shown.output
-    lines = shown.output.splitlines()
-    assert lines[0].split() == ["TIME", "TO", "SUBJECT"] and "Second" in lines[2]
-    monkeypatch.setenv("MANDATES_DATA_DIR", str(tmp_path / "empty"))
-    assert "no messages" in CliRunner().invoke(app, ["dev", "mail"]).output
-
-
-def test_the_stack_has_a_mail_sink_and_a_dispatcher(tmp_path: Path) -> None:
-    assert PARTS.index("mail") < PARTS.index("worker") < PARTS.index("dispatcher")
-    port = free_port()
-    rows = {r.name: r for r in DevStack(Settings(data_dir=tmp_path, smtp_port=port)).status()}
-    assert (rows["mail"].state, rows["mail"].address) == ("down", f"127.0.0.1:{port}")
-    assert rows["dispatcher"].state == "down"
-    external = DevStack(Settings(data_dir=tmp_path, smtp_host_override="smtp.example.org", smtp_port=587))
-    rows = {r.name: r for r in external.status()}
-    assert (rows["mail"].state, rows["mail"].address) == ("external", "smtp.example.org:587")
-    assert rows["dispatcher"].address == "smtp smtp.example.org:587"
 
 
 @pytest.fixture

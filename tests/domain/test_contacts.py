@@ -1,22 +1,15 @@
-"""The contact directory: parsing CSV and YAML, bad lines named by number, all-or-nothing
-imports, and `mandates contacts import`."""
+"""The contact directory (domain/contacts.py): parsing CSV and YAML, bad lines named by number,
+what counts as an address."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
-import asyncpg
 import pytest
-from typer.testing import CliRunner
 
-from cli.app import app
 from domain.contacts import ContactRole, ContactsInvalid, is_email, parse_contacts
 from domain.default_plans import LEGAL_AFFAIRS, PARTNER_SECRETARIATS, SECTION_CHIEF, STATES_PARTIES
-from store.contacts import ContactStore
-from tests.support.database import Database
+from tests.support import EXAMPLES
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "contacts.csv"
+EXAMPLE = EXAMPLES / "contacts.csv"
 
 
 def test_csv_with_comments_blank_lines_and_several_addresses_per_name() -> None:
@@ -133,50 +126,3 @@ def test_the_example_directory_covers_every_name_the_default_plans_use() -> None
         "secretariat",
     }
     assert used <= names
-
-
-async def test_an_import_replaces_the_names_it_lists_and_keeps_the_others(pool: asyncpg.Pool) -> None:
-    store = ContactStore(pool)
-    first = parse_contacts(
-        "name,role,email\nAustria,party,old@austria.example\nMexico,party,m@mexico.example\n", "a.csv"
-    )
-    await store.import_contacts(first)
-    summary = await store.import_contacts(
-        parse_contacts("name,role,email\nAustria,party,new@austria.example\n", "b.csv")
-    )
-    assert (summary.names, summary.addresses, summary.removed) == (1, 1, 1)
-    assert [c.email for c in await store.of("Austria")] == ["new@austria.example"]
-    assert [c.email for c in await store.of("Mexico")] == ["m@mexico.example"]
-    assert await store.of("Peru") == []
-    await store.import_contacts(
-        parse_contacts("name,role,email\nPeru,party,p@peru.example\n", "c.csv"), replace=True
-    )
-    assert [c.name for c in await store.all()] == ["Peru"]
-
-
-def test_the_import_command_stores_a_good_file_and_nothing_of_a_bad_one(
-    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", database.app_dsn)
-    runner = CliRunner()
-    good = runner.invoke(app, ["contacts", "import", str(EXAMPLE)])
-    assert good.exit_code == 0, good.output
-    assert good.output.strip() == "imported 8 addresses for 8 names (0 replaced or removed)"
-
-    bad = tmp_path / "contacts.csv"
-    bad.write_text("name,role,email\nAustria,party,a@austria.example\nMexico,party,mexico@\n")
-    refused = runner.invoke(app, ["contacts", "import", str(bad)])
-    assert refused.exit_code != 0
-    assert isinstance(refused.exception, ContactsInvalid)
-    assert str(refused.exception) == "line 3: 'mexico@' is not an e-mail address; nothing imported"
-
-    async def names() -> list[str]:
-        conn = await asyncpg.connect(database.app_dsn)
-        try:
-            return [r["name"] for r in await conn.fetch("SELECT DISTINCT name FROM contacts ORDER BY 1")]
-        finally:
-            await conn.close()
-
-    assert "Austria" not in asyncio.run(names())
-    listed = runner.invoke(app, ["contacts", "list"])
-    assert listed.exit_code == 0 and "chief.of.section" in listed.output

@@ -1,6 +1,6 @@
-"""decide/evolve/fold: every command, its events, and its refusals."""
+"""decide: every command, its events, and its refusals."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,50 +31,12 @@ from domain.decide import (
     decide,
 )
 from domain.errors import DomainError
-from domain.mandate import Mandate, consultation_workflow_id, mandate_id, slugify
 from domain.plan import PlanInvalid, validate_plan
-from domain.state import MandateState, MandateStatus, PartyStatus, StepStatus, evolve, fold, progress_line
-from tests.support.mandates import make_mandate
+from domain.state import MandateState, MandateStatus, PartyStatus, StepStatus, progress_line
+from tests.support.mandates import T0, make_mandate
+from tests.support.stories import Story, four_step_story
 
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-PLAN = validate_plan(
-    {
-        "steps": [
-            {"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
-             "parties": ["Austria", "Mexico", "OECD"], "grace_days": 10},
-            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 40},
-            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
-             "approvers": ["legal-affairs", "chief.of.section"], "on_reject_go_to": "draft"},
-            {"type": "report", "id": "submit", "title": "Submit", "due_in_days": 60,
-             "body": "Implementation Review Group"},
-        ]
-    }
-)  # fmt: skip
-
-
-# Paragraph 3 of COSP resolution 7/6, addressed as the domain tests read it.
-PARAGRAPH_3 = {"verb": "calls upon", "reports_to": None, "title": ""}
-
-
-class Story:
-    """A mandate's events, decided one command at a time, checked against evolve."""
-
-    def __init__(self, mandate: Mandate | None = None) -> None:
-        self.events: list[ev.MandateEvent] = []
-        self.state = MandateState()
-        self.do(StartMandate(mandate=mandate or make_mandate(plan=PLAN, **PARAGRAPH_3)), T0)
-
-    def do(self, command: object, at: datetime) -> list[ev.MandateEvent]:
-        new = decide(self.state, command, at)  # type: ignore[arg-type]
-        for event in new:
-            self.state = evolve(self.state, event)
-        self.events.extend(new)
-        return new
-
-    def types(self, events: list[ev.MandateEvent] | None = None) -> list[str]:
-        return [e.type for e in (self.events if events is None else events)]
 
 
 def refused(story: Story, command: object, at: datetime, error: type[DomainError]) -> str:
@@ -91,17 +53,8 @@ def answer_all(story: Story, at: datetime) -> None:
         story.do(RecordResponse(party=party, text=f"input from {party}"), at)
 
 
-def test_ids_are_lowercase_slugs() -> None:
-    assert mandate_id("cosp-7-enhancing-synergies", 1) == "mandate-cosp-7-enhancing-synergies-para-1"
-    assert mandate_id("COSP 7/6 Synergies", 12) == "mandate-cosp-7-6-synergies-para-12"
-    assert slugify("Résolution 7/6") == "resolution-7-6"
-    assert consultation_workflow_id("mandate-x-para-1", "consult") == "mandate-x-para-1--consult"
-    with pytest.raises(ValueError):
-        mandate_id("///", 1)
-
-
 def test_starting_resolves_the_plan_and_opens_the_first_step() -> None:
-    story = Story()
+    story = four_step_story()
 
     assert story.types() == ["MandateStarted", "StepStarted", "ConsultationOpened"]
     started = story.events[0]
@@ -123,19 +76,25 @@ def test_starting_resolves_the_plan_and_opens_the_first_step() -> None:
 
 
 def test_a_mandate_starts_once_and_an_invalid_resolved_plan_is_refused() -> None:
-    story = Story()
-    refused(story, StartMandate(mandate=make_mandate(plan=PLAN, **PARAGRAPH_3)), T0, MandateAlreadyStarted)
+    story = four_step_story()
+    refused(story, StartMandate(mandate=story.mandate), T0, MandateAlreadyStarted)
 
     late_report = validate_plan(
         {"steps": [{"type": "report", "id": "submit", "title": "Submit", "due_in_days": 30,
                     "session_date": "2027-01-20"}]}
     )  # fmt: skip
     with pytest.raises(PlanInvalid):
-        decide(MandateState(), StartMandate(mandate=make_mandate(plan=late_report, **PARAGRAPH_3)), T0)
+        decide(
+            MandateState(),
+            StartMandate(
+                mandate=make_mandate(plan=late_report, verb="calls upon", reports_to=None, title="")
+            ),
+            T0,
+        )
 
 
 def test_responses_close_the_consultation_when_everyone_has_answered() -> None:
-    story = Story()
+    story = four_step_story()
 
     first = story.do(RecordResponse(party="Mexico", text="we support it"), T0 + DAY)
     assert story.types(first) == ["ResponseReceived"]
@@ -156,7 +115,7 @@ def test_responses_close_the_consultation_when_everyone_has_answered() -> None:
 
 
 def test_response_refusals() -> None:
-    story = Story()
+    story = four_step_story()
     story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
 
     assert refused(story, RecordResponse(party="France", text="x"), T0, UnknownParty) == (
@@ -176,7 +135,7 @@ def test_response_refusals() -> None:
 
 
 def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
-    story = Story(make_mandate(plan=PLAN, confidential=True, **PARAGRAPH_3))
+    story = four_step_story(confidential=True)
 
     (received,) = story.do(RecordResponse(party="OECD", text="secret figures"), T0 + DAY)
 
@@ -188,7 +147,7 @@ def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
 
 
 def test_timer_commands_remind_the_non_respondents_then_overdue_escalate_and_close() -> None:
-    story = Story()
+    story = four_step_story()
     story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
     deadline = T0 + 30 * DAY
 
@@ -218,7 +177,7 @@ def test_timer_commands_remind_the_non_respondents_then_overdue_escalate_and_clo
 
 
 def test_a_step_started_after_its_planned_deadline_gets_the_late_start_allowance() -> None:
-    story = Story()
+    story = four_step_story()
     late = T0 + 45 * DAY
     story.do(ConsultationDeadlinePassed(step_id="consult"), late)
 
@@ -235,7 +194,7 @@ def complete_draft(story: Story, at: datetime) -> list[ev.MandateEvent]:
 
 
 def test_completing_a_task_records_effort_and_cost_and_requests_approval() -> None:
-    story = Story()
+    story = four_step_story()
     answer_all(story, T0 + DAY)
 
     events = complete_draft(story, T0 + 5 * DAY)
@@ -251,7 +210,7 @@ def test_completing_a_task_records_effort_and_cost_and_requests_approval() -> No
 
 
 def test_approval_by_all_approvers_moves_on_and_refusals_say_why() -> None:
-    story = Story()
+    story = four_step_story()
     answer_all(story, T0 + DAY)
     refused(story, Approve(by="legal-affairs"), T0, StepNotPending)
     complete_draft(story, T0 + 5 * DAY)
@@ -278,7 +237,7 @@ def test_approval_by_all_approvers_moves_on_and_refusals_say_why() -> None:
 
 
 def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment() -> None:
-    story = Story()
+    story = four_step_story()
     answer_all(story, T0 + DAY)
     complete_draft(story, T0 + 5 * DAY)
     story.do(Approve(by="chief.of.section"), T0 + 6 * DAY)
@@ -299,7 +258,7 @@ def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment()
 
 
 def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
-    story = Story()
+    story = four_step_story()
     deadline = T0 + 30 * DAY
     story.do(ReminderFired(step_id="consult", days_before=14), deadline - 14 * DAY)
     story.do(DeadlineReached(step_id="consult"), deadline)
@@ -323,7 +282,7 @@ def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
 
 
 def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
-    story = Story()
+    story = four_step_story()
 
     (withdrawn,) = story.do(Withdraw(reason="superseded by 8/2", by="coordinator"), T0 + DAY)
 
@@ -333,60 +292,10 @@ def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
     assert story.state.awaiting() == [] and story.state.next_deadline() is None
     refused(story, RecordResponse(party="Mexico", text="x"), T0, MandateNotActive)
     refused(story, ReminderFired(step_id="consult", days_before=3), T0, MandateNotActive)
-    refused(MandateStateStory(), Approve(by="x"), T0, MandateNotActive)
+    refused(MandateStatefour_step_story(), Approve(by="x"), T0, MandateNotActive)
 
 
-def MandateStateStory() -> Story:
+def MandateStatefour_step_story() -> Story:
     story = Story.__new__(Story)
     story.events, story.state = [], MandateState()
     return story
-
-
-def test_fold_of_the_events_reproduces_the_state_and_payloads_round_trip() -> None:
-    story = Story()
-    story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
-    story.do(ReminderFired(step_id="consult", days_before=14), T0 + 16 * DAY)
-    story.do(ExtendDeadline(until=T0 + 35 * DAY, reason="late", by="c"), T0 + 17 * DAY)
-    story.do(ConsultationDeadlinePassed(step_id="consult"), T0 + 45 * DAY)
-    complete_draft(story, T0 + 46 * DAY)
-    story.do(Reject(by="legal-affairs", comment="redo"), T0 + 47 * DAY)
-
-    assert fold(story.events) == story.state
-    assert story.state.version == len(story.events)
-    restored = [ev.from_payload(*ev.to_payload(e)) for e in story.events]
-    assert restored == story.events
-    assert fold(restored) == story.state
-    assert fold(restored[3:], fold(restored[:3])) == story.state
-    assert MandateState.model_validate_json(story.state.model_dump_json()) == story.state
-
-
-def test_events_name_their_actor() -> None:
-    story = Story()
-    received = story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)[0]
-
-    assert received.actor == "Mexico"
-    assert story.events[0].actor == "mandate-engine"
-    assert ev.MandateWithdrawn(reason="r", by="coordinator", at=T0).actor == "coordinator"
-
-
-def test_evolve_leaves_the_state_it_is_given_unchanged_and_shares_the_frozen_mandate() -> None:
-    story = Story()
-    before = story.state
-    snapshot = before.model_dump()
-
-    after = evolve(
-        before,
-        ev.ResponseReceived(party="Mexico", text="yes", step_id="consult", confidential=False, at=T0 + DAY),
-    )
-    folded = fold(
-        [ev.ResponseReceived(party="Austria", text="no", step_id="consult", confidential=False, at=T0 + DAY)],
-        after,
-    )
-
-    assert before.model_dump() == snapshot  # nothing the new states changed leaked back
-    assert before.step("consult").parties["Mexico"] is PartyStatus.AWAITING
-    assert after.step("consult").parties["Mexico"] is PartyStatus.ANSWERED
-    assert folded.step("consult").parties["Austria"] is PartyStatus.ANSWERED
-    assert after.step("consult").parties["Austria"] is PartyStatus.AWAITING
-    assert after.mandate is before.mandate and folded.mandate is before.mandate  # shared, not copied
-    assert after.steps is not before.steps

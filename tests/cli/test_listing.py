@@ -1,47 +1,14 @@
-"""`mandates list`, `mandates show` and `mandates projections` against the test database."""
+"""`mandates list` and `mandates show` against the test database."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 
-import asyncpg
-import pytest
-from typer.testing import CliRunner, Result
-
-from cli.app import app
-from projections import Projector
 from store.audit import StoredEvent
 from tests.support import cosp7
-from tests.support.database import Database
-from tests.support.read_models import snapshot
+from tests.support.cli import Invoke
 
-Invoke = Callable[..., Result]
 P1, P2, P3, P4, P5 = (f"mandate-cosp-7-enhancing-synergies-para-{n}" for n in range(1, 6))
-
-
-@pytest.fixture
-async def logged(pool: asyncpg.Pool) -> list[StoredEvent]:
-    return await cosp7.append(pool, cosp7.build())
-
-
-@pytest.fixture
-async def projected(pool: asyncpg.Pool, logged: list[StoredEvent]) -> list[StoredEvent]:
-    await Projector(pool).catch_up()
-    return logged
-
-
-@pytest.fixture
-def mandates(database: Database, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    monkeypatch.setenv("DATABASE_URL", database.app_dsn)
-    monkeypatch.setenv("DATABASE_ADMIN_URL", database.admin_dsn)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args))
-
-    return invoke
 
 
 def test_list_shows_every_mandate_and_filters(projected: list[StoredEvent], mandates: Invoke) -> None:
@@ -152,20 +119,3 @@ def test_list_says_when_the_read_models_lag_behind_the_log(
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
     assert f"{len(logged)} events behind the audit log" in result.stderr
-
-
-async def test_projections_status_and_rebuild_from_the_command_line(
-    pool: asyncpg.Pool, projected: list[StoredEvent], mandates: Invoke
-) -> None:
-    # the command runs its own event loop: give it a thread
-    result = await asyncio.to_thread(mandates, "projections", "status", "--json")
-    status = json.loads(result.stdout)
-    assert status["name"] == "read_models"
-    assert (status["position"], status["head"], status["behind"]) == (len(projected), len(projected), 0)
-    assert "up to date" in (await asyncio.to_thread(mandates, "projections", "status")).stdout
-
-    before = await snapshot(pool)
-    result = await asyncio.to_thread(mandates, "projections", "rebuild")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"rebuilt: {len(projected)} events replayed; read models at position 92"
-    assert await snapshot(pool) == before

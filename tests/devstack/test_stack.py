@@ -1,4 +1,5 @@
-"""`mandates dev up --detach | status | down` end to end, as processes, on free ports."""
+"""The dev stack (devstack/stack.py): its parts and status rows, and `mandates dev up --detach |
+status | down` end to end, as processes, on free ports."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devstack.stack import PARTS
+from config.settings import Settings
+from devstack.stack import PARTS, DevStack
 from tests.support.database import free_port
 
 pytestmark = pytest.mark.devstack
@@ -95,3 +97,15 @@ def test_an_unreachable_database_url_is_one_line(stack_env: dict[str, str]) -> N
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot reach Postgres at postgresql://nobody@")
     assert "Traceback" not in result.stderr
+
+
+def test_the_stack_has_a_mail_sink_and_a_dispatcher(tmp_path: Path) -> None:
+    assert PARTS.index("mail") < PARTS.index("worker") < PARTS.index("dispatcher")
+    port = free_port()
+    rows = {r.name: r for r in DevStack(Settings(data_dir=tmp_path, smtp_port=port)).status()}
+    assert (rows["mail"].state, rows["mail"].address) == ("down", f"127.0.0.1:{port}")
+    assert rows["dispatcher"].state == "down"
+    external = DevStack(Settings(data_dir=tmp_path, smtp_host_override="smtp.example.org", smtp_port=587))
+    rows = {r.name: r for r in external.status()}
+    assert (rows["mail"].state, rows["mail"].address) == ("external", "smtp.example.org:587")
+    assert rows["dispatcher"].address == "smtp smtp.example.org:587"

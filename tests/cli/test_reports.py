@@ -8,10 +8,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.app import app
-from tests.support.cosp7 import Logged
+from tests.support.cosp7 import GOLDEN, Logged
 from tests.support.database import Database
-
-GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture

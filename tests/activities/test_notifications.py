@@ -1,70 +1,15 @@
-"""The activities on their own: idempotent appends and outbox writes."""
+"""The notification activity (activities/notifications.py): outbox rows written once per
+recipient, for reminders, overdue notices and escalations only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import asyncpg
-import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import build_activities
-from activities.audit import AppendEventsInput, AuditActivities
 from activities.notifications import NotificationActivities, NotifyInput, notifications_for
 from domain import events as ev
-from store.audit import AuditStore
 from store.notifications import NotificationKind, NotificationOutbox
-
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
-STREAM = "mandate-cosp-7-para-3"
-
-
-def reminder(days_before: int) -> ev.ReminderDue:
-    deadline = T0 + 30 * DAY
-    return ev.ReminderDue(
-        step_id="consult",
-        recipients=["Austria", "Mexico"],
-        deadline=deadline,
-        days_before=days_before,
-        scheduled_for=deadline - days_before * DAY,
-        at=deadline - days_before * DAY,
-    )
-
-
-def response(text: str) -> ev.ResponseReceived:
-    return ev.ResponseReceived(step_id="consult", party="Austria", text=text, confidential=True, at=T0)
-
-
-async def test_an_append_is_idempotent_by_version_and_refuses_other_events(pool: asyncpg.Pool) -> None:
-    audit = AuditActivities(AuditStore(pool))
-    env = ActivityEnvironment()
-    batch = AppendEventsInput(stream_id=STREAM, expected_version=0, events=[response("ours"), reminder(14)])
-
-    first = await env.run(audit.append_mandate_events, batch)
-    again = await env.run(audit.append_mandate_events, batch)
-
-    assert first.version == again.version == 2
-    stored = await AuditStore(pool).read_stream(STREAM)
-    assert [(s.version, s.type, s.actor) for s in stored] == [
-        (1, "ResponseReceived", "Austria"),
-        (2, "ReminderDue", "mandate-engine"),
-    ]
-    assert stored[0].payload["confidential"] is True
-    with pytest.raises(ApplicationError) as behind:
-        await env.run(
-            audit.append_mandate_events,
-            AppendEventsInput(stream_id=STREAM, expected_version=5, events=[reminder(3)]),
-        )
-    assert behind.value.type == "version_conflict" and behind.value.non_retryable
-    with pytest.raises(ApplicationError) as other:
-        await env.run(
-            audit.append_mandate_events,
-            AppendEventsInput(stream_id=STREAM, expected_version=1, events=[reminder(3)]),
-        )
-    assert other.value.type == "idempotency_conflict" and other.value.non_retryable
-    assert len(await AuditStore(pool).read_stream(STREAM)) == 2
+from tests.support.events import DAY, STREAM, T0, reminder, response
 
 
 async def test_outbox_rows_are_written_once_per_recipient(pool: asyncpg.Pool) -> None:
@@ -130,9 +75,3 @@ def test_only_reminders_overdue_notices_and_escalations_make_notifications() -> 
         (NotificationKind.ESCALATION, "coordinator", T0 + 14 * DAY),
     ]
     assert rows[1].payload["escalation"] == 2 and rows[1].payload["step_title"] == "consult"
-
-
-def test_the_worker_gets_both_activities(pool: asyncpg.Pool) -> None:
-    names = [fn.__temporal_activity_definition.name for fn in build_activities(pool)]  # type: ignore[attr-defined]
-
-    assert names == ["append_mandate_events", "enqueue_notifications"]
