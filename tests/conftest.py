@@ -1,6 +1,6 @@
 """Shared fixtures: a real Postgres (embedded, or the server of DATABASE_URL) with the
-engine's migrations applied, and a fresh database per test; the session's time-skipping
-Temporal test server, and a worker of the engine on it per test; a recording SMTP server,
+engine's migrations applied, and a fresh database per test; a time-skipping Temporal
+test server and a worker of the engine on it per test; a recording SMTP server,
 the contact directory and dispatchers to that server; the reference resolution's history.
 
 Helpers live in ``tests/support``; this file holds fixtures only."""
@@ -114,9 +114,14 @@ def audit_store(pool: asyncpg.Pool) -> AuditStore:
     return AuditStore(pool)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The session's time-skipping Temporal test server."""
+    """A time-skipping Temporal test server of the test's own (it starts in about 0.1 s).
+
+    Not one for the session: a server's clock is moved on by every test that skips time, and
+    skipping fires the timers of every workflow the tests before left running, so what a
+    test saw depended on the tests run before it (a caller's signature judged stale against
+    the skipped clock; a skip of weeks timing out behind other tests' timers)."""
     async with time_skipping_server() as env:
         yield env
 

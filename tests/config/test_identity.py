@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
 
 from config.identity import (
     HEADER,
@@ -30,7 +31,7 @@ from domain.plan import validate_plan
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from tests.support.mandates import make_mandate
-from tests.support.temporal import DATA_CONVERTER, Engine, time_skipping_server
+from tests.support.temporal import DATA_CONVERTER, Engine
 from tests.support.workflows import audit_log, start, until
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
@@ -188,10 +189,11 @@ def test_a_token_file_must_be_private_and_long_enough(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def guarded(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Engine]:
-    """A worker with an identities file, on a test server of its own: the worker checks a
-    caller's signature against the workflow's clock, which the session's server has moved
-    on by however much time the tests before skipped."""
+async def guarded(
+    workflow_env: WorkflowEnvironment, pool: asyncpg.Pool, tmp_path: Path
+) -> AsyncIterator[Engine]:
+    """A worker with an identities file. It checks a caller's signature against the workflow's
+    clock: the test's own server (``workflow_env``), whose clock no other test has moved."""
     entries = [
         {"person": "l.ortiz", "roles": [OECD, OAS], "token": LIAISON_TOKEN},
         {"person": "a.khan", "roles": [CHIEF], "token": CHIEF_TOKEN},
@@ -199,8 +201,8 @@ async def guarded(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Engine]:
     identities = write(tmp_path / "identities.json", identities_json(*entries))
     queue = f"guarded-{uuid.uuid4()}"
     settings = Settings(MANDATES_IDENTITIES=str(identities), MANDATES_TASK_QUEUE=queue)  # type: ignore[arg-type]
-    async with time_skipping_server() as env, build_worker(env.client, pool, settings):
-        yield Engine(env, queue, AuditStore(pool), NotificationOutbox(pool))
+    async with build_worker(workflow_env.client, pool, settings):
+        yield Engine(workflow_env, queue, AuditStore(pool), NotificationOutbox(pool))
 
 
 def client_of(engine: Engine, token: str | None) -> Client:

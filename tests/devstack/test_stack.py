@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -15,11 +14,10 @@ import pytest
 
 from config.settings import Settings
 from devstack.stack import PARTS, DevStack
+from tests.support.cli import MANDATES
 from tests.support.database import free_port
 
 pytestmark = pytest.mark.devstack
-
-MANDATES = str(Path(sys.executable).parent / "mandates")
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -418,9 +418,8 @@ def test_an_empty_or_over_long_name_is_one_line(cli_env: Path, argv: list[str]) 
 @pytest.mark.parametrize("until", [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)])
 def test_a_deadline_at_the_end_of_time_is_refused_or_decided(until: datetime) -> None:
     """``mandates extend --until 9999-12-31`` is typeable: decide must refuse or decide it."""
-    story = Story(
-        make_mandate("bad-input", paragraph=1, kinds=KIND_SETS[2])
-    )  # at its first step, a consultation
+    # at its first step, a consultation
+    story = Story(make_mandate("bad-input", paragraph=1, kinds=KIND_SETS[2]))
     step = story.state.active_step()
     assert step is not None and step.type == "consultation"
     try:

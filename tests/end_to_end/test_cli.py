@@ -6,13 +6,13 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
+from tests.support.cli import MANDATES
 from tests.support.database import free_port
 from workflows.search_attributes import AWAITING_PARTIES
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.devstack
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "examples" / "resolutions" / "cosp-7-synergies.txt"
-MANDATES = str(Path(sys.executable).parent / "mandates")
 PARA = "mandate-cosp-7-enhancing-synergies-para-{}"
 
 

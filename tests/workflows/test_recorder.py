@@ -15,7 +15,7 @@ Two guarded changes:
   recorded before it (``histories/before-search-attribute-task/``) breaks when forced down
   the new path, and every history recorded since breaks on the old one.
 
-Record the first two again with ``RECORD_HISTORIES=1 pytest tests/workflows/test_determinism_gate.py``.
+Record the first two again with ``RECORD_HISTORIES=1 pytest tests/workflows/test_recorder.py``.
 """
 
 from __future__ import annotations

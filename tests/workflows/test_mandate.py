@@ -1,25 +1,46 @@
-"""Approvals, rework, withdrawal, refusals and duplicate starts."""
+"""The mandate workflow (workflows/mandate.py): approvals, rework, withdrawal, refusals and
+duplicate starts; retries and replays never duplicate or lose an event, and a carried state
+resumes a mandate; the full life of each default plan, against the real audit store."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from activities.audit import AppendEventsInput, AppendEventsResult, AuditActivities
+from activities.notifications import NotificationActivities
 from domain import events as ev
-from domain.plan import validate_plan
-from domain.state import MandateStatus, StepStatus
+from domain.default_plans import default_plan
+from domain.plan import ApprovalStep, ConsultationStep, validate_plan
+from domain.state import MandateStatus, StepStatus, fold
+from domain.vocabulary import MandateKind
+from store.audit import AuditStore
+from store.notifications import NotificationOutbox
 from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import checked_log, record_histories, start, state_of, types, until
+from tests.support.workflows import (
+    audit_log,
+    checked_log,
+    drive_to_completion,
+    record_histories,
+    start,
+    state_of,
+    types,
+    until,
+)
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (
     ApproveRequest,
     CompleteTaskRequest,
+    MandateInput,
     RejectRequest,
     RespondRequest,
     WithdrawRequest,
@@ -196,3 +217,116 @@ async def test_a_mandate_is_started_once_even_after_it_ends(engine: Engine) -> N
         [described.execution_config.user_metadata.summary], [str]
     )
     assert summary == "7/6 para 3 · information collection · enhancing synergies"
+
+
+PLAN = validate_plan(
+    {
+        "steps": [
+            {"type": "task", "id": "compile", "title": "Compile", "due_in_days": 20},
+            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 30,
+             "approvers": ["chief.of.section"]},
+        ]
+    }
+)  # fmt: skip
+
+
+class AuditThatLosesItsFirstReply(AuditActivities):
+    """The real append, but the first attempt of each batch fails after it has written."""
+
+    def __init__(self, real: AuditActivities) -> None:
+        self.__dict__.update(real.__dict__)
+        self.lost = 0
+
+    @activity.defn(name="append_mandate_events")
+    async def append_mandate_events(self, request: AppendEventsInput) -> AppendEventsResult:
+        result = await super().append_mandate_events(request)
+        if activity.info().attempt == 1:
+            self.lost += 1
+            raise RuntimeError("the connection dropped after the commit")
+        return result
+
+
+async def test_an_append_retried_after_it_wrote_still_records_each_event_once(
+    engine_factory: Any, pool: Any
+) -> None:
+    flaky = AuditThatLosesItsFirstReply(AuditActivities(AuditStore(pool)))
+    outbox = NotificationActivities(NotificationOutbox(pool))
+    async with engine_factory([flaky.append_mandate_events, outbox.enqueue_notifications]) as engine:
+        handle = await start(engine, make_mandate("durability-retry", PLAN))
+        await handle.execute_update(
+            MandateWorkflow.complete_task, CompleteTaskRequest(by="j.doe", outcome="compiled")
+        )
+        await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="chief.of.section"))
+        result = await handle.result()
+
+        events = await checked_log(engine, handle)
+    assert flaky.lost == 3  # three batches: the start, the task, the approval
+    assert types(events) == [
+        "MandateStarted", "StepStarted",
+        "TaskCompleted", "StepCompleted", "StepStarted", "ApprovalRequested",
+        "Approved", "StepCompleted", "MandateCompleted",
+    ]  # fmt: skip
+    assert result.version == len(events)
+
+
+async def test_a_mandate_resumes_from_a_carried_state(engine: Engine) -> None:
+    mandate = make_mandate("durability-carried", PLAN)
+    first = await start(engine, mandate)
+    await first.execute_update(MandateWorkflow.complete_task, CompleteTaskRequest(by="j.doe", outcome="x"))
+    await first.terminate(reason="simulating continue-as-new")
+    carried = fold(await audit_log(engine, mandate.id))
+
+    handle = await engine.client.start_workflow(
+        MandateWorkflow.run,
+        MandateInput(mandate=mandate, carried=carried),
+        id=mandate.id,
+        task_queue=engine.task_queue,
+    )
+    await until(handle, lambda s: s.version == carried.version)
+    await handle.execute_update(MandateWorkflow.approve, ApproveRequest(by="chief.of.section"))
+
+    assert (await handle.result()).status is MandateStatus.COMPLETED
+    events = await checked_log(engine, handle)
+    assert types(events).count("MandateStarted") == 1
+    assert types(events)[-3:] == ["Approved", "StepCompleted", "MandateCompleted"]
+
+
+def expected_types(mandate_plan: object) -> list[str]:
+    """What a plan leaves in the audit log when every step is done at once, in order."""
+    expected = ["MandateStarted"]
+    for step in mandate_plan.steps:  # type: ignore[attr-defined]
+        expected.append("StepStarted")
+        if isinstance(step, ConsultationStep):
+            expected += ["ConsultationOpened", *["ResponseReceived"] * len(step.parties)]
+            expected.append("ConsultationClosed")
+        elif isinstance(step, ApprovalStep):
+            approvals = 1 if step.rule == "any" else len(step.approvers)
+            expected += ["ApprovalRequested", *["Approved"] * approvals]
+        else:
+            expected.append("TaskCompleted")
+        expected.append("StepCompleted")
+    return [*expected, "MandateCompleted"]
+
+
+@pytest.mark.parametrize("kind", list(MandateKind))
+async def test_each_default_plan_runs_from_start_to_completion(engine: Engine, kind: MandateKind) -> None:
+    plan = default_plan([kind])
+    mandate = make_mandate(f"default-{kind.value.replace('_', '-')}", plan, kinds=[kind])
+    handle = await start(engine, mandate)
+
+    steps = await drive_to_completion(handle)
+    result = await handle.result()
+
+    assert steps == plan.step_ids()
+    assert result.status is MandateStatus.COMPLETED
+    events = await checked_log(engine, handle)
+    assert types(events) == expected_types(plan)
+    assert result.version == len(events)
+    state = (await engine.audit.read_stream(handle.id))[-1]
+    assert state.type == "MandateCompleted"
+    confidential = [e for e in events if isinstance(e, ev.ResponseReceived) and e.confidential]
+    if kind is MandateKind.INFORMATION_COLLECTION:
+        assert len(confidential) == 3
+    else:
+        assert confidential == []
+    await record_histories(engine, handle, f"default-{kind.value}")
