@@ -257,6 +257,37 @@ def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment()
     assert story.state.costs == {"EUR": Decimal("2400.00")}
 
 
+def test_a_rejection_goes_back_to_the_step_just_before_when_the_plan_names_none() -> None:
+    plan = validate_plan(
+        {
+            "steps": [
+                {"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                 "parties": ["Austria"]},
+                {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 40},
+                {"type": "task", "id": "edit", "title": "Edit", "due_in_days": 45},
+                {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
+                 "approvers": ["chief.of.section"]},
+            ]
+        }
+    )  # fmt: skip
+    assert plan.step("approve").on_reject_go_to is None  # type: ignore[union-attr]
+    story = Story(make_mandate(plan=plan))
+    story.do(RecordResponse(party="Austria", text="agreed"), T0 + DAY)
+    for step_id, day in (("draft", 2), ("edit", 3)):
+        story.do(CompleteTask(by="j.doe", outcome=f"{step_id} v1", effort_days=Decimal(1)), T0 + day * DAY)
+    assert story.state.current_step == "approve"
+
+    events = story.do(Reject(by="chief.of.section", comment="tighten it"), T0 + 4 * DAY)
+
+    rejected, started = events
+    assert isinstance(rejected, ev.Rejected) and rejected.go_to == "edit"
+    assert isinstance(started, ev.StepStarted) and started.step_id == "edit"
+    assert story.state.current_step == "edit"
+    assert story.state.step("edit").attempt == 2
+    assert story.state.step("edit").rework_comment == "tighten it"
+    assert (story.state.step("draft").attempt, story.state.step("consult").attempt) == (1, 1)
+
+
 def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
     story = four_step_story()
     deadline = T0 + 30 * DAY

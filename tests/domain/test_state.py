@@ -14,7 +14,7 @@ from domain.decide import (
 )
 from domain.state import MandateState, PartyStatus, evolve, fold
 from tests.support.mandates import T0
-from tests.support.stories import four_step_story
+from tests.support.stories import four_step_story, late_completion_story
 
 DAY = timedelta(days=1)
 
@@ -71,3 +71,16 @@ def test_evolve_leaves_the_state_it_is_given_unchanged_and_shares_the_frozen_man
     assert after.step("consult").parties["Austria"] is PartyStatus.AWAITING
     assert after.mandate is before.mandate and folded.mandate is before.mandate  # shared, not copied
     assert after.steps is not before.steps
+
+
+def test_a_task_completed_after_its_deadline_missed_it_though_no_timer_said_it_was_overdue() -> None:
+    story = late_completion_story()
+    compile_, check, approve = story.state.deadlines
+
+    assert (compile_.step_id, compile_.overdue, compile_.closed_by) == ("compile", False, "completed")
+    assert compile_.closed_at == T0 + 12 * DAY > compile_.deadline == T0 + 10 * DAY
+    assert compile_.status == "missed"
+    assert (check.step_id, check.closed_at, check.deadline) == ("check", T0 + 20 * DAY, T0 + 20 * DAY)
+    assert check.status == "met"  # done on the day it was due
+    assert (approve.step_id, approve.status) == ("approve", "open")
+    assert fold(story.events).deadlines == story.state.deadlines

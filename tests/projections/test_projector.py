@@ -47,6 +47,7 @@ from tests.support.stories import (
     append_followed,
     clone,
     interleaved,
+    late_completion_story,
     new_events,
     random_story,
     seeded_stories,
@@ -483,3 +484,19 @@ async def test_the_read_model_of_each_mandate_equals_the_fold_of_its_events(
         folded = fold(ev.from_payload(s.type, s.payload) for s in stored)
         assert await mandate_view(pool, story.mandate_id) == view_of_state(folded)
         assert folded == story.state
+
+
+async def test_a_late_completion_is_a_missed_deadline_in_the_read_models_live_and_rebuilt(
+    pool: asyncpg.Pool, audit_store: AuditStore
+) -> None:
+    story = late_completion_story()
+    await append_batches(audit_store, story.batches)
+    deadlines = (
+        "SELECT step_id, status, overdue FROM rm_deadlines WHERE mandate_id = $1 ORDER BY set_position"
+    )
+    expected = [("compile", "missed", False), ("check", "met", False), ("approve", "open", False)]
+
+    await Projector(pool).catch_up()
+    assert [tuple(r) for r in await pool.fetch(deadlines, story.mandate_id)] == expected
+    await Projector(pool).rebuild()
+    assert [tuple(r) for r in await pool.fetch(deadlines, story.mandate_id)] == expected

@@ -22,7 +22,7 @@ from reports.progress import ReportPeriod, ReportPeriodInvalid, ReportUnreadable
 from tests.support import cosp7
 from tests.support.cosp7 import GOLDEN, Logged
 from tests.support.mandates import T0, make_mandate
-from tests.support.stories import Story
+from tests.support.stories import Story, late_completion_story
 
 PERIOD = ReportPeriod(start=date(2018, 1, 1), end=date(2018, 3, 31))
 
@@ -191,6 +191,17 @@ def test_a_withdrawn_mandate_cancels_its_open_deadline_and_says_why() -> None:
     text = to_markdown(report)
     assert "withdrawn: superseded by resolution 8/2" in text and "cancelled (2027-01-07)" in text
     assert report.as_of == T0 + timedelta(days=3)
+
+
+def test_a_task_completed_after_its_deadline_is_reported_missed() -> None:
+    story = late_completion_story()
+    report = build_progress_report(records_of(story))
+    (mandate,) = report.resolutions[0].mandates
+    assert [(d.step_id, d.outcome) for d in mandate.deadlines] == [
+        ("compile", "missed"),
+        ("check", "met"),
+        ("approve", "open"),
+    ]
 
 
 def test_an_empty_log_gives_a_short_report() -> None:

@@ -154,6 +154,30 @@ def four_step_story(*, confidential: bool = False) -> Story:
     return Story(mandate)
 
 
+def late_completion_story() -> Story:
+    """A task due on day 10, done on day 12, before any timer said it was overdue (no
+    ``StepOverdue``): its deadline was missed all the same. The next task, due on day 20,
+    is done on day 20 exactly: met."""
+    plan = validate_plan(
+        {
+            "steps": [
+                {"type": "task", "id": "compile", "title": "Compile", "due_in_days": 10},
+                {"type": "task", "id": "check", "title": "Check", "due_in_days": 20},
+                {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 30,
+                 "approvers": ["chief.of.section"]},
+            ]
+        }
+    )  # fmt: skip
+    story = Story(make_mandate("late-completion", plan))
+    for step_id, day in (("compile", 12), ("check", 20)):
+        story.do(
+            CompleteTask(by="j.doe", outcome=f"{step_id} done", effort_days=Decimal(1), cost=Decimal(100)),
+            T0 + timedelta(days=day),
+        )
+    assert "StepOverdue" not in story.types()
+    return story
+
+
 def random_story(mandate: Mandate, choices: Iterable[int], max_commands: int = 40) -> Story:
     """Drive ``mandate`` with one choice per decision, for at most ``max_commands`` commands.
 
