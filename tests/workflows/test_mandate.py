@@ -1,9 +1,13 @@
 """The mandate workflow (workflows/mandate.py): approvals, rework, withdrawal, refusals and
 duplicate starts; retries and replays never duplicate or lose an event, and a carried state
-resumes a mandate; the full life of each default plan, against the real audit store."""
+resumes a mandate; the full life of each default plan, against the real audit store; with a
+small history limit, the mandate and its consultation continue as new and lose no update
+(``test_history_limits.py`` is the soak of the same, for ``make faults``)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -23,6 +27,7 @@ from domain.state import MandateStatus, StepStatus, fold
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
+from tests.support.history import Calls, Log, answer_all, chain, children, count, send
 from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
 from tests.support.workflows import (
@@ -330,3 +335,80 @@ async def test_each_default_plan_runs_from_start_to_completion(engine: Engine, k
     else:
         assert confidential == []
     await record_histories(engine, handle, f"default-{kind.value}")
+
+
+# --- continue-as-new, with a small history limit ---------------------------------------
+
+SMALL_LIMIT = 100  # the least a MandateInput allows
+MANY_PARTIES = [f"Party {n:02d}" for n in range(1, 25)]
+CHIEF = "chief.of.section"
+
+
+async def test_a_mandate_continues_as_new_during_a_consultation_and_between_steps_and_loses_no_update(
+    engine: Engine,
+) -> None:
+    """24 answers of about fifteen events each cross a limit of 100 events: the consultation
+    continues as new between answers, and the mandate, which the consultation's answers and
+    progress signals fill as well, continues as new between steps once the consultation has
+    ended. The last answers, the approval and the task's completion are sent meanwhile; each
+    is sent again (same update id) when it meets a closing run or comes too early, as any
+    client would. Progress is read from the audit log (see ``tests/support/history.py``)."""
+    plan = validate_plan(
+        {
+            "steps": [
+                {"type": "consultation", "id": "consult", "title": "Consult the parties",
+                 "due_in_days": 30, "parties": MANY_PARTIES},
+                {"type": "approval", "id": "approve", "title": "Approve the findings", "due_in_days": 45,
+                 "approvers": [CHIEF], "rule": "any"},
+                {"type": "task", "id": "publish", "title": "Publish the findings", "due_in_days": 60},
+            ]
+        }
+    )  # fmt: skip
+    mandate = make_mandate("continue-as-new", plan)
+    started = await engine.client.start_workflow(
+        MandateWorkflow.run,
+        MandateInput(mandate=mandate, history_limit=SMALL_LIMIT),
+        id=mandate.id,
+        task_queue=engine.task_queue,
+    )
+    log, calls = Log(engine, mandate.id), Calls()
+    await log.until(lambda events: count("ConsultationOpened", "consult", events) == 1)
+
+    first, rest = MANY_PARTIES[:12], MANY_PARTIES[12:]
+    await answer_all(engine.client, mandate.id, 1, first, calls, batch=4)
+    approval = send(
+        engine.client, mandate.id, MandateWorkflow.approve, ApproveRequest(by=CHIEF), "approve", calls
+    )
+    done = CompleteTaskRequest(by="j.doe", outcome="published", effort_days=1, cost=250)
+    publishing = send(engine.client, mandate.id, MandateWorkflow.complete_task, done, "publish", calls)
+    await asyncio.gather(answer_all(engine.client, mandate.id, 1, rest, calls, batch=4), approval, publishing)
+    result = await asyncio.wait_for(started.result(), 120)
+
+    assert result.status is MandateStatus.COMPLETED
+    events = await audit_log(engine, mandate.id)  # gapless versions, one key each
+    answered = Counter(e.party for e in events if isinstance(e, ev.ResponseReceived))
+    assert answered == Counter(MANY_PARTIES)  # every answer recorded, once
+    assert calls.accepted + calls.already == len(MANY_PARTIES) + 2  # no update lost
+    assert [e.by for e in events if isinstance(e, ev.Approved)] == [CHIEF]  # the approval, once
+    final = fold(events)
+    assert (final.status, final.version) == (result.status, result.version)
+    assert final.step("consult").status is StepStatus.COMPLETED
+    assert final.step("approve").approvals == [CHIEF]
+    assert [e.outcome for e in events if isinstance(e, ev.TaskCompleted)] == ["published"]
+    assert final.step("publish").status is StepStatus.COMPLETED
+
+    mandate_runs = await chain(engine.client, mandate.id, started.result_run_id or "")
+    consultation_runs = [
+        await chain(engine.client, child, first_run)
+        for run in mandate_runs
+        for child, first_run in children(run)
+    ]
+    lengths = {
+        "mandate": [len(h.events) for h in mandate_runs],
+        "consultation": [[len(h.events) for h in runs] for runs in consultation_runs],
+    }
+    assert len(mandate_runs) > 1, lengths  # the mandate continued as new (between steps)
+    assert len(consultation_runs) == 1, lengths
+    assert len(consultation_runs[0]) > 1, lengths  # the consultation continued as new
+    # The mandate's last run began after the consultation: it holds no child of its own.
+    assert children(mandate_runs[-1]) == [], lengths
