@@ -1,4 +1,7 @@
-"""The coordinators' CLI end to end, as a newcomer runs it, against the real dev stack."""
+"""The coordinators' CLI end to end, as a newcomer runs it, against the real dev stack.
+
+The tests share one dev stack (started once for the module); each works on a resolution of
+its own, or counts what the log held before it, so that they pass in any order."""
 
 from __future__ import annotations
 
@@ -57,6 +60,13 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
         run("dev", "down", timeout=60)
 
 
+def recorded(cli: Cli) -> int:
+    """How many events the stack's audit log holds (all verified)."""
+    verify = cli("audit", "verify", "--json")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    return int(json.loads(verify.stdout)["checked"])
+
+
 def one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
@@ -72,21 +82,22 @@ def test_bad_resolution_files_start_nothing(cli: Cli, tmp_path: Path) -> None:
     binary.write_bytes(b"%PDF-1.7\x00\x01\x02\xff")
     prose = tmp_path / "prose.txt"
     prose.write_text("The Conference,\n\nRecalling its earlier work,\n\nNoting the reports,\n")
+    before = recorded(cli)
 
     assert "empty" in one_line_error(cli("import", str(empty), "--start"))
     assert "binary" in one_line_error(cli("import", str(binary), "--start"))
     assert "no operative paragraphs" in one_line_error(cli("import", str(prose), "--start"))
     assert "cannot read" in one_line_error(cli("import", str(tmp_path / "missing.txt")), code=2)
-    verify = cli("audit", "verify", "--json")
-    assert json.loads(verify.stdout)["checked"] == 0  # nothing was recorded
+    assert recorded(cli) == before  # nothing was recorded
 
 
 def test_unreachable_temporal_starts_nothing(cli: Cli) -> None:
+    before = recorded(cli)
     line = one_line_error(
         cli("import", str(REFERENCE), "--start", TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
     )
     assert "cannot reach Temporal" in line
-    assert json.loads(cli("audit", "verify", "--json").stdout)["checked"] == 0
+    assert recorded(cli) == before  # nothing was recorded
 
 
 def test_import_then_steer_a_mandate(cli: Cli) -> None:
@@ -125,8 +136,14 @@ def test_import_then_steer_a_mandate(cli: Cli) -> None:
     assert verified.returncode == 0 and verified.stdout.startswith("ok: ")
 
 
-def test_approval_by_the_named_approver_only(cli: Cli) -> None:
-    para5 = PARA.format(5)
+def test_approval_by_the_named_approver_only(cli: Cli, tmp_path: Path) -> None:
+    # A resolution of its own (the reference under another title), so that the test does not
+    # depend on which of this module's tests started the reference's mandates.
+    resolution = tmp_path / "approvals.txt"
+    resolution.write_text(REFERENCE.read_text().replace("Enhancing synergies", "Enhancing approvals"))
+    started = cli("import", str(resolution), "--start")
+    assert started.returncode == 0 and "4 mandate(s) started" in started.stdout, started.stderr
+    para5 = "mandate-cosp-7-enhancing-approvals-para-5"
     compiled = cli("complete", para5, "--outcome", "Report compiled", "--effort-days", "3")
     assert compiled.returncode == 0, compiled.stderr
     # The compile step's content is the progress report, built from the audit log.
