@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint stack-down clean bench faults
+.PHONY: install demo test test-shuffled lint stack-down clean bench faults
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -45,8 +45,18 @@ demo: $(STAMP)
 	@echo "                                  # paragraph 3's consultation, arrives ~2 minutes after the start)"
 	@echo "  $(M) dev down          # stop everything (data stays in .data/)"
 
+# The tests in their files' order. Every test passes alone and shuffled (pytest-randomly;
+# `make test-shuffled`), except tests/bench/test_smoke.py::test_results_file, which needs the
+# benchmarks of its module to have run first; once it passes alone, `make test` shuffles too.
 test: $(STAMP)
-	@$(BIN)/pytest -m "not soak"; rc=$$?; \
+	@$(BIN)/pytest -m "not soak" -p no:randomly; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+# The tests in a random order; the header prints the seed (`Using --randomly-seed=N`), and
+# `make test-shuffled SEED=N` runs that order again.
+test-shuffled: $(STAMP)
+	@$(BIN)/pytest -m "not soak" -p randomly $(if $(SEED),--randomly-seed=$(SEED)); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 

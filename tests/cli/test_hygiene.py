@@ -28,8 +28,9 @@ from domain.decide import CompleteTask, Withdraw
 from domain.vocabulary import MandateKind
 from projections import Projector
 from store.audit import AuditStore
-from tests.conftest import Database, free_port
-from tests.projections.scenarios import T0, Story, append_batches, make_mandate
+from tests.support.database import Database, free_port
+from tests.support.mandates import T0, make_mandate
+from tests.support.stories import Story, append_batches
 
 ROOT = Path(__file__).resolve().parents[2]
 ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b1m\u202e"
@@ -177,7 +178,9 @@ def test_a_report_that_cannot_be_written_whole_leaves_the_old_one(
 
 def logged_story() -> Story:
     """A mandate whose log holds escape sequences wherever a person's text goes."""
-    story = Story(make_mandate("terminal", 1, (MandateKind.REPORTING,), symbol=f"7/6 {ESCAPES}"))
+    story = Story(
+        make_mandate("terminal", paragraph=1, kinds=(MandateKind.REPORTING,), symbol=f"7/6 {ESCAPES}")
+    )
     story.do(
         CompleteTask(by="j.doe", outcome=f"compiled {ESCAPES}", cost=Decimal(10), effort_days=Decimal(1)),
         T0 + timedelta(days=1),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.app import run_cli
-from tests.documents.builders import (
+from tests.support.documents import (
     image_only_pdf,
     protected_pdf,
     resolution_docx,

@@ -20,12 +20,12 @@ from store.audit import AuditStore
 from store.contacts import ContactStore
 from store.deliveries import DeliveryState, DeliveryStore
 from store.notifications import NotificationOutbox
-from tests.conftest import free_port
-from tests.delivery.conftest import Smtp
-from tests.delivery.helpers import (
+from tests.support.database import free_port
+from tests.support.mail import (
     DAY,
     OECD,
     RecordingSink,
+    Smtp,
     body,
     consultation_mandate,
     deadline,

@@ -28,8 +28,7 @@ from domain.values import unstorable
 from store.audit import AuditStore
 from store.contacts import ContactStore
 from store.notifications import NotificationOutbox
-from tests.delivery.conftest import Smtp
-from tests.delivery.helpers import OECD, consultation_mandate, enqueue, record_start, reminder
+from tests.support.mail import OECD, Smtp, consultation_mandate, enqueue, record_start, reminder
 
 INJECTED = "Eve\r\nBcc: victim@evil.example"
 HEADERS = {

@@ -23,7 +23,7 @@ from delivery.notices import (
 )
 from domain import events as ev
 from domain.state import fold
-from tests.delivery.helpers import DAY, OECD, T0, consultation_mandate
+from tests.support.mail import DAY, OECD, T0, consultation_mandate
 
 
 def item(**changes: object) -> NoticeItem:

@@ -21,7 +21,7 @@ import pytest
 from config.settings import APP_ROLE
 from devstack.postgres import AUTH_METHOD, SUPERUSER, EmbeddedPostgres
 from devstack.processes import ManagedProcess
-from tests.conftest import Database, free_port
+from tests.support.database import Database, free_port
 
 MANDATES = str(Path(sys.executable).parent / "mandates")
 

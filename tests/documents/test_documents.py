@@ -21,7 +21,7 @@ from documents import (
 from domain.errors import DomainError
 from domain.resolution import parse_resolution
 from domain.vocabulary import Actor, MandateKind
-from tests.documents.builders import (
+from tests.support.documents import (
     FOOTNOTES,
     SYMBOL,
     TITLE,

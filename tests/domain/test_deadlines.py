@@ -13,10 +13,10 @@ from domain.decide import (
     command_for,
     decide,
 )
-from domain.mandate import Mandate
 from domain.plan import DeadlinePolicy, validate_plan
 from domain.state import MandateState, fold
 from domain.vocabulary import MandateKind
+from tests.support.mandates import make_mandate
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -24,13 +24,14 @@ DAY = timedelta(days=1)
 
 def started(*steps: dict, **deadlines: object) -> MandateState:
     plan = validate_plan({"steps": list(steps), "deadlines": deadlines})
-    mandate = Mandate(
-        resolution_symbol="7/6",
-        resolution_slug="cosp-7",
+    mandate = make_mandate(
+        "cosp-7",
+        plan,
         paragraph=1,
-        verb="requests",
         kinds=[MandateKind.REPORTING],
-        plan=plan,
+        reports_to=None,
+        coordinator="coordinator",
+        title="",
     )
     return fold(decide(MandateState(), StartMandate(mandate=mandate), T0))
 

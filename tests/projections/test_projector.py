@@ -1,5 +1,9 @@
-"""The projector: every event applied exactly once, across crashes, cancellations,
-downtime, concurrent projectors and rebuilds; the read models equal the folds."""
+"""The projector (projections/projector.py): every event applied exactly once, across
+crashes, cancellations, downtime, concurrent projectors and rebuilds; the read models equal
+the folds, on seeded and on any history the domain allows (compared as a normalized view).
+
+The rebuild folds the whole log in memory and writes each row once: it must leave exactly
+the rows the live projector leaves, batch by batch."""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ import asyncio
 import os
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from domain import events as ev
+from domain.state import fold
 from projections import (
-    READ_MODEL_TABLES,
     ProjectionInconsistent,
     Projector,
     mandate_view,
@@ -23,17 +31,25 @@ from projections import (
     view_of_state,
 )
 from projections import projector as projector_module
+from projections.fold import ReadModelFold
+from projections.projector import rebuild_read_models
 from store.audit import AuditStore, NewEvent, StoredEvent
-from tests.conftest import Database
-from tests.projections.crash_projector import CRASHED
-from tests.projections.scenarios import (
+from store.read_models import truncate
+from tests.support.crash_projector import CRASHED
+from tests.support.database import Database
+from tests.support.mandates import make_mandate
+from tests.support.read_models import checkpoint, read_log, snapshot, write_a_varied_log
+from tests.support.stories import (
+    KIND_SETS,
     T0,
     Story,
     append_batches,
     append_followed,
     clone,
     interleaved,
+    late_completion_story,
     new_events,
+    random_story,
     seeded_stories,
 )
 
@@ -72,10 +88,6 @@ def expected_tallies(log: list[StoredEvent], up_to: int | None = None) -> dict[s
     }
 
 
-async def checkpoint(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval("SELECT position FROM projection_checkpoints WHERE name = 'read_models'"))
-
-
 async def caught_up(pool: asyncpg.Pool, head: int, timeout: float) -> None:
     """Wait for the checkpoint to reach ``head``."""
     deadline = time.monotonic() + timeout
@@ -84,10 +96,6 @@ async def caught_up(pool: asyncpg.Pool, head: int, timeout: float) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"the projector did not reach position {head} within {timeout}s")
-
-
-async def read_log(store: AuditStore) -> list[StoredEvent]:
-    return [e async for e in store.iterate_all()]
 
 
 def without_reminders(t: dict[str, int]) -> dict[str, int]:
@@ -118,7 +126,7 @@ async def test_a_crash_between_applying_and_recording_applies_nothing_twice(
     batch, crash_after = 100, 150  # the first batch commits; the second dies half applied
     assert len(log) > crash_after
     crashed = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "tests.projections.crash_projector"),
+        *(sys.executable, "-m", "tests.support.crash_projector"),
         *(database.app_dsn, str(crash_after), str(batch)),
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -314,14 +322,6 @@ async def test_rebuild_of_ten_thousand_events_ends_with_the_live_projectors_rows
             assert view == {**expected, "mandate_id": f"mandate-bulk-{copy}-para-{n}"}
 
 
-async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
-    rows = {}
-    for table in READ_MODEL_TABLES:
-        records = await pool.fetch(f"SELECT * FROM {table}")
-        rows[table] = sorted(tuple(r.values()) for r in records)
-    return rows
-
-
 async def test_rebuild_while_the_live_projector_runs_keeps_the_checkpoint_whole(
     pool: asyncpg.Pool, audit_store: AuditStore
 ) -> None:
@@ -373,3 +373,130 @@ async def test_python_m_projections_follows_the_log_until_told_to_stop(
         _, stderr = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 0, stderr.decode()
     await assert_views_equal_folds(pool, stories)
+
+
+async def live_rows(pool: asyncpg.Pool) -> dict[str, list[tuple]]:
+    await Projector(pool, batch_size=64).catch_up()
+    return await snapshot(pool)
+
+
+async def test_a_rebuild_leaves_the_rows_the_live_projector_leaves(
+    pool: asyncpg.Pool, audit_store: AuditStore
+) -> None:
+    await write_a_varied_log(audit_store)
+    live = await live_rows(pool)
+    assert live["rm_mandates"] and live["rm_approvals"] and live["rm_costs"]
+    head, _ = await audit_store.head()
+    seen: list[int] = []
+    assert await Projector(pool).rebuild(progress=seen.append) == head
+    assert await snapshot(pool) == live
+    assert await checkpoint(pool) == head
+    assert seen[-1] == head
+
+
+@pytest.mark.parametrize(("page_size", "hold"), [(1, 1), (37, 4), (200, 12)])
+async def test_rows_written_out_and_taken_back_mid_rebuild_end_the_same(
+    pool: asyncpg.Pool, audit_store: AuditStore, page_size: int, hold: int
+) -> None:
+    """With few mandates held, rows are written early and taken back out when a later event
+    of their mandate comes; the tables end as the live projector leaves them."""
+    await write_a_varied_log(audit_store)
+    live = await live_rows(pool)
+    async with pool.acquire() as conn, conn.transaction():
+        await truncate(conn)
+        replayed, position = await rebuild_read_models(conn, page_size=page_size, hold=hold)
+    head, _ = await audit_store.head()
+    assert (replayed, position) == (head, head)
+    assert await snapshot(pool) == live
+
+
+async def test_a_cancelled_rebuild_leaves_the_read_models_as_they_were(
+    pool: asyncpg.Pool, audit_store: AuditStore
+) -> None:
+    await write_a_varied_log(audit_store)
+    live = await live_rows(pool)
+    before = await checkpoint(pool)
+
+    def cancel_after_the_first_page(replayed: int) -> None:
+        rebuilding.cancel()
+
+    rebuilding = asyncio.create_task(Projector(pool).rebuild(progress=cancel_after_the_first_page))
+    with pytest.raises(asyncio.CancelledError):
+        await rebuilding
+    assert await snapshot(pool) == live
+    assert await checkpoint(pool) == before
+
+
+async def test_a_rebuild_that_fails_midway_leaves_the_read_models_as_they_were(
+    pool: asyncpg.Pool, audit_store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fold fails while the next page is being read: the read ends, then all rolls back."""
+    await write_a_varied_log(audit_store)
+    live = await live_rows(pool)
+    real_apply = ReadModelFold.apply
+    applied = 0
+
+    def apply_then_fail(fold: ReadModelFold, *row: object) -> bool:
+        nonlocal applied
+        applied += 1
+        if applied == 150:
+            raise ProjectionInconsistent("made to fail")
+        return real_apply(fold, *row)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReadModelFold, "apply", apply_then_fail)
+    async with pool.acquire() as conn:
+        with pytest.raises(ProjectionInconsistent, match="made to fail"):
+            async with conn.transaction():
+                await truncate(conn)
+                await rebuild_read_models(conn, page_size=100)
+        assert await conn.fetchval("SELECT 1") == 1  # the connection is usable
+    assert await snapshot(pool) == live
+
+
+choices = st.lists(st.integers(min_value=0, max_value=(1 << 16) - 1), min_size=40, max_size=300)
+
+
+mandates = st.lists(
+    st.tuples(st.sampled_from(KIND_SETS), st.booleans(), choices),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mandates=mandates, batch_size=st.sampled_from([3, 500]))
+async def test_the_read_model_of_each_mandate_equals_the_fold_of_its_events(
+    pool: asyncpg.Pool, audit_store: AuditStore, mandates: list, batch_size: int
+) -> None:
+    slug = f"h-{uuid.uuid4().hex[:12]}"  # the database is shared by the examples of this test
+    stories = [
+        random_story(make_mandate(slug, paragraph=n, kinds=kinds, confidential=confidential), picks)
+        for n, (kinds, confidential, picks) in enumerate(mandates, start=1)
+    ]
+    await append_batches(audit_store, interleaved(stories))
+    await Projector(pool, batch_size=batch_size).catch_up()
+    for story in stories:
+        stored = await audit_store.read_stream(story.mandate_id)
+        folded = fold(ev.from_payload(s.type, s.payload) for s in stored)
+        assert await mandate_view(pool, story.mandate_id) == view_of_state(folded)
+        assert folded == story.state
+
+
+async def test_a_late_completion_is_a_missed_deadline_in_the_read_models_live_and_rebuilt(
+    pool: asyncpg.Pool, audit_store: AuditStore
+) -> None:
+    story = late_completion_story()
+    await append_batches(audit_store, story.batches)
+    deadlines = (
+        "SELECT step_id, status, overdue FROM rm_deadlines WHERE mandate_id = $1 ORDER BY set_position"
+    )
+    expected = [("compile", "missed", False), ("check", "met", False), ("approve", "open", False)]
+
+    await Projector(pool).catch_up()
+    assert [tuple(r) for r in await pool.fetch(deadlines, story.mandate_id)] == expected
+    await Projector(pool).rebuild()
+    assert [tuple(r) for r in await pool.fetch(deadlines, story.mandate_id)] == expected

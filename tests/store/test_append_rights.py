@@ -11,7 +11,7 @@ from store.audit import AuditStore, NewEvent
 from store.chain import canonical_json, chain_hash
 from store.signing import PublicKeys, Signer
 from store.verify import verify_log
-from tests.store.raw_appends import APPEND_GROUP, T0, content_hashes, raw_append
+from tests.support.raw_appends import APPEND_GROUP, T0, content_hashes, raw_append
 
 FORGED = canonical_json({"reason": "withdrawn by someone else"})
 

@@ -20,7 +20,7 @@ from store.chain import (
     canonical_json,
     canonical_payload,
 )
-from tests.store.raw_appends import T0, raw_append
+from tests.support.raw_appends import T0, raw_append
 
 
 def nested(levels: int, leaf: object = "leaf") -> dict:

@@ -26,7 +26,7 @@ from store.signing import (
     load_signer,
 )
 from store.verify import verify_log
-from tests.conftest import _with_database, _with_user
+from tests.support.database import with_database, with_user
 
 T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -208,7 +208,7 @@ async def database_before_signing(
     admin = await asyncpg.connect(postgres_admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        admin_dsn = _with_database(postgres_admin_url, name)
+        admin_dsn = with_database(postgres_admin_url, name)
         before = [m for m in load_migrations() if m.version <= 6]
         monkeypatch.setattr(migrate, "load_migrations", lambda: before)
         conn = await asyncpg.connect(admin_dsn)
@@ -217,7 +217,7 @@ async def database_before_signing(
         finally:
             await conn.close()
         monkeypatch.undo()
-        yield admin_dsn, _with_user(admin_dsn, "mandates_app")
+        yield admin_dsn, with_user(admin_dsn, "mandates_app")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -1,38 +1,33 @@
 """Chain verification: ok on an honest log, and the first bad position after each kind
-of tampering done as the database owner with the triggers disabled."""
+of tampering done as the database owner with the triggers disabled; every kind at every
+position of a ten-event log, all detected, each at the right position."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
 
 import asyncpg
 import pytest
 
-from store.audit import AuditStore, NewEvent
+from store.audit import AuditStore
 from store.chain import chain_hash, content_hash
 from store.signing import PublicKeys
 from store.verify import verify_log
-
-T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
-
-
-async def fill(store: AuditStore, count: int = 10) -> None:
-    for n in range(1, count + 1):
-        stream = f"mandate-{n % 3}"
-        version = await store.stream_version(stream)
-        await store.append(
-            stream,
-            version,
-            [
-                NewEvent(
-                    type="ResponseReceived",
-                    actor="party",
-                    occurred_at=T0,
-                    payload={"n": n},
-                    idempotency_key=f"k{n}",
-                )
-            ],
-        )
+from tests.support.tamper import (
+    DEEP,
+    EVENTS,
+    T0,
+    Tamper,
+    as_owner,
+    delete,
+    edit,
+    fill,
+    forge,
+    forge_beyond_head,
+    malform,
+    swap,
+    truncate,
+)
 
 
 async def tamper(conn: asyncpg.Connection, *statements: str) -> None:
@@ -137,3 +132,70 @@ async def test_a_well_forged_row_inserted_mid_log_is_named(
     )
     result = await verify_log(admin_conn, public_keys=audit_keys)
     assert (result.ok, result.first_bad_position, result.reason) == (False, 5, "inserted"), result
+
+
+def every_tampering() -> list[tuple[str, Tamper, int, str]]:
+    """(name, change, first bad position, reason) for each kind at each position."""
+    cases: list[tuple[str, Tamper, int, str]] = []
+    for p in range(1, EVENTS + 1):
+        cases.append((f"edit {p}", edit(p), p, "edited"))
+        # Deleting the last row leaves a log that ends early: a truncation at that position.
+        cases.append((f"delete {p}", delete(p), p, "truncated" if p == EVENTS else "missing"))
+        cases.append((f"truncate from {p}", truncate(p), p, "truncated"))
+        cases.append((f"forge at {p}", forge(p), p, "inserted"))
+        cases.append((f"store a non-object at {p}", malform(p, '"text"'), p, "malformed"))
+        cases.append((f"store a 1500-deep payload at {p}", malform(p, DEEP), p, "malformed"))
+    cases.append(("forge beyond the head", forge_beyond_head(), EVENTS + 1, "inserted"))
+    for a, b in itertools.combinations(range(1, EVENTS + 1), 2):
+        cases.append((f"swap {a} and {b}", swap(a, b), a, "reordered"))
+    return cases
+
+
+# Named one position late: the row after a forged first row links to the genesis hash, which
+# no row holds, so the verifier calls that row the forgery (``store.chain._broken_link``).
+
+
+async def tamper_and_verify(
+    conn: asyncpg.Connection, cases: list[tuple[str, Tamper, int, str]], keys: PublicKeys
+) -> dict:
+    """Each change on the honest log, verified, then the honest log put back."""
+    honest = await conn.fetch("SELECT * FROM audit_events ORDER BY position")
+    head = await conn.fetchrow("SELECT position, hash FROM audit_head")
+    columns = list(honest[0].keys())
+    insert = (
+        f"INSERT INTO audit_events ({', '.join(columns)}) VALUES "
+        f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})"
+    )
+    found = {}
+    for name, change, _, _ in cases:
+        await change(conn)
+        result = await verify_log(conn, public_keys=keys)
+        found[name] = (result.ok, result.first_bad_position, result.reason)
+        await as_owner(conn, "DELETE FROM audit_events")
+        await conn.executemany(insert, [tuple(row.values()) for row in honest])
+        await as_owner(conn, f"UPDATE audit_head SET position = {head['position']}, hash = '{head['hash']}'")
+        assert (await verify_log(conn, public_keys=keys)).ok
+    return found
+
+
+async def test_every_kind_of_tampering_at_every_position_is_detected_and_named(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
+) -> None:
+    await fill(audit_store)
+    cases = every_tampering()
+    found = await tamper_and_verify(admin_conn, cases, audit_keys)
+
+    assert len(cases) == 6 * EVENTS + 1 + EVENTS * (EVENTS - 1) // 2  # 106
+    assert [name for name, (ok, _, _) in found.items() if ok] == []  # every one detected
+    named = {name: (position, reason) for name, _, position, reason in cases}
+    wrong = {name: found[name][1:] for name in named if found[name][1:] != named[name]}
+    assert wrong == {}, wrong  # and named at its first bad position
+
+
+async def test_a_forged_first_row_is_named_at_position_1(
+    audit_store: AuditStore, admin_conn: asyncpg.Connection, audit_keys: PublicKeys
+) -> None:
+    await fill(audit_store)
+    await forge(1)(admin_conn)
+    result = await verify_log(admin_conn, public_keys=audit_keys)
+    assert (result.ok, result.first_bad_position, result.reason) == (False, 1, "inserted")

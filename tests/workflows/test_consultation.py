@@ -10,17 +10,9 @@ from domain import events as ev
 from domain.plan import validate_plan
 from domain.state import MandateStatus, PartyStatus
 from store.notifications import NotificationKind
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import (
-    COORDINATOR,
-    checked_log,
-    make_mandate,
-    record_histories,
-    start,
-    state_of,
-    types,
-    until,
-)
+from tests.support.mandates import COORDINATOR, make_mandate
+from tests.support.temporal import Engine
+from tests.support.workflows import checked_log, record_histories, start, state_of, types, until
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (

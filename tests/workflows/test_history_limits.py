@@ -28,37 +28,19 @@ import asyncio
 import collections
 import os
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
-import asyncpg
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import (
-    Client,
-    WorkflowHistory,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
-from activities import build_activities
-from domain import events as ev
-from domain.deadlines import next_alarm
 from domain.plan import validate_plan
-from domain.state import MandateStatus, fold
-from store.audit import AuditStore, StoredEvent
-from store.notifications import NotificationOutbox
-from tests.workflows.conftest import DATA_CONVERTER, WORKER_KEYS, Engine, time_skipping_server
-from tests.workflows.helpers import audit_log, make_mandate
+from domain.state import MandateStatus
+from tests.support.history import Calls, Log, answer_all, chain, children, count, send, skip_to_the_next_timer
+from tests.support.mandates import make_mandate
+from tests.support.temporal import DATA_CONVERTER, WORKER_KEYS, Engine
+from tests.support.workflows import audit_log
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
-from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest, RespondRequest
+from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest
 from workflows.sealing import Sealing
 from workflows.starter import mandate_handle
 
@@ -70,9 +52,7 @@ ROUNDS = 25 if TOTAL >= 5000 else 5
 PARTIES = [f"Party {n:04d}" for n in range(TOTAL // ROUNDS)]
 LIMIT = HISTORY_LIMIT if TOTAL >= 5000 else 1500
 APPROVER = "chief.of.section"
-BATCH = 10  # updates in flight at once (a Temporal server admits 10 per workflow)
 RUN_CEILING = 10_000  # every run stays below this many events (Temporal warns at 10,240)
-TIMERS = ("ReminderDue", "StepOverdue")
 
 
 def rework_plan():
@@ -86,125 +66,6 @@ def rework_plan():
             ]
         }
     )  # fmt: skip
-
-
-@dataclass
-class Calls:
-    """What the update calls met: every party's update must end accepted."""
-
-    accepted: int = 0
-    already: int = 0  # a retry found the answer recorded by an earlier attempt
-    retried: collections.Counter[str] = field(default_factory=collections.Counter)
-
-
-async def send(
-    client: Client, mandate_id: str, update: Any, request: Any, update_id: str, calls: Calls
-) -> None:
-    """One update, sent again (same id) after a transport error or a "not yet" refusal,
-    until the mandate has it."""
-    handle = mandate_handle(client, mandate_id)
-    for _ in range(400):
-        try:
-            await handle.execute_update(update, request, id=update_id)
-            calls.accepted += 1
-            return
-        except WorkflowUpdateFailedError as err:
-            code = err.cause.type if isinstance(err.cause, ApplicationError) else type(err.cause).__name__
-            if code == "already_responded":
-                calls.already += 1
-                return
-            calls.retried[f"refused: {code}"] += 1
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
-            calls.retried[f"rpc: {getattr(err, 'status', None) or type(err).__name__}: {err}"[:90]] += 1
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{update_id} never landed")
-
-
-async def answer_all(client: Client, mandate_id: str, round_: int, who: list[str], calls: Calls) -> None:
-    gate = asyncio.Semaphore(BATCH)
-
-    async def one(party: str) -> None:
-        async with gate:
-            request = RespondRequest(party=party, text=f"{party} answers, round {round_}", step_id="consult")
-            await send(client, mandate_id, MandateWorkflow.respond, request, f"{round_}:{party}", calls)
-
-    await asyncio.gather(*(one(p) for p in who))
-
-
-class Log:
-    """The mandate's audit stream as it grows, read by position (no workflow query: the
-    time-skipping server can leave the first query after a continue-as-new unanswered,
-    and time skipping with it)."""
-
-    def __init__(self, engine: Engine, mandate_id: str) -> None:
-        self.engine, self.mandate_id = engine, mandate_id
-        self.position = 0
-        self.events: list[StoredEvent] = []
-
-    async def until(self, condition: Callable[[list[StoredEvent]], bool], timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            for stored in await self.engine.audit.read_all(self.position, 5000):
-                self.position = stored.position
-                if stored.stream_id == self.mandate_id:
-                    self.events.append(stored)
-            if condition(self.events):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.mandate_id} never got there: {self.events[-3:]}")
-            await asyncio.sleep(0.02)
-
-
-def count(event_type: str, step_id: str, events: list[StoredEvent]) -> int:
-    return sum(e.type == event_type and e.payload.get("step_id") == step_id for e in events)
-
-
-async def skip_to_the_next_timer(engine: Engine, log: Log) -> None:
-    """Let the server jump to the active step's next alarm, and wait for the timer's event."""
-    state = fold(ev.from_payload(e.type, e.payload) for e in log.events)
-    alarm = next_alarm(state)
-    assert alarm is not None, state
-    fired = sum(e.type in TIMERS for e in log.events)
-    now = await engine.env.get_current_time()
-    await engine.env.sleep(max(alarm.at - now, timedelta(0)) + timedelta(hours=1))
-    await log.until(lambda events: sum(e.type in TIMERS for e in events) > fired)
-
-
-async def chain(client: Client, workflow_id: str, first_run: str) -> list[WorkflowHistory]:
-    """The histories of a workflow's runs, following continue-as-new from ``first_run``."""
-    histories, run_id = [], first_run
-    while run_id:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        histories.append(history)
-        last = history.events[-1]
-        run_id = (
-            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-            if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-            else ""
-        )
-    return histories
-
-
-def children(history: WorkflowHistory) -> list[tuple[str, str]]:
-    """(workflow id, first run id) of each child a run started."""
-    started = [
-        e.child_workflow_execution_started_event_attributes.workflow_execution
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
-    ]
-    return [(execution.workflow_id, execution.run_id) for execution in started]
-
-
-@pytest.fixture
-async def engine(pool: asyncpg.Pool) -> AsyncIterator[Engine]:
-    """A time-skipping server of its own: the session's carries other tests' workflows, whose
-    unfinished tasks can hold its clock."""
-    async with time_skipping_server() as env:
-        running = Engine(env, f"soak-{uuid.uuid4()}", AuditStore(pool), NotificationOutbox(pool))
-        async with Worker(
-            env.client, task_queue=running.task_queue, workflows=WORKFLOWS, activities=build_activities(pool)
-        ):
-            yield running
 
 
 async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_limits(engine: Engine) -> None:

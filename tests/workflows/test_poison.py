@@ -35,9 +35,10 @@ from domain.state import MandateStatus
 from store.audit import AuditStore
 from store.migrate import apply_migrations
 from store.notifications import NotificationOutbox
-from tests.conftest import Database, _with_database
-from tests.workflows.conftest import Engine
-from tests.workflows.helpers import make_mandate, start, state_of, types, until
+from tests.support.database import Database, with_database
+from tests.support.mandates import make_mandate
+from tests.support.temporal import Engine
+from tests.support.workflows import start, state_of, types, until
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import CompleteTaskRequest, RespondRequest, WithdrawRequest
@@ -174,12 +175,12 @@ async def latin1_pool(postgres_admin_url: str, database: Database) -> AsyncItera
         await admin.execute(
             f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
         )
-        conn = await asyncpg.connect(_with_database(postgres_admin_url, name))
+        conn = await asyncpg.connect(with_database(postgres_admin_url, name))
         try:
             await apply_migrations(conn)
         finally:
             await conn.close()
-        pool = await asyncpg.create_pool(_with_database(database.app_dsn, name), min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(with_database(database.app_dsn, name), min_size=1, max_size=10)
         try:
             yield pool
         finally:

@@ -18,7 +18,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.workflows.conftest import REPLAY_CONVERTER, WORKER_KEYS
+from tests.support.temporal import REPLAY_CONVERTER, WORKER_KEYS
 from workflows import WORKFLOWS
 from workflows.sealing import Sealing
 

@@ -1,0 +1,332 @@
+"""decide: every command, its events, and its refusals."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain import events as ev
+from domain.decide import (
+    AlarmNotDue,
+    AlreadyApproved,
+    AlreadyResponded,
+    Approve,
+    CompleteTask,
+    ConsultationClosed,
+    ConsultationDeadlinePassed,
+    DeadlineNotLater,
+    DeadlineReached,
+    EscalationDue,
+    ExtendDeadline,
+    MandateAlreadyStarted,
+    MandateNotActive,
+    NotAnApprover,
+    RecordResponse,
+    Reject,
+    ReminderFired,
+    StartMandate,
+    StepNotPending,
+    UnknownParty,
+    Withdraw,
+    decide,
+)
+from domain.errors import DomainError
+from domain.plan import PlanInvalid, validate_plan
+from domain.state import MandateState, MandateStatus, PartyStatus, StepStatus, progress_line
+from tests.support.mandates import T0, make_mandate
+from tests.support.stories import Story, four_step_story
+
+DAY = timedelta(days=1)
+
+
+def refused(story: Story, command: object, at: datetime, error: type[DomainError]) -> str:
+    before = story.state
+    with pytest.raises(error) as caught:
+        decide(story.state, command, at)  # type: ignore[arg-type]
+    assert story.state == before
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+def answer_all(story: Story, at: datetime) -> None:
+    for party in ("Austria", "Mexico", "OECD"):
+        story.do(RecordResponse(party=party, text=f"input from {party}"), at)
+
+
+def test_starting_resolves_the_plan_and_opens_the_first_step() -> None:
+    story = four_step_story()
+
+    assert story.types() == ["MandateStarted", "StepStarted", "ConsultationOpened"]
+    started = story.events[0]
+    assert isinstance(started, ev.MandateStarted) and started.mandate.plan.is_resolved()
+    state = story.state
+    assert state.status is MandateStatus.ACTIVE
+    assert state.mandate_id == "mandate-cosp-7-enhancing-synergies-para-3"
+    assert state.version == 3
+    assert state.current_step == "consult"
+    consult = state.step("consult")
+    assert consult.deadline == T0 + 30 * DAY
+    assert consult.closes_at == T0 + 40 * DAY
+    assert consult.parties == dict.fromkeys(["Austria", "Mexico", "OECD"], PartyStatus.AWAITING)
+    assert state.awaiting() == ["Austria", "Mexico", "OECD"]
+    assert state.step("draft").status is StepStatus.PENDING
+    assert progress_line(state) == (
+        "para 3 · information collection · step 1 of 4: consult · 0 of 3 responses · due 2027-02-03"
+    )
+
+
+def test_a_mandate_starts_once_and_an_invalid_resolved_plan_is_refused() -> None:
+    story = four_step_story()
+    refused(story, StartMandate(mandate=story.mandate), T0, MandateAlreadyStarted)
+
+    late_report = validate_plan(
+        {"steps": [{"type": "report", "id": "submit", "title": "Submit", "due_in_days": 30,
+                    "session_date": "2027-01-20"}]}
+    )  # fmt: skip
+    with pytest.raises(PlanInvalid):
+        decide(
+            MandateState(),
+            StartMandate(
+                mandate=make_mandate(plan=late_report, verb="calls upon", reports_to=None, title="")
+            ),
+            T0,
+        )
+
+
+def test_responses_close_the_consultation_when_everyone_has_answered() -> None:
+    story = four_step_story()
+
+    first = story.do(RecordResponse(party="Mexico", text="we support it"), T0 + DAY)
+    assert story.types(first) == ["ResponseReceived"]
+    assert story.state.awaiting() == ["Austria", "OECD"]
+    story.do(RecordResponse(party="Austria", text="fine"), T0 + 2 * DAY)
+    last = story.do(RecordResponse(party="OECD", text="ok", step_id="consult"), T0 + 3 * DAY)
+
+    assert story.types(last) == [
+        "ResponseReceived", "ConsultationClosed", "StepCompleted", "StepStarted",
+    ]  # fmt: skip
+    closed = last[1]
+    assert isinstance(closed, ev.ConsultationClosed)
+    assert closed.reason == "all_answered" and closed.non_respondents == []
+    assert closed.respondents == ["Austria", "Mexico", "OECD"]
+    assert story.state.step("consult").status is StepStatus.COMPLETED
+    assert story.state.step("consult").outcome == "3 of 3 parties responded"
+    assert story.state.current_step == "draft"
+
+
+def test_response_refusals() -> None:
+    story = four_step_story()
+    story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
+
+    assert refused(story, RecordResponse(party="France", text="x"), T0, UnknownParty) == (
+        "'France' is not consulted in step 'consult'"
+    )
+    refused(story, RecordResponse(party="Mexico", text="again"), T0, AlreadyResponded)
+    refused(story, RecordResponse(party="Mexico", text="x", step_id="draft"), T0, StepNotPending)
+    refused(story, RecordResponse(party="Mexico", text="x", step_id="nope"), T0, StepNotPending)
+
+    story.do(RecordResponse(party="Austria", text="x"), T0 + DAY)
+    story.do(RecordResponse(party="OECD", text="x"), T0 + DAY)
+    message = refused(
+        story, RecordResponse(party="Mexico", text="late", step_id="consult"), T0, ConsultationClosed
+    )
+    assert message == "consultation 'consult' is closed"
+    refused(story, RecordResponse(party="Mexico", text="late"), T0, StepNotPending)
+
+
+def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
+    story = four_step_story(confidential=True)
+
+    (received,) = story.do(RecordResponse(party="OECD", text="secret figures"), T0 + DAY)
+
+    assert isinstance(received, ev.ResponseReceived)
+    assert received.confidential is True
+    _, payload = ev.to_payload(received)
+    assert payload["confidential"] is True and payload["text"] == "secret figures"
+    assert "secret figures" not in story.state.model_dump_json()
+
+
+def test_timer_commands_remind_the_non_respondents_then_overdue_escalate_and_close() -> None:
+    story = four_step_story()
+    story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
+    deadline = T0 + 30 * DAY
+
+    (reminder,) = story.do(ReminderFired(step_id="consult", days_before=14), deadline - 14 * DAY)
+    assert isinstance(reminder, ev.ReminderDue)
+    assert reminder.recipients == ["Austria", "OECD"]
+    assert reminder.scheduled_for == deadline - 14 * DAY
+    refused(story, ReminderFired(step_id="consult", days_before=14), deadline, AlarmNotDue)
+
+    (overdue,) = story.do(DeadlineReached(step_id="consult"), deadline)
+    assert isinstance(overdue, ev.StepOverdue) and overdue.recipients == ["Austria", "OECD"]
+    refused(story, DeadlineReached(step_id="consult"), deadline, AlarmNotDue)
+    refused(story, EscalationDue(step_id="consult", escalation=2), deadline, AlarmNotDue)
+
+    (escalated,) = story.do(EscalationDue(step_id="consult", escalation=1), deadline + 7 * DAY)
+    assert isinstance(escalated, ev.Escalated)
+    assert escalated.recipient == "coordinator.anti-corruption"
+    assert escalated.scheduled_for == deadline + 7 * DAY
+
+    closing = story.do(ConsultationDeadlinePassed(step_id="consult"), deadline + 10 * DAY)
+    assert story.types(closing) == ["ConsultationClosed", "StepCompleted", "StepStarted"]
+    closed = closing[0]
+    assert isinstance(closed, ev.ConsultationClosed)
+    assert closed.reason == "deadline" and closed.non_respondents == ["Austria", "OECD"]
+    assert story.state.step("consult").non_respondents == ["Austria", "OECD"]
+    refused(story, ConsultationDeadlinePassed(step_id="consult"), deadline, AlarmNotDue)
+
+
+def test_a_step_started_after_its_planned_deadline_gets_the_late_start_allowance() -> None:
+    story = four_step_story()
+    late = T0 + 45 * DAY
+    story.do(ConsultationDeadlinePassed(step_id="consult"), late)
+
+    assert story.state.current_step == "draft"
+    assert story.state.step("draft").deadline == late + 14 * DAY
+
+
+def complete_draft(story: Story, at: datetime) -> list[ev.MandateEvent]:
+    return story.do(
+        CompleteTask(by="j.doe", outcome="draft v1", effort_days=Decimal("2.5"),
+                     cost=Decimal("1200.00"), currency="EUR"),
+        at,
+    )  # fmt: skip
+
+
+def test_completing_a_task_records_effort_and_cost_and_requests_approval() -> None:
+    story = four_step_story()
+    answer_all(story, T0 + DAY)
+
+    events = complete_draft(story, T0 + 5 * DAY)
+
+    assert story.types(events) == [
+        "TaskCompleted", "StepCompleted", "StepStarted", "ApprovalRequested",
+    ]  # fmt: skip
+    assert story.state.effort_days == Decimal("2.5")
+    assert story.state.costs == {"EUR": Decimal("1200.00")}
+    assert story.state.step("draft").outcome == "draft v1"
+    assert story.state.awaiting() == ["legal-affairs", "chief.of.section"]
+    refused(story, CompleteTask(by="j.doe", outcome="again"), T0, StepNotPending)
+
+
+def test_approval_by_all_approvers_moves_on_and_refusals_say_why() -> None:
+    story = four_step_story()
+    answer_all(story, T0 + DAY)
+    refused(story, Approve(by="legal-affairs"), T0, StepNotPending)
+    complete_draft(story, T0 + 5 * DAY)
+
+    message = refused(story, Approve(by="intern"), T0, NotAnApprover)
+    assert message == (
+        "'intern' is not an approver of step 'approve' (approvers: legal-affairs, chief.of.section)"
+    )
+    refused(story, Reject(by="intern", comment="no"), T0, NotAnApprover)
+    refused(story, Approve(by="legal-affairs", step_id="draft"), T0, StepNotPending)
+
+    first = story.do(Approve(by="legal-affairs", comment="fine"), T0 + 6 * DAY)
+    assert story.types(first) == ["Approved"]
+    refused(story, Approve(by="legal-affairs"), T0, AlreadyApproved)
+    second = story.do(Approve(by="chief.of.section"), T0 + 7 * DAY)
+    assert story.types(second) == ["Approved", "StepCompleted", "StepStarted"]
+    assert story.state.current_step == "submit"
+
+    done = story.do(CompleteTask(by="j.doe", outcome="CAC/COSP/IRG/2027/3"), T0 + 8 * DAY)
+    assert story.types(done) == ["TaskCompleted", "StepCompleted", "MandateCompleted"]
+    assert story.state.status is MandateStatus.COMPLETED
+    refused(story, Withdraw(reason="x", by="y"), T0, MandateNotActive)
+    assert progress_line(story.state) == "para 3 · information collection · completed"
+
+
+def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment() -> None:
+    story = four_step_story()
+    answer_all(story, T0 + DAY)
+    complete_draft(story, T0 + 5 * DAY)
+    story.do(Approve(by="chief.of.section"), T0 + 6 * DAY)
+
+    events = story.do(Reject(by="legal-affairs", comment="clause 4 is unclear"), T0 + 7 * DAY)
+
+    assert story.types(events) == ["Rejected", "StepStarted"]
+    assert story.state.current_step == "draft"
+    draft = story.state.step("draft")
+    assert draft.attempt == 2 and draft.rework_comment == "clause 4 is unclear"
+    assert story.state.step("approve").status is StepStatus.PENDING
+    assert story.state.step("approve").rejections == 1
+
+    complete_draft(story, T0 + 8 * DAY)
+    approve = story.state.step("approve")
+    assert approve.attempt == 2 and approve.approvals == []
+    assert story.state.costs == {"EUR": Decimal("2400.00")}
+
+
+def test_a_rejection_goes_back_to_the_step_just_before_when_the_plan_names_none() -> None:
+    plan = validate_plan(
+        {
+            "steps": [
+                {"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                 "parties": ["Austria"]},
+                {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 40},
+                {"type": "task", "id": "edit", "title": "Edit", "due_in_days": 45},
+                {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
+                 "approvers": ["chief.of.section"]},
+            ]
+        }
+    )  # fmt: skip
+    assert plan.step("approve").on_reject_go_to is None  # type: ignore[union-attr]
+    story = Story(make_mandate(plan=plan))
+    story.do(RecordResponse(party="Austria", text="agreed"), T0 + DAY)
+    for step_id, day in (("draft", 2), ("edit", 3)):
+        story.do(CompleteTask(by="j.doe", outcome=f"{step_id} v1", effort_days=Decimal(1)), T0 + day * DAY)
+    assert story.state.current_step == "approve"
+
+    events = story.do(Reject(by="chief.of.section", comment="tighten it"), T0 + 4 * DAY)
+
+    rejected, started = events
+    assert isinstance(rejected, ev.Rejected) and rejected.go_to == "edit"
+    assert isinstance(started, ev.StepStarted) and started.step_id == "edit"
+    assert story.state.current_step == "edit"
+    assert story.state.step("edit").attempt == 2
+    assert story.state.step("edit").rework_comment == "tighten it"
+    assert (story.state.step("draft").attempt, story.state.step("consult").attempt) == (1, 1)
+
+
+def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
+    story = four_step_story()
+    deadline = T0 + 30 * DAY
+    story.do(ReminderFired(step_id="consult", days_before=14), deadline - 14 * DAY)
+    story.do(DeadlineReached(step_id="consult"), deadline)
+    until = deadline + 20 * DAY
+
+    (extended,) = story.do(
+        ExtendDeadline(until=until, reason="holiday season", by="coordinator"), deadline + DAY
+    )
+
+    assert isinstance(extended, ev.DeadlineExtended)
+    assert extended.previous == deadline and extended.closes_at == until + 10 * DAY
+    consult = story.state.step("consult")
+    assert consult.deadline == until and consult.extensions == 1
+    assert consult.reminders_sent == [] and consult.overdue is False
+    assert consult.deadline_set_at == deadline + DAY
+    refused(story, ExtendDeadline(until=until, reason="x", by="c"), deadline, DeadlineNotLater)
+    refused(
+        story, ExtendDeadline(until=until + DAY, reason="x", by="c"), until + 2 * DAY,
+        DeadlineNotLater,
+    )  # fmt: skip
+
+
+def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
+    story = four_step_story()
+
+    (withdrawn,) = story.do(Withdraw(reason="superseded by 8/2", by="coordinator"), T0 + DAY)
+
+    assert isinstance(withdrawn, ev.MandateWithdrawn)
+    assert story.state.status is MandateStatus.WITHDRAWN
+    assert story.state.withdrawal_reason == "superseded by 8/2"
+    assert story.state.awaiting() == [] and story.state.next_deadline() is None
+    refused(story, RecordResponse(party="Mexico", text="x"), T0, MandateNotActive)
+    refused(story, ReminderFired(step_id="consult", days_before=3), T0, MandateNotActive)
+    refused(MandateStatefour_step_story(), Approve(by="x"), T0, MandateNotActive)
+
+
+def MandateStatefour_step_story() -> Story:
+    story = Story.__new__(Story)
+    story.events, story.state = [], MandateState()
+    return story
