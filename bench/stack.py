@@ -48,11 +48,12 @@ from store.migrate import apply_migrations
 NAMESPACE = "default"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CALLER = "j.doe"
-"""The person whose token signs the benchmarks' updates; ``CALLER_ROLES`` are the names
-they act as (the consulted parties and the approver of ``bench.mandates``)."""
+"""The person whose token signs the benchmarks' starts and updates; ``CALLER_ROLES`` are the
+names they act as (the coordinator who starts ``bench.mandates``, the assignee of its tasks,
+its consulted parties and its approver)."""
 CALLER_ROLES = (
-    "chief.of.section", "Council of Europe (GRECO)", "OECD Working Group on Bribery", "OAS (MESICIC)",
-    "States parties",
+    "coordinator.bench", "secretariat", "chief.of.section", "Council of Europe (GRECO)",
+    "OECD Working Group on Bribery", "OAS (MESICIC)", "States parties",
 )  # fmt: skip
 _ENGINE_ENVIRONMENT = ("MANDATES_CODEC_KEYS", "MANDATES_CODEC_KEY_ID", "MANDATES_IDENTITIES",
                        "MANDATES_IDENTITY_TOKEN_FILE", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE")  # fmt: skip
