@@ -164,9 +164,12 @@ def read_document_file(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Docum
     """
     with path.open("rb") as handle:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise _too_large(size, max_bytes)
-        data = handle.read(max_bytes + 1)
+        data = handle.read(max_bytes + 1) if size <= max_bytes else b""
+    if size > max_bytes or len(data) > max_bytes:
+        known = f" ({_mb(size)})" if size > max_bytes else ""
+        raise DocumentUnreadable(
+            f"{path} is larger than {_mb(max_bytes)}{known}, too large for a resolution file"
+        )
     return read_document(data, max_bytes)
 
 

@@ -28,7 +28,7 @@ from domain.vocabulary import MandateKind
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 StepId = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
 MAX_STEPS = 100
-MAX_PARTIES = 1_000
+MAX_PARTIES = 10_000
 """Parties of one consultation (the Convention has 191 States parties; far more would pass
 what one workflow run answers well, RELIABILITY.md section 4)."""
 MAX_APPROVERS = 100
