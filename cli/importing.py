@@ -108,6 +108,9 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the mandates found as a JSON array."),
     start: bool = typer.Option(False, "--start", help="Start one workflow per Secretariat mandate."),
     plan: Path | None = typer.Option(None, "--plan", help="JSON plan file replacing the default plans."),
+    timeout: float = typer.Option(
+        30.0, "--timeout", min=1, max=3600, help="Seconds to wait for each followed paragraph to be recorded."
+    ),
 ) -> None:
     """Parse a resolution and show the mandates its operative paragraphs give.
 
@@ -125,7 +128,10 @@ def import_command(
         if start and dry_run and not as_json:
             echo("\n--dry-run: nothing started")
         return
-    imported = run(lambda engine: importing.start(engine, planned, caller()))
+    imported = run(
+        lambda engine: importing.start(engine, planned, caller(), timeout=engine.wait_seconds),
+        timeout=timeout,
+    )
     rows = [(r.paragraph, r.mandate_id, r.status) for r in imported]
     started = sum(1 for _, _, status in rows if status == "started")
     out = echo if not as_json else (lambda text: echo(text, err=True))

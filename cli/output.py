@@ -25,12 +25,13 @@ from usecases import BadInput, Engine, failure_message, open_engine
 T = TypeVar("T")
 
 
-def run(use_case: Callable[[Engine], Awaitable[T]]) -> T:
+def run(use_case: Callable[[Engine], Awaitable[T]], *, timeout: float | None = None) -> T:
     """Run one use case with an engine opened for this command, and closed after it; a
     refusal or a server that cannot be reached is one line (exit 2 for bad input, else 1)."""
 
     async def main() -> T:
-        async with open_engine() as engine:
+        options = {"wait_seconds": timeout} if timeout is not None else {}
+        async with open_engine(**options) as engine:
             return await use_case(engine)
 
     try:

@@ -30,6 +30,7 @@ from usecases.steering import (
 )
 
 MANDATE_ID = typer.Argument(..., metavar="ID", help="The mandate id (see `mandates list`).")
+TIMEOUT = typer.Option(30.0, "--timeout", min=1, max=3600, help="Seconds to wait for the mandate's answer.")
 
 
 def caller() -> str:
@@ -74,33 +75,39 @@ def respond(
     party: str = typer.Option(..., "--party", help="The consulted party answering."),
     text: str | None = typer.Option(None, "--text", help="The response."),
     file: Path | None = typer.Option(None, "--file", help="A UTF-8 file holding the response."),
+    revise: bool = typer.Option(
+        False, "--revise", help="Replace the party's earlier answer (both stay in the log)."
+    ),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Record a consulted party's response to the current consultation."""
     options = {"text": "--file"} if file is not None else None
-    request = _request(RespondRequest, options, party=party, text=_response_text(text, file))
-    echo(run(lambda engine: steering.respond(engine, mandate_id, request)).line())
+    request = _request(RespondRequest, options, party=party, text=_response_text(text, file), revise=revise)
+    echo(run(lambda engine: steering.respond(engine, mandate_id, request), timeout=timeout).line())
 
 
 def approve(
     mandate_id: str = MANDATE_ID,
     person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
     comment: str = typer.Option("", "--comment", help="An optional comment."),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Approve the pending approval step."""
     request = _request(ApproveRequest, by=person, comment=comment)
-    echo(run(lambda engine: steering.approve(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.approve(engine, mandate_id, request), timeout=timeout).line())
 
 
 def reject(
     mandate_id: str = MANDATE_ID,
     person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
     comment: str = typer.Option(..., "--comment", help="Why: the step the plan names gets it."),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Reject the pending approval: the mandate goes back to the step the plan names."""
     if not comment.strip():
         fail("a rejection needs a --comment saying why", code=2)
     request = _request(RejectRequest, by=person, comment=comment)
-    echo(run(lambda engine: steering.reject(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.reject(engine, mandate_id, request), timeout=timeout).line())
 
 
 def _amount(value: str | None, option: str) -> Decimal:
@@ -121,6 +128,7 @@ def complete(
     effort_days: str | None = typer.Option(None, "--effort-days", help="Effort in person-days."),
     cost: str | None = typer.Option(None, "--cost", help="Cost, e.g. 1500 or 1500 EUR (default USD)."),
     person: str | None = typer.Option(None, "--as", help="Who completed it (default: $MANDATES_USER)."),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Complete the current task or report, with its outcome, effort and cost."""
     if not outcome.strip():
@@ -140,7 +148,7 @@ def complete(
         cost=_amount(amount_text, "--cost"),
         currency=currency,
     )
-    recorded = run(lambda engine: steering.complete(engine, mandate_id, request))
+    recorded = run(lambda engine: steering.complete(engine, mandate_id, request), timeout=timeout)
     if recorded.compiled is not None:
         echo(f"compiled the progress report for this step: {recorded.compiled.path}")
     echo(recorded.line())
@@ -164,24 +172,26 @@ def extend(
     until: str = typer.Option(..., "--until", help="The new deadline: a date (end of day, UTC)."),
     reason: str = typer.Option(..., "--reason", help="Why the deadline moves."),
     person: str | None = typer.Option(None, "--as", help="Who extends it (default: $MANDATES_USER)."),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Extend the current step's deadline; its reminders are rescheduled."""
     if not reason.strip():
         fail("--reason is empty", code=2)
     request = _request(ExtendDeadlineRequest, by=person or caller(), until=_deadline(until), reason=reason)
-    echo(run(lambda engine: steering.extend(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.extend(engine, mandate_id, request), timeout=timeout).line())
 
 
 def withdraw(
     mandate_id: str = MANDATE_ID,
     reason: str = typer.Option(..., "--reason", help="Why the mandate is withdrawn."),
     person: str | None = typer.Option(None, "--as", help="Who withdraws it (default: $MANDATES_USER)."),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Withdraw a mandate: it stops, and the audit log says why."""
     if not reason.strip():
         fail("--reason is empty", code=2)
     request = _request(WithdrawRequest, by=person or caller(), reason=reason)
-    echo(run(lambda engine: steering.withdraw(engine, mandate_id, request)).line())
+    echo(run(lambda engine: steering.withdraw(engine, mandate_id, request), timeout=timeout).line())
 
 
 COMMANDS = {

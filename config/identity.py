@@ -63,6 +63,7 @@ ACTING_AS: Mapping[str, str] = {
     "complete_task": "by",
     "extend_deadline": "by",
     "withdraw": "by",
+    "start:FollowedParagraphWorkflow": "by",
 }
 
 
@@ -228,7 +229,7 @@ def check_caller(
 # --- the worker side --------------------------------------------------------------
 
 
-STARTED_BY_CALLERS = frozenset({"MandateWorkflow"})
+STARTED_BY_CALLERS = frozenset({"MandateWorkflow", "FollowedParagraphWorkflow"})
 """Workflows a client starts (the others run as their children): each start needs a caller."""
 
 

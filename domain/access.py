@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from domain.events import MandateFollowed
 from domain.mandate import Mandate
 from domain.plan import ReportStep, TaskStep
 from domain.state import MandateState
@@ -32,9 +33,18 @@ def _refusal(person: str, doing: str, allowed: Sequence[str], names: Collection[
     return f"{person} may not {doing} (allowed: {', '.join(allowed)})"
 
 
+IMPORTERS = (Mandate.model_fields["coordinator"].default,)
+"""Who records the paragraphs a resolution gives no Secretariat work: the coordinators."""
+
+
 def may_start(mandate: Mandate, person: str, names: Collection[str]) -> str | None:
     """Why this caller may not start (import) the mandate, or None."""
     return _refusal(person, f"start mandate {mandate.id}", [mandate.coordinator], names)
+
+
+def may_follow(followed: MandateFollowed, person: str, names: Collection[str]) -> str | None:
+    """Why this caller may not record a followed paragraph, or None."""
+    return _refusal(person, f"record paragraph {followed.mandate_id} as followed", IMPORTERS, names)
 
 
 def may(state: MandateState, operation: str, person: str, names: Collection[str]) -> str | None:

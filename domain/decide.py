@@ -104,6 +104,8 @@ class RecordResponse(_Command):
     party: Name
     text: Text
     step_id: StepId | None = None
+    revise: bool = False  # replace the party's earlier answer (refused without it)
+    attachments: list[ev.Attachment] = []
 
 
 class Approve(_Command):
@@ -380,14 +382,21 @@ def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
     step = _current(batch.state, cmd.step_id, ("consultation",))
     if cmd.party not in step.parties:
         raise UnknownParty(f"{cmd.party!r} is not consulted in step {step.step_id!r}")
-    if cmd.party not in step.awaiting():
-        raise AlreadyResponded(f"{cmd.party!r} has already answered step {step.step_id!r}")
+    earlier = step.answers.get(cmd.party) if cmd.party not in step.awaiting() else None
+    if cmd.party not in step.awaiting() and not cmd.revise:
+        when = f" at {earlier.at:%Y-%m-%d %H:%M} UTC" if earlier is not None else ""
+        raise AlreadyResponded(
+            f"{cmd.party!r} has already answered step {step.step_id!r}{when}; "
+            "send the new answer as a revision to replace it"
+        )
     batch.add(
         ev.ResponseReceived(
             step_id=step.step_id,
             party=cmd.party,
             text=cmd.text,
             confidential=step.confidential,
+            revision=earlier.revision + 1 if earlier is not None else 0,
+            attachments=list(cmd.attachments),
             at=now,
         )
     )

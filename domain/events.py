@@ -72,12 +72,28 @@ class ConsultationOpened(_Event):
     confidential: bool
 
 
+class Attachment(BaseModel):
+    """A file sent with an answer: stored by its content's SHA-256, which the log records."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(ge=0)]
+    content_type: str = "application/octet-stream"
+
+
 class ResponseReceived(_Event):
+    """A party's answer; ``revision`` 1, 2... when it replaces the party's earlier answer
+    (both stay in the log; the latest counts)."""
+
     type: Literal["ResponseReceived"] = "ResponseReceived"
     step_id: str
     party: str
     text: str
     confidential: bool
+    revision: int = 0
+    attachments: list[Attachment] = []
 
 
 class ReminderDue(_Event):
@@ -196,6 +212,7 @@ class MandateFollowed(_Event):
     reports_to: str | None = None
     text: str | None = None
     why: str = ""
+    by: str | None = None  # who imported it (recorded as the event's actor)
 
     @model_validator(mode="before")
     @classmethod

@@ -60,10 +60,12 @@ ClosedBy = Literal["completed", "returned", "extended", "withdrawn"]
 
 
 class Answer(BaseModel):
-    """When a party answered a consultation, and where the log says so."""
+    """When a party last answered a consultation (its revision: 0 for a first answer), and
+    where the log says so."""
 
     at: AwareDatetime
     ref: int | None = None
+    revision: int = 0
 
 
 class ApprovalGiven(BaseModel):
@@ -348,7 +350,7 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             step = s.steps.get(e.step_id)
             if step is not None:
                 step.parties[e.party] = PartyStatus.ANSWERED
-                step.answers[e.party] = Answer(at=e.at, ref=position)
+                step.answers[e.party] = Answer(at=e.at, ref=position, revision=e.revision)
         case ev.ReminderDue():
             step = s.steps.get(e.step_id)
             if step is not None:

@@ -34,8 +34,10 @@ class Engine:
         *,
         pool_size: int = 2,
         clock: Callable[[], datetime] = _now,
+        wait_seconds: float = 30.0,
     ) -> None:
         self.settings = settings
+        self.wait_seconds = wait_seconds  # how long a use case waits on a workflow's answer
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._client: Client | None = None

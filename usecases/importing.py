@@ -8,19 +8,24 @@ and says what already runs; a followed paragraph is recorded once.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 import documents
-from config.audit_keys import audit_signer
-from domain.events import MandateFollowed, to_payload
+from domain.events import MandateFollowed
 from domain.importing import ImportPlan, plan_import
 from domain.resolution import Resolution, parse_resolution
-from store.audit import AuditStore, NewEvent
+from store.audit import AuditStore
 from usecases.engine import Engine
+from usecases.errors import Refused
+from workflows.followed import FollowedParagraphWorkflow
 from workflows.starter import start_mandate
 
 
@@ -51,36 +56,49 @@ def plan(resolution: Resolution, now: datetime, plan_data: Any | None = None) ->
     return plan_import(resolution, now, plan_data)
 
 
-async def _record_followed(store: AuditStore, followed: MandateFollowed, actor: str) -> str:
+async def _record_followed(
+    engine: Engine, client: Client, followed: MandateFollowed, actor: str, timeout: float
+) -> str:
+    """Record a followed paragraph through the worker (which signs the event), once."""
+    store = AuditStore(await engine.pool())
     if await store.stream_version(followed.mandate_id) > 0:
         return "followed (already recorded)"
-    event_type, payload = to_payload(followed)
-    await store.append(
-        followed.mandate_id,
-        0,
-        [
-            NewEvent(
-                type=event_type,
-                actor=actor,
-                occurred_at=followed.at,
-                payload=payload,
-                idempotency_key=f"{followed.mandate_id}:followed",
-            )
-        ],
-    )
+    try:
+        handle = await client.start_workflow(
+            FollowedParagraphWorkflow.run,
+            followed.model_copy(update={"by": actor}),
+            id=followed.mandate_id,
+            task_queue=engine.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary=f"{followed.resolution_symbol} para {followed.paragraph} · followed",
+        )
+    except WorkflowAlreadyStartedError:
+        return "followed (already recorded)"
+    try:
+        async with asyncio.timeout(timeout):
+            await handle.result()
+    except TimeoutError:
+        raise Refused(
+            f"paragraph {followed.paragraph}: no answer from the worker within {timeout:g} s "
+            f"(it may still be recorded; is the worker running? `mandates dev status`)"
+        ) from None
+    except WorkflowFailureError as exc:
+        cause = exc.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        raise Refused(f"paragraph {followed.paragraph} not recorded: {reason}") from None
     return "followed"
 
 
-async def start(engine: Engine, planned: ImportPlan, actor: str) -> list[Imported]:
-    """Start every mandate and record every followed paragraph; idempotent. Nothing is
-    recorded unless Temporal answers."""
+async def start(engine: Engine, planned: ImportPlan, actor: str, *, timeout: float = 30.0) -> list[Imported]:
+    """Start every mandate and record every followed paragraph (through the worker);
+    idempotent. Nothing is recorded unless Temporal answers."""
     client = await engine.temporal()
-    store = AuditStore(await engine.pool(), signer=audit_signer(engine.settings))
     rows = [
         Imported(
             paragraph=followed.paragraph,
             mandate_id=followed.mandate_id,
-            status=await _record_followed(store, followed, actor),
+            status=await _record_followed(engine, client, followed, actor, timeout),
         )
         for followed in planned.followed
     ]

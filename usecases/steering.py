@@ -8,6 +8,7 @@ progress report compiles it first, whoever completes it (``reporting.compile_rep
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -49,8 +50,17 @@ class Recorded(BaseModel):
 async def _send(engine: Engine, mandate_id: str, update: Any, request: BaseModel) -> Recorded:
     client = await engine.temporal()
     handle = client.get_workflow_handle(mandate_id)
+    wait = engine.wait_seconds
     try:
-        result = await handle.execute_update(update, request, result_type=UpdateResult)
+        async with asyncio.timeout(wait):
+            result = await handle.execute_update(update, request, result_type=UpdateResult)
+    except TimeoutError:
+        action = update.__name__.replace("_", " ")
+        raise Refused(
+            f"no answer from mandate {mandate_id!r} within {wait:g} s to {action}: "
+            f"it may still be recorded (see `mandates show {mandate_id}`); is its worker running? "
+            "(`mandates dev status`)"
+        ) from None
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)

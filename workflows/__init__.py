@@ -3,6 +3,8 @@
 - ``MandateWorkflow`` (``workflows.mandate``): one per mandate, id = mandate id.
 - ``ConsultationWorkflow`` (``workflows.consultation``): a consultation step,
   child of its mandate, id ``<mandate-id>--<step-id>``.
+- ``FollowedParagraphWorkflow`` (``workflows.followed``): records a paragraph the engine
+  follows without a plan; id = its mandate id.
 - ``workflows.starter``: client-side helpers (start a mandate once, find its handle).
 - ``workflows.messages``: the models that cross these boundaries.
 
@@ -13,8 +15,9 @@ effect is an activity, time is ``workflow.now()``.
 from __future__ import annotations
 
 from workflows.consultation import ConsultationWorkflow
+from workflows.followed import FollowedParagraphWorkflow
 from workflows.mandate import MandateWorkflow
 
-WORKFLOWS: list[type] = [MandateWorkflow, ConsultationWorkflow]
+WORKFLOWS: list[type] = [MandateWorkflow, ConsultationWorkflow, FollowedParagraphWorkflow]
 
-__all__ = ["WORKFLOWS", "ConsultationWorkflow", "MandateWorkflow"]
+__all__ = ["WORKFLOWS", "ConsultationWorkflow", "FollowedParagraphWorkflow", "MandateWorkflow"]

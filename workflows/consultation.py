@@ -82,9 +82,10 @@ class ConsultationWorkflow:
             events=self._recorded,
         )
 
-    async def _tell_mandate(self, recorded: list[ev.RecordedEvent]) -> None:
+    async def _tell_mandate(self, recorded: list[ev.RecordedEvent], causation_id: str | None) -> None:
         self._recorded.extend(recorded)
-        await self._mandate().signal(PROGRESS_SIGNAL, ConsultationProgress(events=recorded))
+        progress = ConsultationProgress(events=recorded, causation_id=causation_id)
+        await self._mandate().signal(PROGRESS_SIGNAL, progress)
 
     def _mandate(self) -> workflow.ExternalWorkflowHandle[Any]:
         parent = workflow.info().parent
@@ -92,7 +93,7 @@ class ConsultationWorkflow:
         return workflow.get_external_workflow_handle(parent.workflow_id)
 
     def _respond_command(self, request: RespondRequest) -> RecordResponse:
-        return RecordResponse(party=request.party, text=request.text, step_id=self._step_id)
+        return request.to_command().model_copy(update={"step_id": self._step_id})
 
     def _extend_command(self, request: ExtendDeadlineRequest) -> ExtendDeadline:
         return ExtendDeadline(

@@ -11,10 +11,14 @@ started and records nothing), and whose one activity appends the event.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.audit import AppendEventsInput, AuditActivities
+    from domain.access import may_follow
     from domain.events import MandateFollowed
     from workflows.recorder import ACTIVITY_RETRY, ACTIVITY_TIMEOUT
 
@@ -38,3 +42,9 @@ class FollowedParagraphWorkflow:
             summary=f"audit v1: paragraph {followed.paragraph} followed",
         )
         return result.version
+
+    def authorise(
+        self, operation: str, args: Sequence[Any], person: str, names: Collection[str]
+    ) -> str | None:
+        """Why an authenticated caller may not record this paragraph (``config.identity``), or None."""
+        return may_follow(args[0], person, names)

@@ -51,6 +51,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
 
 
+FORWARD_BY_CAUSE_PATCH = "forwarded-commands-answered-by-cause"
+"""Runs before it waited for the state to show a forwarded command's effect."""
+
+
 @workflow.defn
 class MandateWorkflow:
     """Carries out one mandate: its plan's steps, deadlines, reminders and audit trail."""
@@ -62,6 +66,8 @@ class MandateWorkflow:
         self._child: workflow.ChildWorkflowHandle[Any, ConsultationResult] | None = None
         self._child_step: str | None = None
         self._mirrored: list[ev.RecordedEvent] = []  # events the consultations signalled (this run)
+        self._forwarding: set[str | None] = set()  # forwarded commands awaiting their consultation
+        self._caused: dict[str, list[ev.RecordedEvent]] = {}  # what each of them led to
         self._refused: dict[str, ForwardRefused] = {}  # by update id
         self._withdrawing = False
 
@@ -155,6 +161,8 @@ class MandateWorkflow:
     def consultation_progress(self, progress: ConsultationProgress) -> None:
         """Events the running consultation has recorded in this mandate's stream."""
         self._mirrored.extend(progress.events)
+        if progress.causation_id in self._forwarding:
+            self._caused.setdefault(progress.causation_id, []).extend(progress.events)
         self._rec.apply(progress.events)
 
     @workflow.signal(name=REFUSED_SIGNAL)
@@ -280,21 +288,33 @@ class MandateWorkflow:
         done: Callable[[MandateState], bool],
     ) -> UpdateResult:
         version, cause = self._state.version, update_id()
+        if workflow.patched(FORWARD_BY_CAUSE_PATCH) and cause is not None:
+            # (what this command led to, not what the state shows: another answer of the same
+            # party, recorded meanwhile, is not this one)
+            def done(state: MandateState) -> bool:
+                return cause in self._caused
+
         await workflow.wait_condition(
             lambda: (self._child is not None and self._child_step == step_id) or not self._consulting(step_id)
         )
-        if self._child is not None and self._child_step == step_id and not self._withdrawing:
-            await self._child.signal(
-                ConsultationWorkflow.forwarded, ForwardedCommand(command=command, causation_id=cause)
-            )
-            await workflow.wait_condition(
-                lambda: done(self._state) or cause in self._refused or not self._consulting(step_id)
-            )
-        if cause in self._refused:
-            refused = self._refused.pop(cause)
-            raise ApplicationError(refused.message, type=refused.code, non_retryable=True)
-        if not done(self._state):
-            self._rec.check(command)
-            raise refusal(ConsultationClosed(f"consultation {step_id!r} is closed"))
-        recorded = [r for r in self._mirrored if r.version > version]
+        try:
+            if self._child is not None and self._child_step == step_id and not self._withdrawing:
+                self._forwarding.add(cause)
+                await self._child.signal(
+                    ConsultationWorkflow.forwarded, ForwardedCommand(command=command, causation_id=cause)
+                )
+                await workflow.wait_condition(
+                    lambda: done(self._state) or cause in self._refused or not self._consulting(step_id)
+                )
+            if cause in self._refused:
+                refused = self._refused.pop(cause)
+                raise ApplicationError(refused.message, type=refused.code, non_retryable=True)
+            if not done(self._state):
+                self._rec.check(command)
+                raise refusal(ConsultationClosed(f"consultation {step_id!r} is closed"))
+        finally:
+            self._forwarding.discard(cause)
+        recorded = self._caused.pop(cause, None) if cause is not None else None
+        if recorded is None:
+            recorded = [r for r in self._mirrored if r.version > version]
         return update_result(self._state, recorded)

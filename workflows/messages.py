@@ -22,7 +22,7 @@ from domain.decide import (
     Reject,
     Withdraw,
 )
-from domain.events import RecordedEvent
+from domain.events import Attachment, RecordedEvent
 from domain.mandate import Mandate
 from domain.plan import StepId
 from domain.state import MandateState, MandateStatus
@@ -83,9 +83,11 @@ class ConsultationResult(_Message):
 
 
 class ConsultationProgress(_Sealed):
-    """Signal from a consultation to its mandate: events it has just recorded."""
+    """Signal from a consultation to its mandate: events it has just recorded, and the update
+    or forwarded command (``causation_id``) they answer, if any."""
 
     events: list[RecordedEvent]
+    causation_id: str | None = None
 
 
 class ForwardedCommand(_Sealed):
@@ -123,9 +125,17 @@ class RespondRequest(_Message):
     party: Name
     text: Text
     step_id: StepId | None = None
+    revise: bool = False
+    attachments: list[Attachment] = []
 
     def to_command(self) -> RecordResponse:
-        return RecordResponse(party=self.party, text=self.text, step_id=self.step_id)
+        return RecordResponse(
+            party=self.party,
+            text=self.text,
+            step_id=self.step_id,
+            revise=self.revise,
+            attachments=self.attachments,
+        )
 
 
 class ApproveRequest(_Message):

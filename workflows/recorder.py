@@ -110,7 +110,7 @@ class Recorder:
         self,
         mandate_id: str,
         state: MandateState,
-        on_recorded: Callable[[list[ev.RecordedEvent]], Awaitable[None]] | None = None,
+        on_recorded: Callable[[list[ev.RecordedEvent], str | None], Awaitable[None]] | None = None,
     ) -> None:
         self.mandate_id = mandate_id
         self.state = state
@@ -185,7 +185,7 @@ class Recorder:
         if notices:
             await self._notify(notices)
         if self._on_recorded is not None:
-            await self._on_recorded(recorded)
+            await self._on_recorded(recorded, causation_id)
         return recorded
 
     async def _notify(self, notices: list[ev.RecordedEvent]) -> None:
