@@ -78,11 +78,16 @@ def respond(
     revise: bool = typer.Option(
         False, "--revise", help="Replace the party's earlier answer (both stay in the log)."
     ),
+    person: str | None = typer.Option(
+        None, "--as", help="Record it on the party's behalf, as this coordinator (the log says who)."
+    ),
     timeout: float = TIMEOUT,
 ) -> None:
     """Record a consulted party's response to the current consultation."""
     options = {"text": "--file"} if file is not None else None
-    request = _request(RespondRequest, options, party=party, text=_response_text(text, file), revise=revise)
+    request = _request(
+        RespondRequest, options, party=party, text=_response_text(text, file), revise=revise, by=person
+    )
     echo(run(lambda engine: steering.respond(engine, mandate_id, request), timeout=timeout).line())
 
 

@@ -10,6 +10,7 @@ when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``config/telemetry.py``).
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 from temporalio.client import Client
@@ -18,7 +19,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.service import TLSConfig
 
 from config.codec import EncryptionCodec, KeyRing
-from config.identity import CallerSigning, load_token
+from config.identity import CallerSigning, TokenBook, load_directory, load_token
 from config.settings import Settings, SettingsInvalid
 from config.telemetry import tracing_interceptors
 from domain.errors import DomainError
@@ -71,10 +72,16 @@ def tls_config(settings: Settings) -> TLSConfig | bool | None:
 
 
 def client_interceptors(settings: Settings) -> list[Any]:
-    """Update signing with the caller's token (when configured), then tracing (when configured)."""
+    """Signing with the caller's token (``MANDATES_IDENTITY_TOKEN_FILE``), or with the token of
+    whoever acts, from an identities file this caller can read (the dev stack's); then
+    tracing (when configured)."""
     interceptors: list[Any] = []
     if settings.identity_token_file is not None:
         interceptors.append(CallerSigning(load_token(settings.identity_token_file)))
+    else:
+        book = settings.identities_file or settings.dev_identities_file
+        if book.is_file() and os.access(book, os.R_OK):
+            interceptors.append(CallerSigning(TokenBook(load_directory(book), settings.acting_person())))
     return interceptors + tracing_interceptors(settings)
 
 

@@ -37,6 +37,9 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import os
+import secrets
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,8 +59,8 @@ MAX_SKEW = timedelta(minutes=10)
 MIN_TOKEN_LENGTH = 24
 REFUSED = "caller_refused"
 # The field of each update's request that names who acts (recorded as the actor).
-ACTING_AS: Mapping[str, str] = {
-    "respond": "party",
+ACTING_AS: Mapping[str, str | tuple[str, ...]] = {
+    "respond": ("by", "party"),  # the one recording it on the party's behalf, or the party
     "approve": "by",
     "reject": "by",
     "complete_task": "by",
@@ -132,12 +135,15 @@ def args_digest(args: Sequence[Any]) -> str:
 
 def acting_as(update: str, args: Sequence[Any]) -> str:
     """The name an update's request acts as ('' when the update names nobody)."""
-    field = ACTING_AS.get(update)
-    if field is None or not args:
+    fields = ACTING_AS.get(update)
+    if fields is None or not args:
         return ""
     request = args[0]
-    value = request.get(field) if isinstance(request, Mapping) else getattr(request, field, None)
-    return value if isinstance(value, str) else ""
+    for field in (fields,) if isinstance(fields, str) else fields:
+        value = request.get(field) if isinstance(request, Mapping) else getattr(request, field, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def caller_header(
@@ -299,18 +305,57 @@ class CallerCheck(temporalio.worker.Interceptor):
 # --- the client side ----------------------------------------------------------------
 
 
+class TokenBook:
+    """The tokens of several people (a directory file the caller may read, as the dev stack's):
+    each request is signed with the token of the person acting, or of one who holds the role
+    acted as; a start (acting as no one) with the default person's."""
+
+    def __init__(self, directory: Directory, default_person: str | None = None) -> None:
+        self._entries = [
+            (token.decode(), identity)
+            for token, identity in directory.by_token_id.values()
+            if not identity.delegate
+        ]
+        self._default = default_person
+
+    def token_for(self, acting: str) -> str | None:
+        name = acting or self._default
+        if not name:
+            return None
+        for token, identity in self._entries:
+            if identity.person == name:
+                return token
+        if self._default and name != self._default:
+            own = self.token_for(self._default)
+            holder = next((i for _, i in self._entries if i.person == self._default), None)
+            if own is not None and holder is not None and holder.may_act_as(name):
+                return own
+        holder = next((token for token, identity in self._entries if identity.may_act_as(name)), None)
+        # nobody here may act so: sign as the default person, so that the refusal names the rule
+        return holder if holder is not None or name == self._default else self.token_for("")
+
+
 class _SigningOutbound(temporalio.client.OutboundInterceptor):
-    def __init__(self, next: temporalio.client.OutboundInterceptor, token: str) -> None:
+    def __init__(self, next: temporalio.client.OutboundInterceptor, token: str | TokenBook) -> None:
         super().__init__(next)
         self._token = token
+
+    def _token_for(self, operation: str, args: Sequence[Any]) -> str | None:
+        if isinstance(self._token, TokenBook):
+            return self._token.token_for(acting_as(operation, args))
+        return self._token
 
     async def start_workflow(
         self, input: temporalio.client.StartWorkflowInput
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
+        operation = f"start:{input.workflow}"
+        token = self._token_for(operation, input.args)
+        if token is None:
+            return await super().start_workflow(input)
         header = caller_header(
-            self._token,
+            token,
             workflow_id=input.id,
-            update=f"start:{input.workflow}",
+            update=operation,
             update_id=input.id,
             args=input.args,
             at=datetime.now(UTC),
@@ -322,9 +367,12 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
     async def start_workflow_update(
         self, input: temporalio.client.StartWorkflowUpdateInput
     ) -> temporalio.client.WorkflowUpdateHandle[Any]:
+        token = self._token_for(input.update, input.args)
+        if token is None:
+            return await super().start_workflow_update(input)
         update_id = input.update_id or str(uuid.uuid4())
         header = caller_header(
-            self._token,
+            token,
             workflow_id=input.id,
             update=input.update,
             update_id=update_id,
@@ -338,7 +386,7 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
 class CallerSigning(temporalio.client.Interceptor):
     """Client interceptor: sign every update, and every start, with the caller's token."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str | TokenBook) -> None:
         self._token = token
 
     def intercept_client(
@@ -376,6 +424,9 @@ def load_directory(path: Path) -> Directory:
         if not isinstance(entry, dict):
             raise bad(f"identity {number} is not an object")
         person, roles, token = entry.get("person"), entry.get("roles", []), entry.get("token")
+        delegate = entry.get("delegate", False)
+        if not isinstance(delegate, bool):
+            raise bad(f"the delegate flag of identity {number} is not true or false")
         if not isinstance(person, str) or not person.strip():
             raise bad(f"identity {number} has no person")
         if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
@@ -384,7 +435,7 @@ def load_directory(path: Path) -> Directory:
             raise bad(f"the token of {person} is missing or shorter than {MIN_TOKEN_LENGTH} characters")
         if token.strip() in found:
             raise bad(f"the token of {person} is also another identity's")
-        found[token.strip()] = Identity(person.strip(), frozenset(r.strip() for r in roles))
+        found[token.strip()] = Identity(person.strip(), frozenset(r.strip() for r in roles), delegate)
     return Directory.of(found)
 
 
@@ -409,3 +460,34 @@ def load_token(path: Path) -> str:
     if not lines or len(lines[0]) < MIN_TOKEN_LENGTH:
         raise bad(f"no token of at least {MIN_TOKEN_LENGTH} characters on its first line")
     return lines[0]
+
+
+DEV_ROLES = ("coordinator", "secretariat", "chief.of.section", "legal-affairs")
+"""The roles of the default plans that the dev stack's own person holds."""
+CONSOLE = "console"
+"""The web console's identity: a delegate that signs for the people it signs in."""
+
+
+def write_dev_identities(path: Path, person: str, parties: Sequence[str]) -> bool:
+    """Make the dev stack's identities file (mode 0600) unless it exists: ``person`` (the one
+    who runs the stack) in the Secretariat's roles of the default plans, each consulted
+    party of them answering for itself, and the console. Returns whether it was made."""
+    if path.exists():
+        return False
+    entries = [{"person": person, "roles": list(DEV_ROLES), "token": secrets.token_urlsafe(32)}]
+    entries += [
+        {"person": p, "roles": [p], "token": secrets.token_urlsafe(32)} for p in parties if p != person
+    ]
+    entries.append({"person": CONSOLE, "roles": [], "delegate": True, "token": secrets.token_urlsafe(32)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump({"identities": entries}, out, indent=2)
+        os.chmod(temporary, 0o600)
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temporary)
+    return True

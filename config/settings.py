@@ -12,6 +12,7 @@ in a file of the data folder readable by its owner only (``postgres-admin-passwo
 
 from __future__ import annotations
 
+import getpass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     worker_keys: SecretStr | None = Field(None, validation_alias=_env("MANDATES_WORKER_KEYS"))
     identities_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITIES"))
     insecure: bool = Field(False, validation_alias=_env("MANDATES_INSECURE"))
+    user: str | None = Field(None, validation_alias=_env("MANDATES_USER"))
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
     # The audit log's signatures (store/signing.py): the key the processes that append sign with,
     # and the public keys `mandates audit verify` accepts (config/audit_keys.py).
@@ -276,6 +278,15 @@ class Settings(BaseSettings):
     def mail_path(self) -> Path:
         """Where the dev stack's mail sink stores the messages it receives."""
         return self.data_path / "mail"
+
+    def acting_person(self) -> str:
+        """Who acts when no name is given: ``MANDATES_USER``, else the login name."""
+        return self.user or getpass.getuser()
+
+    @property
+    def dev_identities_file(self) -> Path:
+        """The identities the dev stack makes for its people (``mandates dev up``)."""
+        return self.data_path / "identities.json"
 
     def worker_key_ring(self) -> KeyRing:
         """The workers' sealing keys: ``MANDATES_WORKER_KEYS`` (the last listed seals, all

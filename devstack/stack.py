@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -18,6 +19,7 @@ from temporalio.client import Client
 from config import codec_server
 from config.client import TemporalUnreachable, connect_temporal
 from config.codec import load_or_create_secret
+from config.identity import write_dev_identities
 from config.settings import APP_ROLE, EMBEDDED_DATABASE, Settings
 from devstack.postgres import EmbeddedPostgres, ensure_database, set_password
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
@@ -28,6 +30,7 @@ from devstack.temporal import (
     temporal_cli,
     web_ui_answers,
 )
+from domain.default_plans import PARTNER_SECRETARIATS, STATES_PARTIES
 from store.database import redact
 from store.migrate import migrate
 
@@ -89,7 +92,20 @@ class DevStack:
         env = dict(os.environ)
         env["MANDATES_DATA_DIR"] = str(self.root)
         env.setdefault("LOG_FORMAT", "json")
+        if self.settings.identities_file is None:
+            env["MANDATES_IDENTITIES"] = str(self.settings.dev_identities_file)
         return env
+
+    def ensure_identities(self, say: Any = print) -> None:
+        """Secure by default: without ``MANDATES_IDENTITIES``, the stack makes identities for
+        its people (whoever runs it, in the Secretariat's roles; each consulted party of the
+        default plans; the web console) and its worker checks every caller against them."""
+        if self.settings.identities_file is not None:
+            return
+        path = self.settings.dev_identities_file
+        parties = [*STATES_PARTIES, *PARTNER_SECRETARIATS]
+        if write_dev_identities(path, self.settings.acting_person(), parties):
+            say(f"made identities for {self.settings.acting_person()} and the consulted parties in {path}")
 
     # What is running.
 
@@ -156,6 +172,7 @@ class DevStack:
         """Start every part that is not running; return the resulting status."""
         s = self.settings
         self.root.mkdir(parents=True, exist_ok=True)
+        self.ensure_identities(say)
         alive = self.running()
         for name in alive:
             say(f"{name} is already running (pid {alive[name]}); leaving it as it is")

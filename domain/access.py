@@ -9,6 +9,8 @@ here:
 - a task or report is completed by its assignee or the mandate's coordinator;
 - a deadline is extended, and the mandate withdrawn, by the coordinator only (never by
   a consulted party);
+- an answer is recorded on a party's behalf (an answer that came by post or e-mail) by the
+  coordinator, and the log says who recorded it;
 - a mandate is started (imported) by whoever holds its coordinator role.
 
 A plan may name others (``Plan.access``). Each refusal is one line naming the rule.
@@ -23,7 +25,12 @@ from domain.mandate import Mandate
 from domain.plan import ReportStep, TaskStep
 from domain.state import MandateState
 
-ACTIONS = {"complete_task": "complete", "extend_deadline": "extend", "withdraw": "withdraw"}
+ACTIONS = {
+    "complete_task": "complete",
+    "extend_deadline": "extend",
+    "withdraw": "withdraw",
+    "respond": "record_answers",
+}
 """The operations (update names) whose authorised people the plan may name."""
 
 
@@ -47,15 +54,18 @@ def may_follow(followed: MandateFollowed, person: str, names: Collection[str]) -
     return _refusal(person, f"record paragraph {followed.mandate_id} as followed", IMPORTERS, names)
 
 
-def may(state: MandateState, operation: str, person: str, names: Collection[str]) -> str | None:
+def may(
+    state: MandateState, operation: str, person: str, names: Collection[str], on_behalf: bool = False
+) -> str | None:
     """Why this caller may not do ``operation`` (an update's name) now, or None.
 
-    Operations with no rule here (respond, approve, reject) are left to the "acting as"
-    check and to ``decide``.
+    Operations with no rule here (approve, reject, and a party answering for itself) are
+    left to the "acting as" check and to ``decide``; ``on_behalf``: a response recorded by
+    someone for the party.
     """
     action = ACTIONS.get(operation)
     mandate = state.mandate
-    if action is None or mandate is None:
+    if action is None or mandate is None or (action == "record_answers" and not on_behalf):
         return None
     named = getattr(mandate.plan.access, action)
     if action == "complete":
@@ -66,5 +76,9 @@ def may(state: MandateState, operation: str, person: str, names: Collection[str]
         what = f"step {step.step_id!r}" if step is not None else "this mandate's steps"
         return _refusal(person, f"complete {what}", allowed, names)
     allowed = named if named is not None else [mandate.coordinator]
-    doing = "extend this mandate's deadlines" if action == "extend" else "withdraw this mandate"
+    doing = {
+        "extend": "extend this mandate's deadlines",
+        "withdraw": "withdraw this mandate",
+        "record_answers": "record a party's answer on its behalf",
+    }[action]
     return _refusal(person, doing, allowed, names)

@@ -106,6 +106,7 @@ class RecordResponse(_Command):
     step_id: StepId | None = None
     revise: bool = False  # replace the party's earlier answer (refused without it)
     attachments: list[ev.Attachment] = []
+    by: Name | None = None  # who records it on the party's behalf (a coordinator), if not the party
 
 
 class Approve(_Command):
@@ -397,6 +398,7 @@ def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
             confidential=step.confidential,
             revision=earlier.revision + 1 if earlier is not None else 0,
             attachments=list(cmd.attachments),
+            by=cmd.by,
             at=now,
         )
     )

@@ -94,6 +94,7 @@ class ResponseReceived(_Event):
     confidential: bool
     revision: int = 0
     attachments: list[Attachment] = []
+    by: str | None = None  # who recorded it on the party's behalf (None: the party itself)
 
 
 class ReminderDue(_Event):

@@ -175,14 +175,15 @@ class DeadlinePolicy(_Frozen):
 
 
 class Access(_Frozen):
-    """Who may complete a task or report, extend a deadline or withdraw the mandate: roles
-    or people, when a plan names them; by default (None) the step's assignee and the
-    coordinator complete, and only the coordinator extends and withdraws
-    (``domain.access``)."""
+    """Who may complete a task or report, extend a deadline, withdraw the mandate, or record
+    a party's answer on its behalf: roles or people, when a plan names them; by default
+    (None) the step's assignee and the coordinator complete, and only the coordinator does
+    the rest (``domain.access``)."""
 
     complete: list[Name] | None = None
     extend: list[Name] | None = None
     withdraw: list[Name] | None = None
+    record_answers: list[Name] | None = None  # who records a party's answer on its behalf
 
 
 class Plan(_Frozen):

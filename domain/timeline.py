@@ -65,7 +65,9 @@ def describe_event(event_type: str, payload: dict[str, Any]) -> str:
             )
         case "ResponseReceived":
             confidential = " (confidential, not shown)" if p.get("confidential") else ""
-            return f"response from {p.get('party', '?')} to {step}{confidential}"
+            revised = f", revision {p['revision']}" if p.get("revision") else ""
+            by = f" (recorded by {p['by']})" if p.get("by") else ""
+            return f"response from {p.get('party', '?')} to {step}{revised}{by}{confidential}"
         case "ReminderDue":
             return (
                 f"reminder {p.get('days_before', '?')} days before the {step} deadline "

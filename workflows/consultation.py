@@ -158,7 +158,13 @@ class ConsultationWorkflow:
         self, operation: str, args: Sequence[Any], person: str, names: Collection[str]
     ) -> str | None:
         """Why an authenticated caller may not do ``operation`` (``config.identity``), or None."""
-        return may(self._rec.state, operation, person, names)
+        return may(
+            self._rec.state,
+            operation,
+            person,
+            names,
+            on_behalf=bool(getattr(args[0], "by", None)) if operation == "respond" else False,
+        )
 
 
 class _Stopped(DomainError):

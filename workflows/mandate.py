@@ -181,7 +181,13 @@ class MandateWorkflow:
         """Why an authenticated caller may not do ``operation`` (``config.identity``), or None."""
         if operation == "start:MandateWorkflow":
             return may_start(args[0].mandate, person, names)
-        return may(self._state, operation, person, names)
+        return may(
+            self._state,
+            operation,
+            person,
+            names,
+            on_behalf=bool(getattr(args[0], "by", None)) if operation == "respond" else False,
+        )
 
     # --- updates handled here -------------------------------------------------
 

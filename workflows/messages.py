@@ -127,6 +127,7 @@ class RespondRequest(_Message):
     step_id: StepId | None = None
     revise: bool = False
     attachments: list[Attachment] = []
+    by: Name | None = None  # who records it on the party's behalf (a coordinator), if not the party
 
     def to_command(self) -> RecordResponse:
         return RecordResponse(
@@ -135,6 +136,7 @@ class RespondRequest(_Message):
             step_id=self.step_id,
             revise=self.revise,
             attachments=self.attachments,
+            by=self.by,
         )
 
 

@@ -125,7 +125,9 @@ def test_import_then_steer_a_mandate(cli: Cli) -> None:
     assert "recorded ResponseReceived" in answered.stdout
 
     # Refusals: one line, exit 1, nothing recorded.
-    assert "not consulted" in one_line_error(cli("respond", para1, "--party", "Atlantis", "--text", "hi"))
+    # (an identity may act only as itself or its roles: the dev stack's person is no party)
+    refused = one_line_error(cli("respond", para1, "--party", "Atlantis", "--text", "hi"))
+    assert "may not act as 'Atlantis'" in refused
     assert "already" in one_line_error(cli("respond", para1, "--party", "States parties", "--text", "twice"))
     assert "approval" in one_line_error(cli("approve", para1, "--as", "chief.of.section"))
     assert "no running mandate" in one_line_error(cli("approve", PARA.format(9), "--as", "x"))
@@ -152,7 +154,7 @@ def test_approval_by_the_named_approver_only(cli: Cli, tmp_path: Path) -> None:
     shown = json.loads(cli("show", para5, "--json").stdout)
     (step,) = [s for s in shown["steps"] if s["step_id"] == "compile-report"]
     assert saved.name in step["outcome"] and "sha256" in step["outcome"]
-    assert "not an approver" in one_line_error(cli("approve", para5, "--as", "intern"))
+    assert "not an approver" in one_line_error(cli("approve", para5, "--as", "legal-affairs"))
     approved = cli("approve", para5, "--as", "chief.of.section", "--comment", "Good")
     assert approved.returncode == 0, approved.stderr
     assert "recorded Approved" in approved.stdout
@@ -172,7 +174,9 @@ def test_a_consultation_of_every_state_party_runs_on_the_real_server(cli: Cli, t
 
     started = cli("import", str(resolution), "--start", "--plan", str(plan))
     assert started.returncode == 0, started.stderr
-    answered = cli("respond", mandate, "--party", parties[-1], "--text", "We concur.", timeout=60)
+    answered = cli(
+        "respond", mandate, "--party", parties[-1], "--text", "We concur.", "--as", "coordinator", timeout=60
+    )
     assert answered.returncode == 0, answered.stderr  # the workflow runs: its tasks complete
 
     awaiting = asyncio.run(awaiting_parties(f"127.0.0.1:{cli.env['MANDATES_TEMPORAL_PORT']}", mandate))
