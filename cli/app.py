@@ -37,6 +37,7 @@ for _name, _command in steering.COMMANDS.items():
     app.command(_name)(_command)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
+app.command("reconcile")(audit.reconcile_command)
 app.add_typer(contacts.app, name="contacts")
 app.command("calendar")(calendar.calendar_command)
 app.command("codec-server")(codec_server.codec_server_command)

@@ -9,6 +9,7 @@ import typer
 from cli.output import echo, print_json, run, table
 from domain.timeline import describe_event
 from usecases import auditing
+from usecases.reconciling import reconcile
 
 app = typer.Typer(help="Inspect and verify the audit event log.")
 
@@ -69,3 +70,20 @@ def log_(
         for e in events
     ]  # fmt: skip
     echo(table(["pos", "ver", "at (UTC)", "event", "actor", "what", "hash"], rows))
+
+
+def reconcile_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Hold each mandate's workflow against its audit log: name every mandate whose workflow
+    was terminated, reset or diverged (exit 1 when one is found)."""
+    found = run(reconcile)
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in found])
+    else:
+        wrong = [r for r in found if not r.agrees]
+        if wrong:
+            echo(table(["mandate", "log", "workflow", "finding"], [
+                (r.mandate_id, f"{r.log_status} v{r.log_version}", r.workflow, r.finding) for r in wrong
+            ]))  # fmt: skip
+        echo(f"{len(found) - len(wrong)} of {len(found)} mandates agree with their workflows")
+    if any(not r.agrees for r in found):
+        raise typer.Exit(1)

@@ -35,12 +35,15 @@ class Engine:
         pool_size: int = 2,
         clock: Callable[[], datetime] = _now,
         wait_seconds: float = 30.0,
+        pool: asyncpg.Pool | None = None,
+        client: Client | None = None,
     ) -> None:
         self.settings = settings
         self.wait_seconds = wait_seconds  # how long a use case waits on a workflow's answer
         self._pool_size = pool_size
-        self._pool: asyncpg.Pool | None = None
-        self._client: Client | None = None
+        self._pool = pool
+        self._client = client
+        self._owns_pool = pool is None
         self._clock = clock
 
     def now(self) -> datetime:
@@ -60,9 +63,9 @@ class Engine:
         return self._client
 
     async def close(self) -> None:
-        if self._pool is not None:
+        if self._pool is not None and self._owns_pool:
             await self._pool.close()
-            self._pool = None
+        self._pool = None
         self._client = None
 
 

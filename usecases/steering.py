@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,7 +54,7 @@ async def _send(engine: Engine, mandate_id: str, update: Any, request: BaseModel
     try:
         async with asyncio.timeout(wait):
             result = await handle.execute_update(update, request, result_type=UpdateResult)
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         action = update.__name__.replace("_", " ")
         raise Refused(
             f"no answer from mandate {mandate_id!r} within {wait:g} s to {action}: "

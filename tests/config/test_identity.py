@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,6 +28,7 @@ from config.identity import (
     load_token,
 )
 from config.settings import Settings, SettingsInvalid
+from domain import events as ev
 from domain.plan import validate_plan
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
@@ -35,7 +37,14 @@ from tests.support.temporal import DATA_CONVERTER, Engine
 from tests.support.workflows import audit_log, until
 from worker import build_worker
 from workflows.mandate import MandateWorkflow
-from workflows.messages import ApproveRequest, RespondRequest
+from workflows.messages import (
+    ApproveRequest,
+    CompleteTaskRequest,
+    ExtendDeadlineRequest,
+    MandateInput,
+    RespondRequest,
+    WithdrawRequest,
+)
 from workflows.starter import consultation_handle, mandate_handle, start_mandate
 
 OECD = "OECD Working Group on Bribery"
@@ -202,7 +211,9 @@ async def guarded(
     ]
     identities = write(tmp_path / "identities.json", identities_json(*entries))
     queue = f"guarded-{uuid.uuid4()}"
-    settings = Settings(MANDATES_IDENTITIES=str(identities), MANDATES_TASK_QUEUE=queue)  # type: ignore[arg-type]
+    settings = Settings(  # type: ignore[call-arg]
+        MANDATES_IDENTITIES=str(identities), MANDATES_TASK_QUEUE=queue, MANDATES_DATA_DIR=str(tmp_path)
+    )
     async with build_worker(workflow_env.client, pool, settings):
         yield Engine(workflow_env, queue, AuditStore(pool), NotificationOutbox(pool))
 
@@ -262,3 +273,110 @@ async def test_only_authenticated_callers_in_their_roles_steer_a_mandate(guarded
     responses = [e for e in events if e.type == "ResponseReceived"]
     assert [e.party for e in responses] == [OECD, OAS]  # type: ignore[attr-defined]
     assert [e.by for e in events if e.type == "Approved"] == [CHIEF]  # type: ignore[attr-defined]
+
+
+# --- the attacks of the security issue, refused -----------------------------------------------
+
+TASK_PLAN = validate_plan(
+    {
+        "steps": [
+            {"type": "consultation", "id": "consult", "title": "Consult partners", "due_in_days": 30,
+             "parties": [OECD, OAS]},
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 60},
+        ]
+    }
+)  # fmt: skip
+
+
+async def started_by_the_coordinator(guarded: Engine, slug: str, plan: Any = TASK_PLAN) -> Any:
+    mandate = make_mandate(slug, plan, coordinator=COORDINATOR)
+    started = await start_mandate(client_of(guarded, COORDINATOR_TOKEN), mandate, guarded.task_queue)
+    assert started.status == "started"
+    handle = mandate_handle(guarded.client, mandate.id)
+    await until(handle, lambda s: s.version > 0)
+    return handle
+
+
+async def test_a_mandate_started_without_a_caller_or_by_one_not_its_coordinator_records_nothing(
+    guarded: Engine,
+) -> None:
+    """Anyone who reaches Temporal could start a workflow; only a coordinator's start runs."""
+    for slug, token in (("raw-start", None), ("liaison-start", LIAISON_TOKEN)):
+        mandate = make_mandate(slug, TASK_PLAN, coordinator=COORDINATOR)
+        handle = await client_of(guarded, token).start_workflow(
+            MandateWorkflow.run, MandateInput(mandate=mandate), id=mandate.id, task_queue=guarded.task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        assert isinstance(failed.value.cause, ApplicationError) and failed.value.cause.type == REFUSED
+        assert await guarded.audit.read_stream(mandate.id) == []
+    assert "l.ortiz may not start mandate" in str(failed.value.cause.message)
+
+
+async def test_who_may_do_what_is_the_mandates_rule_each_refusal_naming_it(guarded: Engine) -> None:
+    handle = await started_by_the_coordinator(guarded, "access-rules")
+    liaison = mandate_handle(client_of(guarded, LIAISON_TOKEN), handle.id)
+    chief = mandate_handle(client_of(guarded, CHIEF_TOKEN), handle.id)
+    coordinator = mandate_handle(client_of(guarded, COORDINATOR_TOKEN), handle.id)
+    until_later = ExtendDeadlineRequest(
+        by="l.ortiz", until=datetime(2030, 1, 1, tzinfo=UTC), reason="more time"
+    )
+
+    # a consulted party may not extend its own consultation, nor withdraw the mandate
+    extended = await refused(liaison.execute_update(MandateWorkflow.extend_deadline, until_later))
+    assert extended.message == (
+        "not authorised: l.ortiz may not extend this mandate's deadlines "
+        "(allowed: coordinator.anti-corruption)"
+    )
+    withdrawn = await refused(
+        chief.execute_update(MandateWorkflow.withdraw, WithdrawRequest(by="a.khan", reason="no"))
+    )
+    assert "a.khan may not withdraw this mandate" in withdrawn.message
+    # a coordinator may record an answer on a party's behalf, and the log says who
+    on_behalf = RespondRequest(party=OECD, text="by post", by="m.rossi")
+    assert (await refused(chief.execute_update(MandateWorkflow.respond, on_behalf))).type == REFUSED
+    await coordinator.execute_update(MandateWorkflow.respond, on_behalf)
+    await liaison.execute_update(MandateWorkflow.respond, RespondRequest(party=OAS, text="ours"))
+    await until(handle, lambda s: s.current_step == "draft")
+    # a task is completed by its assignee or the coordinator, not by an approver
+    done = CompleteTaskRequest(by="a.khan", outcome="drafted")
+    assert (
+        "a.khan may not complete step 'draft'"
+        in (await refused(chief.execute_update(MandateWorkflow.complete_task, done))).message
+    )
+    await coordinator.execute_update(MandateWorkflow.complete_task, done.model_copy(update={"by": "m.rossi"}))
+
+    events = await audit_log(guarded, handle.id)
+    answers = [(e.party, e.by) for e in events if isinstance(e, ev.ResponseReceived)]
+    assert answers == [(OECD, "m.rossi"), (OAS, None)]
+    assert not any(isinstance(e, ev.DeadlineExtended | ev.MandateWithdrawn) for e in events)
+
+
+def test_a_captured_header_does_not_fit_other_arguments() -> None:
+    signed = ApproveRequest(by=CHIEF, comment="as agreed")
+    identity, reason = check(
+        CHIEF_TOKEN, ApproveRequest(by=CHIEF, comment="something else"), signed_for=signed
+    )
+    assert identity is None and reason == "the caller's signature does not match this request"
+
+
+async def test_two_answers_of_one_party_at_once_are_one_recorded_and_one_refused(guarded: Engine) -> None:
+    handle = await started_by_the_coordinator(guarded, "answers-at-once")
+    liaison = mandate_handle(client_of(guarded, LIAISON_TOKEN), handle.id)
+    outcomes = await asyncio.gather(
+        liaison.execute_update(MandateWorkflow.respond, RespondRequest(party=OECD, text="first")),
+        liaison.execute_update(MandateWorkflow.respond, RespondRequest(party=OECD, text="second")),
+        return_exceptions=True,
+    )
+    recorded = [o for o in outcomes if not isinstance(o, BaseException)]
+    refusals = [o for o in outcomes if isinstance(o, WorkflowUpdateFailedError)]
+    assert len(recorded) == 1 and len(refusals) == 1
+    assert recorded[0].events == ["ResponseReceived"]
+    assert "has already answered step 'consult' at " in str(refusals[0].cause)
+    texts = [e.text for e in await audit_log(guarded, handle.id) if isinstance(e, ev.ResponseReceived)]
+    assert len(texts) == 1
+    # a revision is recorded as such, both texts kept
+    revised = RespondRequest(party=OECD, text="third", revise=True)
+    await liaison.execute_update(MandateWorkflow.respond, revised)
+    responses = [e for e in await audit_log(guarded, handle.id) if isinstance(e, ev.ResponseReceived)]
+    assert [(e.text, e.revision) for e in responses] == [(texts[0], 0), ("third", 1)]
