@@ -31,7 +31,9 @@ demo: $(STAMP)
 	@echo
 	$(M) list
 	@echo
-	@echo "The mandates are running. Open the Temporal Web UI at http://127.0.0.1:$${MANDATES_UI_PORT:-8233}"
+	@echo "The mandates are running. Open the console (My work, the mandates, the parties' answer links):"
+	@$(M) dev console
+	@echo "Operators: the Temporal Web UI at http://127.0.0.1:$${MANDATES_UI_PORT:-8233}"
 	@echo "(filter with: MandateKind = 'reporting' or ExecutionStatus = 'Running')."
 	@echo
 	@echo "Next, try:"

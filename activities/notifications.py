@@ -25,6 +25,7 @@ class NotifyInput(BaseModel):
     paragraph: int
     step_titles: dict[str, str]
     events: list[ev.RecordedEvent]
+    attempts: dict[str, int] = {}  # the round each step is in (a party's answer link names it)
 
 
 class NotifyResult(BaseModel):
@@ -48,6 +49,12 @@ def notifications_for(request: NotifyInput) -> list[Notification]:
             case ev.Escalated():
                 kind, due_at, recipients = NotificationKind.ESCALATION, event.scheduled_for, [event.recipient]
                 extra = {"escalation": event.escalation}
+            case ev.ConsultationOpened():
+                kind, due_at, recipients = NotificationKind.REQUEST, event.at, event.parties
+                extra = {"closes_at": event.closes_at.isoformat()}
+            case ev.ApprovalRequested():
+                kind, due_at, recipients = NotificationKind.REQUEST, event.at, event.approvers
+                extra = {}
             case _:
                 continue
         payload = {
@@ -56,6 +63,7 @@ def notifications_for(request: NotifyInput) -> list[Notification]:
             "step_title": request.step_titles.get(event.step_id, event.step_id),
             "deadline": event.deadline.isoformat(),
             "event_version": recorded.version,
+            **({"attempt": request.attempts[event.step_id]} if event.step_id in request.attempts else {}),
             **extra,
         }
         key = idempotency_key(request.mandate_id, recorded.version)

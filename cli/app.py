@@ -18,6 +18,7 @@ from cli import (
     projections,
     reports,
     steering,
+    web,
 )
 from cli.output import echo, printable, run
 from config.logging import configure_logging
@@ -38,6 +39,7 @@ for _name, _command in steering.COMMANDS.items():
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 app.command("reconcile")(audit.reconcile_command)
+app.command("web")(web.web_command)
 app.add_typer(contacts.app, name="contacts")
 app.command("calendar")(calendar.calendar_command)
 app.command("codec-server")(codec_server.codec_server_command)

@@ -34,6 +34,7 @@ def up(
     echo("")
     if settings.uses_embedded_temporal:
         echo(f"Temporal Web UI: {settings.temporal_ui_url}")
+    _print_console(settings)
     echo(f"Data folder: {stack.root}  (logs in {stack.log_dir})")
     if detach:
         echo("Stop it with: mandates dev down")
@@ -49,6 +50,20 @@ def up(
             break
     stopped = [name for name in stack.down() if name in started]
     echo(f"stopped: {', '.join(stopped) or 'nothing'}")
+
+
+def _print_console(settings: Settings) -> None:
+    echo(f"Web console:     {settings.web_url}")
+    password = settings.console_password_file
+    if settings.identities_file is None and password.exists():
+        who = settings.acting_person()
+        echo(f"                 sign in as {who} with the password {password.read_text().strip()}")
+
+
+@app.command()
+def console() -> None:
+    """Print where the web console is and the dev stack's sign-in."""
+    _print_console(Settings.load())
 
 
 @app.command()

@@ -85,7 +85,7 @@ def client_interceptors(settings: Settings) -> list[Any]:
     return interceptors + tracing_interceptors(settings)
 
 
-async def connect_temporal(settings: Settings | None = None) -> Client:
+async def connect_temporal(settings: Settings | None = None, *, delegate_token: str | None = None) -> Client:
     """Connect to the configured Temporal frontend with the engine's data converter.
 
     Raises:
@@ -95,7 +95,10 @@ async def connect_temporal(settings: Settings | None = None) -> Client:
     settings = settings or Settings.load()
     converter = data_converter(settings)
     tls = tls_config(settings)
-    interceptors = client_interceptors(settings)
+    if delegate_token is not None:  # the console: it signs for whoever it acts for (ON_BEHALF_OF)
+        interceptors = [CallerSigning(delegate_token, delegate=True), *tracing_interceptors(settings)]
+    else:
+        interceptors = client_interceptors(settings)
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     try:
         return await Client.connect(

@@ -33,6 +33,8 @@ Without ``MANDATES_IDENTITIES`` the worker checks nothing and the typed name
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import dataclasses
 import hashlib
 import hmac
@@ -92,11 +94,25 @@ class Directory:
     """The identities by token id, with the tokens that key their signatures."""
 
     by_token_id: Mapping[str, tuple[bytes, Identity]]
+    passwords: Mapping[str, str] = dataclasses.field(default_factory=dict)  # person -> password hash
 
     @classmethod
-    def of(cls, entries: Mapping[str, Identity]) -> Directory:
-        """From ``{token: identity}``."""
-        return cls({token_id(t): (t.encode(), identity) for t, identity in entries.items()})
+    def of(cls, entries: Mapping[str, Identity], passwords: Mapping[str, str] | None = None) -> Directory:
+        """From ``{token: identity}`` (and ``{person: password hash}`` for the console)."""
+        return cls({token_id(t): (t.encode(), identity) for t, identity in entries.items()}, passwords or {})
+
+    def signed_in(self, person: str, password: str) -> Identity | None:
+        """The person, if ``password`` is theirs (the console's sign-in); None otherwise."""
+        stored = self.passwords.get(person)
+        identity = self.person(person)
+        if stored is None or identity is None:
+            check_password("scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAA", password)  # (same time either way)
+            return None
+        return identity if check_password(stored, password) else None
+
+    def delegate_token(self) -> str | None:
+        """The token of the directory's delegate (the web console), if it has one."""
+        return next((t.decode() for t, i in self.by_token_id.values() if i.delegate), None)
 
     def person(self, name: str) -> Identity | None:
         """The identity of a person (not a delegate) by name."""
@@ -104,6 +120,27 @@ class Directory:
             (i for _, i in self.by_token_id.values() if i.person == name and not i.delegate),
             None,
         )
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$N$r$p$salt$hash`` (base64), for an identity's ``password_hash``."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    encode = base64.b64encode
+    return f"scrypt$16384$8$1${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt" or int(n) > 2**20:
+            return False
+        found = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+        return hmac.compare_digest(found, base64.b64decode(digest))
+    except (ValueError, TypeError):
+        return False
 
 
 def token_id(token: str) -> str:
@@ -221,6 +258,9 @@ def check_caller(
         if not identity.delegate:
             return None, f"{identity.person} may not sign for others"
         represented = directory.person(for_person)
+        if represented is None and update == "respond" and name == for_person:
+            # a consulted party answering through its personal link, which the delegate checked
+            represented = Identity(for_person, frozenset({for_person}))
         if represented is None:
             return None, f"{for_person!r} is not in the identities file"
         identity = represented
@@ -335,15 +375,31 @@ class TokenBook:
         return holder if holder is not None or name == self._default else self.token_for("")
 
 
+ON_BEHALF_OF: contextvars.ContextVar[str | None] = contextvars.ContextVar("on_behalf_of", default=None)
+"""The person a delegate's client signs for, in the task that sends the request (the console
+sets it per request, for the person signed in or the party whose link was opened)."""
+
+
 class _SigningOutbound(temporalio.client.OutboundInterceptor):
-    def __init__(self, next: temporalio.client.OutboundInterceptor, token: str | TokenBook) -> None:
+    def __init__(
+        self, next: temporalio.client.OutboundInterceptor, token: str | TokenBook, delegate: bool
+    ) -> None:
         super().__init__(next)
         self._token = token
+        self._delegate = delegate
 
     def _token_for(self, operation: str, args: Sequence[Any]) -> str | None:
         if isinstance(self._token, TokenBook):
             return self._token.token_for(acting_as(operation, args))
         return self._token
+
+    def _for(self) -> str | None:
+        if not self._delegate:
+            return None
+        person = ON_BEHALF_OF.get()
+        if person is None:
+            raise RuntimeError("a delegate signs only for someone (ON_BEHALF_OF is not set)")
+        return person
 
     async def start_workflow(
         self, input: temporalio.client.StartWorkflowInput
@@ -359,6 +415,7 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
             update_id=input.id,
             args=input.args,
             at=datetime.now(UTC),
+            on_behalf_of=self._for(),
         )
         return await super().start_workflow(
             dataclasses.replace(input, headers={**input.headers, HEADER: header})
@@ -378,6 +435,7 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
             update_id=update_id,
             args=input.args,
             at=datetime.now(UTC),
+            on_behalf_of=self._for(),
         )
         signed = dataclasses.replace(input, update_id=update_id, headers={**input.headers, HEADER: header})
         return await super().start_workflow_update(signed)
@@ -386,13 +444,14 @@ class _SigningOutbound(temporalio.client.OutboundInterceptor):
 class CallerSigning(temporalio.client.Interceptor):
     """Client interceptor: sign every update, and every start, with the caller's token."""
 
-    def __init__(self, token: str | TokenBook) -> None:
+    def __init__(self, token: str | TokenBook, *, delegate: bool = False) -> None:
         self._token = token
+        self._delegate = delegate  # sign for ON_BEHALF_OF (the console's client)
 
     def intercept_client(
         self, next: temporalio.client.OutboundInterceptor
     ) -> temporalio.client.OutboundInterceptor:
-        return _SigningOutbound(next, self._token)
+        return _SigningOutbound(next, self._token, self._delegate)
 
 
 # --- files --------------------------------------------------------------------------
@@ -420,6 +479,7 @@ def load_directory(path: Path) -> Directory:
     if not isinstance(entries, list) or not entries:
         raise bad('expected {"identities": [{"person": ..., "roles": [...], "token": ...}, ...]}')
     found: dict[str, Identity] = {}
+    passwords: dict[str, str] = {}
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise bad(f"identity {number} is not an object")
@@ -427,6 +487,13 @@ def load_directory(path: Path) -> Directory:
         delegate = entry.get("delegate", False)
         if not isinstance(delegate, bool):
             raise bad(f"the delegate flag of identity {number} is not true or false")
+        password_hash = entry.get("password_hash")
+        if password_hash is not None and not (
+            isinstance(password_hash, str) and password_hash.startswith("scrypt$")
+        ):
+            raise bad(f"the password_hash of identity {number} is not a scrypt hash")
+        if isinstance(password_hash, str) and isinstance(person, str):
+            passwords[person.strip()] = password_hash
         if not isinstance(person, str) or not person.strip():
             raise bad(f"identity {number} has no person")
         if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
@@ -436,7 +503,7 @@ def load_directory(path: Path) -> Directory:
         if token.strip() in found:
             raise bad(f"the token of {person} is also another identity's")
         found[token.strip()] = Identity(person.strip(), frozenset(r.strip() for r in roles), delegate)
-    return Directory.of(found)
+    return Directory.of(found, passwords)
 
 
 def load_token(path: Path) -> str:
@@ -468,13 +535,21 @@ CONSOLE = "console"
 """The web console's identity: a delegate that signs for the people it signs in."""
 
 
-def write_dev_identities(path: Path, person: str, parties: Sequence[str]) -> bool:
+def write_dev_identities(path: Path, person: str, parties: Sequence[str], password: str) -> bool:
     """Make the dev stack's identities file (mode 0600) unless it exists: ``person`` (the one
-    who runs the stack) in the Secretariat's roles of the default plans, each consulted
-    party of them answering for itself, and the console. Returns whether it was made."""
+    who runs the stack, signing in to the console with ``password``) in the Secretariat's
+    roles of the default plans, each consulted party of them answering for itself, and the
+    console. Returns whether it was made."""
     if path.exists():
         return False
-    entries = [{"person": person, "roles": list(DEV_ROLES), "token": secrets.token_urlsafe(32)}]
+    entries = [
+        {
+            "person": person,
+            "roles": list(DEV_ROLES),
+            "token": secrets.token_urlsafe(32),
+            "password_hash": hash_password(password),
+        }
+    ]
     entries += [
         {"person": p, "roles": [p], "token": secrets.token_urlsafe(32)} for p in parties if p != person
     ]
@@ -491,3 +566,17 @@ def write_dev_identities(path: Path, person: str, parties: Sequence[str]) -> boo
     finally:
         os.unlink(temporary)
     return True
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write a secret file whole, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text + "\n")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

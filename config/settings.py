@@ -13,6 +13,7 @@ in a file of the data folder readable by its owner only (``postgres-admin-passwo
 from __future__ import annotations
 
 import getpass
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -29,7 +30,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.codec import KeyRing, load_key_ring, parse_keys
+from config.codec import KeyRing, load_key_ring, load_or_create_secret, parse_keys
 from domain.errors import DomainError
 
 LOOPBACK = "127.0.0.1"
@@ -107,6 +108,14 @@ class Settings(BaseSettings):
     identities_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITIES"))
     insecure: bool = Field(False, validation_alias=_env("MANDATES_INSECURE"))
     user: str | None = Field(None, validation_alias=_env("MANDATES_USER"))
+    # The web console (web/): where it listens, the address parties' links point to, the secret
+    # its sessions, forms and party links are signed with, and an optional header of a
+    # signing-in proxy (OIDC) that names the person.
+    web_port: int = Field(8080, ge=1, le=65535, validation_alias=_env("MANDATES_WEB_PORT"))
+    web_host: str = Field(LOOPBACK, min_length=1, validation_alias=_env("MANDATES_WEB_HOST"))
+    web_url_override: str | None = Field(None, validation_alias=_env("MANDATES_WEB_URL"))
+    web_secret: SecretStr | None = Field(None, validation_alias=_env("MANDATES_WEB_SECRET"))
+    web_auth_header: str | None = Field(None, validation_alias=_env("MANDATES_WEB_AUTH_HEADER"))
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
     # The audit log's signatures (store/signing.py): the key the processes that append sign with,
     # and the public keys `mandates audit verify` accepts (config/audit_keys.py).
@@ -284,9 +293,30 @@ class Settings(BaseSettings):
         return self.user or getpass.getuser()
 
     @property
+    def console_password_file(self) -> Path:
+        """The dev stack's person's console password (``make demo`` prints it)."""
+        return self.data_path / "console-password"
+
+    @property
     def dev_identities_file(self) -> Path:
         """The identities the dev stack makes for its people (``mandates dev up``)."""
         return self.data_path / "identities.json"
+
+    @property
+    def web_url(self) -> str:
+        """Where the console is reached: the address party links in e-mails point to."""
+        return (self.web_url_override or f"http://{LOOPBACK}:{self.web_port}").rstrip("/")
+
+    def web_secret_bytes(self) -> bytes:
+        """The console's signing secret: ``MANDATES_WEB_SECRET``, or the dev file (made for the
+        embedded stack; required with ``TEMPORAL_ADDRESS``: every replica and the dispatcher
+        must share it)."""
+        if self.web_secret is not None:
+            return self.web_secret.get_secret_value().encode()
+        path = self.data_path / "web-secret"
+        if not path.exists() and not self.uses_embedded_temporal:
+            raise SettingsInvalid("invalid setting MANDATES_WEB_SECRET: required with TEMPORAL_ADDRESS")
+        return load_or_create_secret(path, lambda: secrets.token_urlsafe(48)).strip().encode()
 
     def worker_key_ring(self) -> KeyRing:
         """The workers' sealing keys: ``MANDATES_WORKER_KEYS`` (the last listed seals, all

@@ -38,6 +38,7 @@ import structlog
 from pydantic import ValidationError
 
 from config.audit_keys import audit_signer
+from config.links import AnswerLinks
 from config.settings import Settings
 from delivery.compose import envelope_sender, to_email, wire_bytes
 from delivery.notices import (
@@ -59,6 +60,7 @@ from domain.errors import DomainError, VersionConflict
 from domain.events import MandateStarted, from_payload
 from domain.mandate import Mandate
 from store.audit import AuditStore, NewEvent
+from store.console import ConsoleStore
 from store.contacts import ContactStore
 from store.deliveries import Delivery, DeliveryKind, DeliveryState, DeliveryStore, NewDelivery
 from store.notifications import OutboxEntry
@@ -299,6 +301,7 @@ class Dispatcher:
         *,
         audit: AuditStore | None = None,
         after_send: AfterSend | None = None,
+        links: AnswerLinks | None = None,
     ) -> None:
         self._server = server
         self.policy = policy or DeliveryPolicy()
@@ -306,6 +309,7 @@ class Dispatcher:
         self._contacts = ContactStore(pool)
         self._audit = audit or AuditStore(pool)
         self._after_send = after_send  # for tests: runs between the send and the mark
+        self._links = links  # the parties' answer pages and the console's mandate pages
 
     @classmethod
     def from_settings(cls, pool: asyncpg.Pool, settings: Settings) -> Dispatcher:
@@ -313,7 +317,12 @@ class Dispatcher:
         with the configured key (``config/audit_keys.py``)."""
         audit = AuditStore(pool, signer=audit_signer(settings))
         policy = DeliveryPolicy.from_settings(settings)
-        return cls(pool, SmtpServer.from_settings(settings), policy, audit=audit)
+        try:
+            links = AnswerLinks(settings.web_secret_bytes(), settings.web_url, ConsoleStore(pool))
+        except DomainError as exc:  # (no console secret: parties are told to ask their coordinator)
+            log.warning("notices carry no answer links", reason=str(exc))
+            links = None
+        return cls(pool, SmtpServer.from_settings(settings), policy, audit=audit, links=links)
 
     async def run(
         self,
@@ -369,8 +378,9 @@ class Dispatcher:
     async def _attempt(
         self, delivery: Delivery, now: datetime, mailer: Mailer, mandates: dict[str, Mandate | None]
     ) -> tuple[Outcome, int]:
-        items = await self._items(delivery, mandates)
         contacts = await self._contacts.of(delivery.recipient)
+        names = [c.display_name for c in contacts if c.display_name]
+        items = await self._items(delivery, mandates, names[0] if names else "")
         if not items:
             attempt = _Attempt("failed", error="nothing to send: its notifications are gone")
         elif not contacts:
@@ -418,7 +428,21 @@ class Dispatcher:
             mandates[mandate_id] = mandate
         return mandates[mandate_id]
 
-    async def _item(self, row: OutboxEntry, mandates: dict[str, Mandate | None]) -> NoticeItem:
+    async def _item(
+        self, row: OutboxEntry, mandates: dict[str, Mandate | None], recipient_name: str = ""
+    ) -> NoticeItem:
+        item = await self._plain_item(row, mandates)
+        links: dict[str, Any] = {"recipient_name": recipient_name}
+        if self._links is not None and item.to_party:
+            attempt = int(row.payload.get("attempt") or 1)
+            links["answer_link"] = await self._links.answer_page(
+                row.mandate_id, row.step_id, row.recipient, attempt
+            )
+        elif self._links is not None:
+            links["console_link"] = self._links.mandate_page(row.mandate_id)
+        return item.model_copy(update=links)
+
+    async def _plain_item(self, row: OutboxEntry, mandates: dict[str, Mandate | None]) -> NoticeItem:
         return NoticeItem.build(
             outbox_id=row.id,
             mandate_id=row.mandate_id,
@@ -432,14 +456,16 @@ class Dispatcher:
             mandate=await self._mandate(row.mandate_id, mandates),
         )
 
-    async def _items(self, delivery: Delivery, mandates: dict[str, Mandate | None]) -> list[NoticeItem]:
-        """The notifications a delivery carries (for a report: the one it is about)."""
+    async def _items(
+        self, delivery: Delivery, mandates: dict[str, Mandate | None], recipient_name: str = ""
+    ) -> list[NoticeItem]:
+        """The notifications a delivery carries (for a report: the one it is about, whose
+        party's link is not the coordinator's to be sent)."""
         if delivery.kind is DeliveryKind.REPORT:
             about = await self._deliveries.outbox_row(int(delivery.payload["about_outbox_id"]))
-            rows = [about] if about is not None else []
-        else:
-            rows = await self._deliveries.items(delivery.id)
-        return [await self._item(row, mandates) for row in rows]
+            return [await self._plain_item(about, mandates)] if about is not None else []
+        rows = await self._deliveries.items(delivery.id)
+        return [await self._item(row, mandates, recipient_name) for row in rows]
 
     def _notice(self, delivery: Delivery, items: list[NoticeItem]) -> Notice:
         match delivery.kind:

@@ -1,5 +1,6 @@
-"""What a notification e-mail says: subject, plain text, HTML, the exact command the recipient
-is asked to run, and the deadline as an iCalendar (.ics) entry.
+"""What a notification e-mail says: subject, plain text, HTML, what the recipient is asked to do
+(a consulted party: its personal answer page; the Secretariat: the mandate's page in the
+console, and the exact command), and the deadline as an iCalendar (.ics) entry.
 
 Everything here is a pure function of its inputs: no clock (an entry's DTSTAMP is the outbox
 row's ``created_at``), no I/O. A message names the mandate, the step and the deadline and
@@ -23,7 +24,7 @@ from domain.state import MandateState, StepStatus
 
 MAIL_DOMAIN = "mandates.local"
 PRODID = "-//Mandate Engine//Deadlines//EN"
-NoticeKind = Literal["reminder", "overdue", "escalation"]
+NoticeKind = Literal["reminder", "overdue", "escalation", "request", "confirmation"]
 StepType = Literal["consultation", "approval", "task", "report"]
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -109,6 +110,12 @@ class NoticeItem(_Frozen):
     confidential: bool = False
     mandate_title: str = ""
     coordinator: str = "coordinator"
+    recipient_name: str = ""  # the contact's display name ("Dear ...")
+    answer_link: str = ""  # a consulted party's personal answer page
+    console_link: str = ""  # the mandate's page in the console
+    closes_at: AwareDatetime | None = None  # a consultation request: when answers stop
+    revision: int | None = None  # a confirmation: which answer of the party it was
+    attachments: list[str] = []  # a confirmation: the files sent with it
 
     @classmethod
     def build(
@@ -124,6 +131,9 @@ class NoticeItem(_Frozen):
         idempotency_key: str,
         payload: dict[str, Any],
         mandate: Mandate | None = None,
+        recipient_name: str = "",
+        answer_link: str = "",
+        console_link: str = "",
     ) -> NoticeItem:
         """From an outbox row (its columns and public payload) and the mandate, if known."""
         step_type: StepType | None = None
@@ -140,6 +150,7 @@ class NoticeItem(_Frozen):
                 confidential = mandate.confidential or bool(getattr(step, "confidential", False))
         title = title or step_id
         deadline = payload.get("deadline")
+        closes_at = payload.get("closes_at")
         return cls(
             outbox_id=outbox_id,
             mandate_id=mandate_id,
@@ -159,7 +170,23 @@ class NoticeItem(_Frozen):
             confidential=confidential,
             mandate_title=mandate.title if mandate is not None else "",
             coordinator=mandate.coordinator if mandate is not None else "coordinator",
+            recipient_name=recipient_name,
+            answer_link=answer_link,
+            console_link=console_link,
+            closes_at=datetime.fromisoformat(closes_at) if isinstance(closes_at, str) else None,
+            revision=payload.get("revision"),
+            attachments=[str(a) for a in payload.get("attachments") or []],
         )
+
+    @property
+    def addressee(self) -> str:
+        """Whom the e-mail greets: the contact's display name, else the recipient."""
+        return self.recipient_name or self.recipient
+
+    @property
+    def to_party(self) -> bool:
+        """Whether it goes to a consulted party (outside the organisation: never a command)."""
+        return self.step_type == "consultation" and self.kind != "escalation"
 
     def where(self) -> str:
         """``7/6 para 3`` (or the mandate id when the resolution is not known)."""
@@ -169,15 +196,54 @@ class NoticeItem(_Frozen):
 
 
 class Action(_Frozen):
-    """What the recipient is asked to do, and the exact command that does it."""
+    """What the recipient is asked to do: the page to open (``link``), and for the Secretariat
+    the exact command that does it too."""
 
     summary: str
-    command: str
+    command: str = ""
     alternative: str = ""
+    link: str = ""
+    link_label: str = ""
+
+
+def _party_action(item: NoticeItem) -> Action:
+    """A consulted party answers from its personal page, never with a command."""
+    if item.kind == "confirmation":
+        return Action(
+            summary="You can read your answer, or send a revised one, until the consultation closes:",
+            link=item.answer_link,
+            link_label="Your answer page",
+        )
+    if not item.answer_link:
+        return Action(
+            summary=(
+                f"Answer through the Secretariat's coordinator of this mandate ({item.coordinator}), "
+                "who will send you your personal answer page."
+            )
+        )
+    note = " The information is confidential: send it only through this page, not by e-mail." * (
+        item.confidential
+    )
+    return Action(
+        summary=(
+            f"Answer for {item.addressee} on your personal page (no account is needed; keep the link "
+            f"to yourself: it answers in your name).{note}"
+        ),
+        link=item.answer_link,
+        link_label="Open your answer page",
+    )
 
 
 def action_for(item: NoticeItem) -> Action:
     """The action a notification asks of its recipient (commands act on the current step)."""
+    if item.to_party:
+        return _party_action(item)
+    return _secretariat_action(item).model_copy(
+        update={"link": item.console_link, "link_label": "Open the mandate in the console"}
+    )
+
+
+def _secretariat_action(item: NoticeItem) -> Action:
     mid = shlex.quote(item.mandate_id)
     who = shlex.quote(item.recipient)
     if item.kind == "escalation":
@@ -242,6 +308,12 @@ def subject_for(item: NoticeItem) -> str:
         case "escalation":
             n = f" {item.escalation}" if item.escalation else ""
             head = f"Escalation{n}: “{item.step_title}” overdue since {due}"
+        case "request" if item.step_type == "consultation":
+            head = f"Consultation: your answer to “{item.step_title}” is asked for by {due}"
+        case "request":
+            head = f"Approval requested: “{item.step_title}” by {due}"
+        case "confirmation":
+            head = f"Received: your answer to “{item.step_title}”"
     return f"{head} · {item.where()}"
 
 
@@ -259,6 +331,23 @@ def _lead(item: NoticeItem) -> str:
                 f"Escalation: the step “{item.step_title}” has been overdue since {due}, "
                 f"and {item.coordinator} is the mandate's coordinator."
             )
+        case "request" if item.step_type == "consultation":
+            return (
+                f"The Secretariat consults {item.addressee} in the step “{item.step_title}” and asks "
+                f"for your answer by {due}."
+            )
+        case "request":
+            return f"Your approval is asked for in the step “{item.step_title}”, by {due}."
+        case "confirmation":
+            revised = f" (revision {item.revision})" if item.revision else ""
+            files = f", with {len(item.attachments)} file(s): {', '.join(item.attachments)}" * bool(
+                item.attachments
+            )
+            return (
+                f"Your answer{revised} to the consultation “{item.step_title}” was recorded{files}. "
+                "Thank you."
+            )
+    return ""
 
 
 def _facts(item: NoticeItem) -> list[tuple[str, str]]:
@@ -270,11 +359,13 @@ def _facts(item: NoticeItem) -> list[tuple[str, str]]:
         facts.append(("About", item.mandate_title))
     facts.append(("Step", f"{item.step_title} ({item.step_id})"))
     facts.append(("Deadline", format_moment(item.deadline)))
+    if item.closes_at is not None and item.closes_at != item.deadline:
+        facts.append(("Answers taken until", format_moment(item.closes_at)))
     return facts
 
 
 def _confidential_note(item: NoticeItem) -> str:
-    if not item.confidential:
+    if not item.confidential or item.to_party:  # (a party's action says it already)
         return ""
     return (
         "This step collects confidential information: this e-mail says only what is due and when. "
@@ -296,10 +387,15 @@ class Notice(_Frozen):
 
 def _text_section(item: NoticeItem) -> list[str]:
     action = action_for(item)
-    lines = [_lead(item), "", "What you are asked to do:", f"  {action.summary}", "", f"    {action.command}"]
+    asked = "What you can do:" if item.kind == "confirmation" else "What you are asked to do:"
+    lines = [_lead(item), "", asked, f"  {action.summary}", ""]
+    if action.link:
+        lines += [f"    {action.link}", ""]
+    if action.command:
+        intro = ["  or with the command line:", ""] if action.link else []
+        lines += [*intro, f"    {action.command}", ""]
     if action.alternative:
-        lines += ["", "  or:", "", f"    {action.alternative}"]
-    lines.append("")
+        lines += ["  or:", "", f"    {action.alternative}", ""]
     width = max(len(k) for k, _ in _facts(item))
     lines += [f"  {k + ':':<{width + 1}} {v}" for k, v in _facts(item)]
     note = _confidential_note(item)
@@ -316,7 +412,12 @@ def _html_section(item: NoticeItem, heading: str = "") -> list[str]:
         f"<p>{e(_lead(item))}</p>",
         f"<p><strong>What you are asked to do:</strong> {e(action.summary)}</p>",
     ]
-    out.append(f"<pre><code>{e(action.command)}</code></pre>")
+    if action.link:
+        out.append(f'<p><a href="{e(action.link)}">{e(action.link_label or action.link)}</a></p>')
+    if action.command:
+        if action.link:
+            out.append("<p>or with the command line:</p>")
+        out.append(f"<pre><code>{e(action.command)}</code></pre>")
     if action.alternative:
         out.append(f"<p>or:</p><pre><code>{e(action.alternative)}</code></pre>")
     out.append("<table>")
@@ -342,21 +443,23 @@ def _html_page(title: str, body: Sequence[str]) -> str:
 
 
 _FOOTER = "Mandate Engine: the deadline is attached as a calendar entry (deadline.ics)."
+_CONFIRMATION_FOOTER = "Mandate Engine, for the Secretariat."
 
 
 def compose_notice(item: NoticeItem, message_id: str) -> Notice:
-    """The e-mail for one notification."""
+    """The e-mail for one notification (a confirmation carries no calendar entry)."""
     subject = subject_for(item)
-    text = [f"Dear {item.recipient},", "", *_text_section(item), "", "-- ", _FOOTER, ""]
-    body = [f"<p>Dear {html.escape(item.recipient)},</p>", *_html_section(item)]
-    body.append(f"<hr><p><small>{html.escape(_FOOTER)}</small></p>")
+    footer = _CONFIRMATION_FOOTER if item.kind == "confirmation" else _FOOTER
+    text = [f"Dear {item.addressee},", "", *_text_section(item), "", "-- ", footer, ""]
+    body = [f"<p>Dear {html.escape(item.addressee)},</p>", *_html_section(item)]
+    body.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
     return Notice(
         message_id=message_id,
         recipient=item.recipient,
         subject=subject,
         text="\n".join(text),
         html=_html_page(subject, body),
-        ics=calendar([deadline_event(item)]),
+        ics="" if item.kind == "confirmation" else calendar([deadline_event(item)]),
     )
 
 
@@ -367,9 +470,10 @@ def compose_digest(recipient: str, slot: datetime, items: Sequence[NoticeItem], 
     ordered = sorted(items, key=lambda i: (i.deadline, i.mandate_id, i.step_id, i.outbox_id))
     n = len(ordered)
     day = f"{slot.astimezone(UTC):%Y-%m-%d}"
-    subject = f"Digest for {recipient}: {n} notification{'s' if n != 1 else ''} ({day})"
-    text = [f"Dear {recipient},", "", f"{n} notification{'s' if n != 1 else ''} for you today:", ""]
-    body = [f"<p>Dear {html.escape(recipient)},</p>", f"<p>{n} notification{'s' if n != 1 else ''}:</p>"]
+    name = ordered[0].addressee if ordered[0].recipient == recipient else recipient
+    subject = f"Digest for {name}: {n} notification{'s' if n != 1 else ''} ({day})"
+    text = [f"Dear {name},", "", f"{n} notification{'s' if n != 1 else ''} for you today:", ""]
+    body = [f"<p>Dear {html.escape(name)},</p>", f"<p>{n} notification{'s' if n != 1 else ''}:</p>"]
     for number, item in enumerate(ordered, start=1):
         heading = f"{number}. {subject_for(item)}"
         text += [heading, "", *[f"  {line}" if line else "" for line in _text_section(item)], ""]
@@ -379,6 +483,8 @@ def compose_digest(recipient: str, slot: datetime, items: Sequence[NoticeItem], 
     body.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
     events: dict[str, CalendarEvent] = {}
     for item in ordered:
+        if item.kind == "confirmation":
+            continue
         event = deadline_event(item)
         events[event.uid] = event  # the latest notice of a step wins
     return Notice(
@@ -435,7 +541,7 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
         f"  Recipient: {item.recipient}",
         "",
         f"Until then, reach {item.recipient} another way: what they were asked to do is",
-        f"  {action_for(item).command}",
+        f"  {_asked(item)}",
         "",
         "-- ",
         "Mandate Engine",
@@ -451,7 +557,7 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
         f"<tr><th align='left'>Recipient</th><td>{e(item.recipient)}</td></tr>",
         "</table>",
         f"<p>What {e(item.recipient)} was asked to do:</p>",
-        f"<pre><code>{e(action_for(item).command)}</code></pre>",
+        f"<pre><code>{e(_asked(item))}</code></pre>",
     ]
     return Notice(
         message_id=message_id,
@@ -460,6 +566,15 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
         text="\n".join(lines),
         html=_html_page(subject, body),
     )
+
+
+def _asked(item: NoticeItem) -> str:
+    """What the recipient of an undelivered notice was asked to do, for its coordinator (a
+    party's answer is recorded on its behalf: ``mandates respond ... --party``)."""
+    if item.to_party:
+        mid, who, step = (shlex.quote(v) for v in (item.mandate_id, item.recipient, item.step_id))
+        return f'mandates respond {mid} --step {step} --party {who} --text "..."'
+    return _secretariat_action(item).command
 
 
 # --- iCalendar --------------------------------------------------------------------------------
@@ -479,7 +594,9 @@ class CalendarEvent(_Frozen):
 def deadline_event(item: NoticeItem) -> CalendarEvent:
     """The calendar entry for a notification's deadline."""
     action = action_for(item)
-    description = "\n".join([*[f"{k}: {v}" for k, v in _facts(item)], "", action.summary, action.command])
+    # (never a party's link: calendars are shared more widely than mailboxes)
+    how = [action.summary, *([action.command] if action.command else [])]
+    description = "\n".join([*[f"{k}: {v}" for k, v in _facts(item)], "", *how])
     return CalendarEvent(
         uid=deadline_uid(item.mandate_id, item.step_id),
         stamp=item.created_at,

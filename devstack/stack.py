@@ -19,7 +19,7 @@ from temporalio.client import Client
 from config import codec_server
 from config.client import TemporalUnreachable, connect_temporal
 from config.codec import load_or_create_secret
-from config.identity import write_dev_identities
+from config.identity import write_dev_identities, write_secret
 from config.settings import APP_ROLE, EMBEDDED_DATABASE, Settings
 from devstack.postgres import EmbeddedPostgres, ensure_database, set_password
 from devstack.processes import DevStackError, ManagedProcess, port_answers, require_free_ports
@@ -34,7 +34,7 @@ from domain.default_plans import PARTNER_SECRETARIATS, STATES_PARTIES
 from store.database import redact
 from store.migrate import migrate
 
-PARTS = ("postgres", "temporal", "codec", "mail", "worker", "dispatcher")
+PARTS = ("postgres", "temporal", "codec", "mail", "worker", "dispatcher", "web")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,9 @@ class DevStack:
     def dispatcher_command(self) -> list[str]:
         return [sys.executable, "-m", "delivery"]
 
+    def web_command(self) -> list[str]:
+        return [sys.executable, "-m", "web"]
+
     def worker_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["MANDATES_DATA_DIR"] = str(self.root)
@@ -104,7 +107,9 @@ class DevStack:
             return
         path = self.settings.dev_identities_file
         parties = [*STATES_PARTIES, *PARTNER_SECRETARIATS]
-        if write_dev_identities(path, self.settings.acting_person(), parties):
+        password = secrets.token_urlsafe(12)
+        if write_dev_identities(path, self.settings.acting_person(), parties, password):
+            write_secret(self.settings.console_password_file, password)
             say(f"made identities for {self.settings.acting_person()} and the consulted parties in {path}")
 
     # What is running.
@@ -164,6 +169,8 @@ class DevStack:
                 alive.get("dispatcher"),
             )
         )
+        up = "web" in alive and _health(s.web_port)
+        rows.append(PartStatus("web", "up" if up else "down", s.web_url, alive.get("web")))
         return rows
 
     # Bringing it up.
@@ -252,6 +259,13 @@ class DevStack:
                 part,
                 started,
             )
+
+        if "web" not in alive:
+            require_free_ports("the web console", {"MANDATES_WEB_PORT": s.web_port})
+            part = self.parts["web"]
+            say(f"starting the web console on {s.web_url}")
+            started = part.start(self.web_command(), env=self.worker_env())
+            await self._wait(lambda: _health(s.web_port), "the web console", part, started)
         return self.status()
 
     def down(self) -> list[str]:
@@ -322,6 +336,11 @@ class DevStack:
                 return
             await asyncio.sleep(0.3)
         raise DevStackError(f"the worker did not poll its task queue within 60s (log: {part.logfile})")
+
+
+def _health(port: int) -> bool:
+    """Whether the console on ``port`` answers (the same ``/health`` check as the codec server)."""
+    return codec_server.answers(port, timeout=2)
 
 
 def _password(path: Path) -> str:

@@ -292,6 +292,10 @@ _ADAPTER: TypeAdapter[MandateEvent] = TypeAdapter(MandateEvent)
 NOTIFYING = ("ReminderDue", "StepOverdue", "Escalated")
 """Event types that also put notifications in the outbox."""
 
+REQUESTING = ("ConsultationOpened", "ApprovalRequested")
+"""Event types that ask people to act, and so also tell them (a consultation's request to
+each party, with its answer link; an approval's to each approver)."""
+
 
 def to_payload(event: MandateEvent) -> tuple[str, dict[str, Any]]:
     """The audit store's ``(type, payload)`` for an event; the payload is plain JSON."""

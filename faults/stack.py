@@ -58,6 +58,7 @@ def stack_environment(root: Path, task_queue: str = "faults") -> dict[str, str]:
         "MANDATES_UI_PORT": str(free_port()),
         "MANDATES_SMTP_PORT": str(free_port()),
         "MANDATES_CODEC_PORT": str(free_port()),
+        "MANDATES_WEB_PORT": str(free_port()),
         "MANDATES_TASK_QUEUE": task_queue,
         "MANDATES_MAIL_POLL_SECONDS": "1",
         "MANDATES_PROJECTOR": "worker",

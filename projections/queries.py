@@ -206,10 +206,18 @@ async def list_mandates(
     status: str | None = None,
     kind: str | None = None,
     overdue: bool = False,
+    resolution: str | None = None,
+    text: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[MandateSummary]:
     """The mandates, by resolution and paragraph; ``overdue``: active ones whose current
-    step is overdue (flagged by the engine, or past its deadline at ``now``)."""
-    rows = await tables.list_rows(pool, status=status, kind=kind, overdue=overdue, now=now)
+    step is overdue (flagged by the engine, or past its deadline at ``now``); ``resolution``:
+    one resolution's (slug or symbol); ``text``: found in the id, title, paragraph or verb."""
+    rows = await tables.list_rows(
+        pool, status=status, kind=kind, overdue=overdue, now=now, resolution=resolution, text=text,
+        limit=limit, offset=offset,
+    )  # fmt: skip
     return [
         MandateSummary(
             mandate_id=r["mandate_id"],
@@ -225,6 +233,67 @@ async def list_mandates(
         )
         for r in rows
     ]
+
+
+async def count_mandates(
+    pool: asyncpg.Pool,
+    *,
+    now: datetime,
+    status: str | None = None,
+    kind: str | None = None,
+    overdue: bool = False,
+    resolution: str | None = None,
+    text: str | None = None,
+) -> int:
+    """How many mandates ``list_mandates`` gives without a limit."""
+    return await tables.count_rows(
+        pool, status=status, kind=kind, overdue=overdue, now=now, resolution=resolution, text=text
+    )
+
+
+class WorkItem(_Out):
+    """A current step that waits on someone: what it is, when it is due, who it waits on."""
+
+    mandate_id: str
+    resolution: str
+    paragraph: int
+    title: str
+    step_id: str
+    step_type: str
+    step_title: str
+    deadline: datetime | None
+    overdue: bool
+    why: str  # "approval", "task", "consultation"
+    awaiting: list[str]
+
+
+async def work_for(pool: asyncpg.Pool, names: set[str], now: datetime) -> list[WorkItem]:
+    """What waits for these names (a person and their roles), soonest deadline first:
+    approvals not yet given by them, tasks and reports they are assigned or coordinate, and
+    consultations they coordinate that still wait on parties."""
+    items = []
+    for r in await tables.work_rows(pool, sorted(names)):
+        awaiting = _awaiting(r)
+        if r["step_type"] == "approval":
+            awaiting = [a for a in awaiting if a in names]
+        if not awaiting:
+            continue
+        items.append(
+            WorkItem(
+                mandate_id=r["mandate_id"],
+                resolution=r["resolution_symbol"],
+                paragraph=r["paragraph"],
+                title=r["title"],
+                step_id=r["step_id"],
+                step_type=r["step_type"],
+                step_title=r["step_title"],
+                deadline=r["deadline"],
+                overdue=bool(r["overdue"] or (r["deadline"] is not None and r["deadline"] < now)),
+                why=r["step_type"] if r["step_type"] in ("approval", "consultation") else "task",
+                awaiting=awaiting,
+            )
+        )
+    return items
 
 
 # --- mandates show ------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from domain.plan import ReportStep, TaskStep
 from domain.state import MandateState, MandateStatus
 
-STATE_SCHEMA = 1
+STATE_SCHEMA = 2
 """The shape of ``MandateState`` the stored states have; a projector that finds another
 rebuilds the read models (``projections.projector``)."""
 
@@ -46,7 +46,7 @@ def _mandate_row(mandate_id: str, s: MandateState) -> tuple[Any, ...]:
         m.report_due if m is not None else None,
         m.coordinator if m is not None else None,
         m.title if m is not None else "",
-        f.text if f is not None else None,
+        (m.text or None) if m is not None and m.text else (f.text if f is not None else None),
         s.status.value, s.current_step, s.version, s.effort_days, s.started_at, s.ended_at,
         s.withdrawal_reason, s.first_position, s.last_position, s.last_event_at,
     )  # fmt: skip

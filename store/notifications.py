@@ -1,7 +1,8 @@
 """The notifications outbox in Postgres: what to tell whom, and when.
 
-The mandate workflows enqueue a row for each recipient of a reminder, overdue
-notice or escalation; a delivery process (another concern) sends them and
+The mandate workflows enqueue a row for each recipient of a request (a consultation
+opened, an approval asked), reminder, overdue notice or escalation, and the console one for
+each answer it records (the party's confirmation); a delivery process (another concern) sends them and
 marks them sent. Enqueueing is idempotent by key, so retries never duplicate.
 """
 
@@ -45,6 +46,8 @@ class NotificationKind(StrEnum):
     REMINDER = "reminder"
     OVERDUE = "overdue"
     ESCALATION = "escalation"
+    REQUEST = "request"  # a consultation asks a party, an approval step asks its approvers
+    CONFIRMATION = "confirmation"  # a party's answer was recorded (sent by the console)
 
 
 class Notification(BaseModel):

@@ -161,7 +161,40 @@ LEFT JOIN rm_steps s
 WHERE ($1::text IS NULL OR m.status = $1)
   AND ($2::text IS NULL OR $2 = ANY (m.kinds))
   AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
+  AND ($5::text IS NULL OR lower($5) IN (lower(m.resolution_slug), lower(m.resolution_symbol)))
+  AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
+       OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
 ORDER BY m.resolution_slug, m.paragraph, m.mandate_id
+LIMIT $7 OFFSET $8
+"""
+_COUNT = """
+SELECT count(*) FROM rm_mandates m
+LEFT JOIN rm_steps s
+       ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step
+      AND s.status = 'active' AND m.status = 'active'
+WHERE ($1::text IS NULL OR m.status = $1)
+  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
+  AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
+  AND ($5::text IS NULL OR lower($5) IN (lower(m.resolution_slug), lower(m.resolution_symbol)))
+  AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
+       OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
+"""
+_WORK = """
+SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.title, m.coordinator,
+       s.step_id, s.type AS step_type, s.title AS step_title, s.deadline, s.overdue, s.assignee,
+       s.approvers,
+       coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
+                 WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id AND p.status = 'awaiting'),
+                '{}') AS awaiting_parties,
+       coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
+                 WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
+FROM rm_mandates m
+JOIN rm_steps s ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step AND s.status = 'active'
+WHERE m.status = 'active' AND (
+       (s.type = 'approval' AND s.approvers && $1::text[])
+    OR (s.type IN ('task', 'report') AND (s.assignee = ANY ($1::text[]) OR m.coordinator = ANY ($1::text[])))
+    OR (s.type = 'consultation' AND m.coordinator = ANY ($1::text[])))
+ORDER BY s.deadline, m.mandate_id
 """
 _BY_STATUS = "SELECT status, count(*)::bigint AS n FROM rm_mandates GROUP BY status"
 _OVERDUE_STEPS = """
@@ -193,10 +226,48 @@ async def timeline_rows(conn: asyncpg.Connection, mandate_id: str) -> list[async
 
 
 async def list_rows(
-    pool: asyncpg.Pool, *, status: str | None, kind: str | None, overdue: bool, now: datetime
+    pool: asyncpg.Pool,
+    *,
+    status: str | None,
+    kind: str | None,
+    overdue: bool,
+    now: datetime,
+    resolution: str | None = None,
+    text: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[asyncpg.Record]:
-    """The mandates with their current step, by resolution and paragraph."""
-    return await pool.fetch(_LIST, status, kind, overdue, now)
+    """The mandates with their current step, by resolution and paragraph (``text``: a case-
+    insensitive search of the id, title, paragraph text, symbol and verb)."""
+    pattern = _pattern(text)
+    return await pool.fetch(_LIST, status, kind, overdue, now, resolution, pattern, limit, offset)
+
+
+async def count_rows(
+    pool: asyncpg.Pool,
+    *,
+    status: str | None,
+    kind: str | None,
+    overdue: bool,
+    now: datetime,
+    resolution: str | None = None,
+    text: str | None = None,
+) -> int:
+    """How many mandates ``list_rows`` gives without a limit."""
+    return int(await pool.fetchval(_COUNT, status, kind, overdue, now, resolution, _pattern(text)))
+
+
+def _pattern(text: str | None) -> str | None:
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def work_rows(pool: asyncpg.Pool, names: list[str]) -> list[asyncpg.Record]:
+    """The current steps that wait on any of ``names``: approvals they are approvers of, tasks
+    and reports they are assigned (or coordinate), consultations they coordinate; by deadline."""
+    return await pool.fetch(_WORK, names)
 
 
 async def mandates_by_status(conn: asyncpg.Connection) -> dict[str, int]:

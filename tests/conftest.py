@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from config.links import AnswerLinks
 from config.settings import APP_ROLE
 from delivery import DeliveryPolicy, Dispatcher
 from devstack.mail_sink import serve
@@ -31,12 +32,13 @@ from devstack.postgres import EmbeddedPostgres, set_password
 from devstack.processes import ManagedProcess
 from domain.contacts import parse_contacts_csv
 from store.audit import AuditStore
+from store.console import ConsoleStore
 from store.contacts import ContactStore
 from store.migrate import apply_migrations
 from store.signing import PublicKeys, Signer
 from tests.support import cosp7
 from tests.support.database import Database, free_port, with_database, with_user
-from tests.support.mail import CONTACTS_CSV, RecordingSink, Smtp
+from tests.support.mail import CONSOLE_URL, CONTACTS_CSV, LINK_SECRET, RecordingSink, Smtp
 from tests.support.temporal import Engine, running_engine, time_skipping_server
 
 
@@ -206,6 +208,9 @@ def dispatcher(pool: asyncpg.Pool, smtp: Smtp) -> Callable[..., Dispatcher]:
 
     def make(after_send: Any = None, **policy: Any) -> Dispatcher:
         defaults: dict[str, Any] = {"retry_base": timedelta(minutes=1), "max_attempts": 5}
-        return Dispatcher(pool, smtp.server, DeliveryPolicy(**(defaults | policy)), after_send=after_send)
+        links = AnswerLinks(LINK_SECRET, CONSOLE_URL, ConsoleStore(pool))
+        return Dispatcher(
+            pool, smtp.server, DeliveryPolicy(**(defaults | policy)), after_send=after_send, links=links
+        )
 
     return make

@@ -9,6 +9,7 @@ and says what already runs; a followed paragraph is recorded once.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 import documents
 from domain.events import MandateFollowed
 from domain.importing import ImportPlan, plan_import
+from domain.plan import PlanInvalid
 from domain.resolution import Resolution, parse_resolution
 from store.audit import AuditStore
 from usecases.engine import Engine
@@ -48,6 +50,18 @@ def read_resolution(data: bytes) -> Resolution:
 def read_resolution_file(path: Path) -> Resolution:
     """The resolution of a file, refused by its size before it is read when too large."""
     return parse_resolution(documents.read_document_file(path).text)
+
+
+def plan_document(data: bytes) -> Any:
+    """The data of a JSON plan file (``PlanInvalid`` in one line when it is not JSON)."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PlanInvalid("plan file is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise PlanInvalid(f"plan file is not valid JSON: {err.msg} at line {err.lineno}") from None
+    except (ValueError, RecursionError) as err:
+        raise PlanInvalid(f"plan file is not a usable plan: {err}") from None
 
 
 def plan(resolution: Resolution, now: datetime, plan_data: Any | None = None) -> ImportPlan:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from projections import CHECKPOINT, CheckpointStatus, MandateDetail, MandateSummary, Projector
 from projections import list_mandates as _list_mandates
 from projections import mandate_detail as _mandate_detail
-from projections.queries import StepDetail
+from projections.queries import StepDetail, WorkItem, count_mandates, work_for
 from usecases.engine import Engine
 
 STATUSES = ("active", "completed", "withdrawn", "followed")
@@ -20,7 +20,10 @@ __all__ = [
     "MandateDetail",
     "MandateSummary",
     "StepDetail",
+    "WorkItem",
+    "browse",
     "list_mandates",
+    "my_work",
     "projection_status",
     "rebuild_projections",
     "show_mandate",
@@ -35,6 +38,32 @@ async def list_mandates(
     return await _list_mandates(
         await engine.pool(), now=engine.now(), status=status, kind=kind, overdue=overdue
     )
+
+
+async def browse(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    overdue: bool = False,
+    resolution: str | None = None,
+    text: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[MandateSummary], int]:
+    """One page of the mandates (the filters of ``list``, a resolution, a text search), and
+    how many there are in all."""
+    pool, now = await engine.pool(), engine.now()
+    filters = {"status": status, "kind": kind, "overdue": overdue, "resolution": resolution, "text": text}
+    page = max(page, 1)
+    rows = await _list_mandates(pool, now=now, limit=per_page, offset=(page - 1) * per_page, **filters)
+    return rows, await count_mandates(pool, now=now, **filters)
+
+
+async def my_work(engine: Engine, names: set[str]) -> list[WorkItem]:
+    """What waits for a person (their name and roles): approvals, tasks, consultations they
+    coordinate that still wait on parties; soonest deadline first."""
+    return await work_for(await engine.pool(), names, engine.now())
 
 
 async def show_mandate(engine: Engine, mandate_id: str) -> MandateDetail | None:

@@ -46,6 +46,7 @@ ACTIVITY_RETRY = RetryPolicy(
 
 FIRST_REMINDER_PATCH = "first-reminder-at-once"
 SEARCH_ATTRIBUTES_TASK_PATCH = "search-attributes-from-their-own-task"
+REQUEST_NOTICES_PATCH = "requests-tell-whom-they-ask"
 
 
 def missed_first_reminder(state: MandateState, now: datetime) -> Alarm | None:
@@ -182,6 +183,9 @@ class Recorder:
         recorded = [ev.RecordedEvent(version=version + i, event=e) for i, e in enumerate(events, start=1)]
         self.apply(recorded)
         notices = [r for r in recorded if r.event.type in ev.NOTIFYING]
+        requests = [r for r in recorded if r.event.type in ev.REQUESTING]
+        if requests and workflow.patched(REQUEST_NOTICES_PATCH):  # (runs from before: no request mail)
+            notices = sorted([*notices, *requests], key=lambda r: r.version)
         if notices:
             await self._notify(notices)
         if self._on_recorded is not None:
@@ -200,6 +204,11 @@ class Recorder:
                     paragraph=mandate.paragraph,
                     step_titles={s.id: s.title for s in mandate.plan.steps},
                     events=notices,
+                    attempts={
+                        step_id: step.attempt
+                        for step_id, step in self.state.steps.items()
+                        if any(getattr(r.event, "step_id", None) == step_id for r in notices)
+                    },
                 ),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,

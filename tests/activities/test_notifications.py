@@ -1,5 +1,5 @@
 """The notification activity (activities/notifications.py): outbox rows written once per
-recipient, for reminders, overdue notices and escalations only."""
+recipient, for requests, reminders, overdue notices and escalations (never for an answer)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def test_outbox_rows_are_written_once_per_recipient(pool: asyncpg.Pool) ->
     assert await NotificationOutbox(pool).unsent(T0) == []
 
 
-def test_only_reminders_overdue_notices_and_escalations_make_notifications() -> None:
+def test_reminders_overdue_notices_and_escalations_make_notifications_and_answers_none() -> None:
     escalated = ev.Escalated(
         step_id="consult",
         recipient="coordinator",
@@ -75,3 +75,31 @@ def test_only_reminders_overdue_notices_and_escalations_make_notifications() -> 
         (NotificationKind.ESCALATION, "coordinator", T0 + 14 * DAY),
     ]
     assert rows[1].payload["escalation"] == 2 and rows[1].payload["step_title"] == "consult"
+
+
+def test_a_request_tells_each_party_or_approver_and_names_the_round() -> None:
+    opened = ev.ConsultationOpened(
+        step_id="consult", parties=["Austria", "GRECO"], deadline=T0 + 30 * DAY,
+        closes_at=T0 + 40 * DAY, confidential=False, at=T0,
+    )  # fmt: skip
+    asked = ev.ApprovalRequested(
+        step_id="approve", approvers=["chief"], rule="all", deadline=T0 + 50 * DAY, at=T0 + 41 * DAY
+    )
+    rows = notifications_for(
+        NotifyInput(
+            mandate_id=STREAM,
+            resolution_symbol="7/6",
+            paragraph=3,
+            step_titles={"consult": "Consult"},
+            events=[ev.RecordedEvent(version=3, event=opened), ev.RecordedEvent(version=9, event=asked)],
+            attempts={"consult": 2, "approve": 1},
+        )
+    )
+
+    assert [(r.kind, r.recipient, r.due_at) for r in rows] == [
+        (NotificationKind.REQUEST, "Austria", T0),
+        (NotificationKind.REQUEST, "GRECO", T0),
+        (NotificationKind.REQUEST, "chief", T0 + 41 * DAY),
+    ]
+    assert rows[0].payload["attempt"] == 2 and rows[2].payload["attempt"] == 1  # (the answer link's round)
+    assert rows[0].payload["closes_at"] == (T0 + 40 * DAY).isoformat()

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from aiosmtpd.smtp import AuthResult
 
+from config import links
 from config.audit_keys import audit_signer
 from config.settings import Settings
 from delivery import Dispatcher, SmtpServer
@@ -22,10 +23,13 @@ from store.deliveries import DeliveryState, DeliveryStore
 from store.notifications import NotificationOutbox
 from tests.support.database import free_port
 from tests.support.mail import (
+    CONSOLE_URL,
     DAY,
+    LINK_SECRET,
     OECD,
     RecordingSink,
     Smtp,
+    answer_links,
     body,
     consultation_mandate,
     deadline,
@@ -72,10 +76,14 @@ async def test_a_reminder_arrives_with_its_recipients_subject_body_message_id_an
         " (Wednesday 3 February 2027, 09:00 UTC) · 7/6 para 3"
     )
     text = body(message)
-    assert f"Dear {OECD}," in text
+    assert f"Dear {OECD}," in text  # (its contacts have no display name)
     assert mandate.id in text and "Request information (request-information)" in text
-    assert f"mandates respond {mandate.id} --party 'OECD Working Group on Bribery' --text \"...\"" in text
-    assert "mandates respond" in body(message, "html")
+    (link,) = answer_links(text)  # the party's own page, and no command to run
+    assert link.startswith(f"{CONSOLE_URL}/answer/") and "mandates " not in text
+    assert links.read(LINK_SECRET, link.rsplit("/", 1)[1]) == links.PartyLink(
+        mandate.id, "request-information", OECD, 1
+    )
+    assert f'href="{link}"' in body(message, "html")
     calendar = ics_of(message)
     (event,) = calendar.walk("VEVENT")
     assert str(event["UID"]) == deadline_uid(mandate.id, "request-information")
@@ -290,10 +298,8 @@ async def test_an_escalation_asks_the_coordinator_to_chase_or_extend(
     assert escalated["Subject"].startswith("Reminder") and reminded["Subject"].startswith("Escalation 1:")
     assert f'mandates extend {mandate.id} --until YYYY-MM-DD --reason "..."' in body(reminded)
     confidential = body(escalated)
-    assert f"mandates respond {mandate.id} --party 'OECD Working Group on Bribery' --file response.txt" in (
-        confidential
-    )
-    assert "confidential" in confidential and "--text" not in confidential
+    assert len(answer_links(confidential)) == 1 and "not by e-mail" in confidential
+    assert "confidential" in confidential and "mandates " not in confidential
 
 
 async def test_a_daily_digest_gathers_a_recipients_notifications(
@@ -319,7 +325,7 @@ async def test_a_daily_digest_gathers_a_recipients_notifications(
         env[0].split("@")[1]: m for env, m in zip(smtp.sink.envelopes, smtp.sink.accepted, strict=True)
     }
     austria = by_first_rcpt["austria.example"]
-    assert austria["Subject"] == "Digest for Austria: 2 notifications (2027-01-21)"
+    assert austria["Subject"] == "Digest for Austrian focal point: 2 notifications (2027-01-21)"
     assert austria["Message-ID"].startswith("<digest-2027012108-")
     text = body(austria)
     assert first.id in text and second.id in text

@@ -54,15 +54,32 @@ def item(**changes: object) -> NoticeItem:
     return NoticeItem.build(**fields)  # type: ignore[arg-type]
 
 
-def test_the_action_depends_on_the_step_and_the_kind() -> None:
+LINK = "http://127.0.0.1:8080/answer/pl1.abc.def"
+
+
+def test_a_party_is_sent_its_answer_page_and_never_a_command() -> None:
+    consult = item(answer_link=LINK, recipient_name="OECD Secretariat", console_link="http://c/m")
+    action = action_for(consult)
+    assert action.link == LINK and action.command == "" and action.alternative == ""
+    notice = compose_notice(consult, "<m@x>")
+    assert notice.text.startswith("Dear OECD Secretariat,")  # the display name, not the key
+    assert LINK in notice.text and f'<a href="{LINK}">' in notice.html
+    assert "mandates " not in notice.text and "command" not in notice.text
+    assert "http://c/m" not in notice.text  # the console is the Secretariat's
+    assert LINK not in notice.ics  # calendars are shared more widely than mailboxes
+    without = action_for(item())  # no console to link to: ask the coordinator, still no command
+    assert without.command == "" and "coordinator" in without.summary
+
+
+def test_the_secretariat_is_sent_the_console_and_the_command() -> None:
     consult = item()
-    assert action_for(consult).command == (
-        f"mandates respond {consult.mandate_id} --party 'OECD Working Group on Bribery' --text \"...\""
-    )
-    approval = item(step_id="approve-sharing", recipient="chief.of.section")
+    approval = item(step_id="approve-sharing", recipient="chief.of.section", console_link="http://c/m")
     assert approval.step_type == "approval" and approval.step_title == "Request information"
     assert action_for(approval).command == f"mandates approve {consult.mandate_id} --as chief.of.section"
+    assert action_for(approval).link == "http://c/m"
     assert "mandates reject" in action_for(approval).alternative
+    text = compose_notice(approval, "<m@x>").text
+    assert text.index("http://c/m") < text.index("or with the command line:") < text.index("mandates approve")
     escalated = item(kind="escalation", recipient="coordinator")
     assert action_for(escalated).command.startswith(f"mandates extend {consult.mandate_id} --until ")
     unknown = item(mandate=None)
@@ -70,19 +87,37 @@ def test_the_action_depends_on_the_step_and_the_kind() -> None:
     assert "respond, approve or complete" in action_for(unknown).summary
 
 
-def test_a_confidential_step_asks_for_a_file_and_says_what_is_due_only() -> None:
-    notice = compose_notice(item(confidential=True), "<m@x>")
-    assert "--file response.txt" in notice.text and "--text" not in notice.text
+def test_a_request_and_a_confirmation_say_what_they_are() -> None:
+    request = compose_notice(item(kind="request", answer_link=LINK), "<m@x>")
+    assert request.subject.startswith("Consultation: your answer to “Request information” is asked for by")
+    assert LINK in request.text and request.ics
+    approval = compose_notice(item(kind="request", step_id="approve-sharing", recipient="chief"), "<m@x>")
+    assert approval.subject.startswith("Approval requested: ")
+    payload = {"step_title": "Request information", "revision": 1, "attachments": ["a.pdf"]}
+    confirmation = compose_notice(
+        item(kind="confirmation", answer_link=LINK, payload={**payload, "deadline": T0.isoformat()}),
+        "<m@x>",
+    )
+    assert confirmation.subject.startswith("Received: your answer to “Request information”")
+    assert "(revision 1)" in confirmation.text and "a.pdf" in confirmation.text
+    assert LINK in confirmation.text and confirmation.ics == ""
+
+
+def test_a_confidential_step_says_what_is_due_only() -> None:
+    notice = compose_notice(item(confidential=True, answer_link=LINK), "<m@x>")
     assert "confidential" in notice.text and "confidential" in notice.html
+    assert "not by e-mail" in notice.text
     assert "event_version" not in notice.text
 
 
 def test_a_notice_is_deterministic_and_escapes_its_html() -> None:
-    odd = item(recipient="Côte d'Ivoire <focal>")
+    odd = item(recipient="Côte d'Ivoire <focal>", answer_link=LINK)
     first, second = compose_notice(odd, "<a@b>"), compose_notice(odd, "<a@b>")
     assert first == second
     assert "Côte d&#x27;Ivoire &lt;focal&gt;" in first.html and "<focal>" not in first.html
-    assert "--party 'Côte d'\"'\"'Ivoire <focal>'" in first.text  # quoted for a POSIX shell
+    approver = item(step_id="approve-sharing", recipient="Côte d'Ivoire <focal>")
+    quoted = "--as 'Côte d'\"'\"'Ivoire <focal>'"
+    assert quoted in compose_notice(approver, "<a@b>").text  # quoted for a POSIX shell
 
 
 def test_message_ids_are_stable_per_row_and_differ_between_rows() -> None:

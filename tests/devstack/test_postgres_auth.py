@@ -117,6 +117,7 @@ def test_the_dev_stack_keeps_its_passwords_to_its_owner_and_postgres_asks_for_th
         MANDATES_UI_PORT=str(free_port()),
         MANDATES_SMTP_PORT=str(free_port()),
         MANDATES_CODEC_PORT=str(free_port()),
+        MANDATES_WEB_PORT=str(free_port()),
         MANDATES_TASK_QUEUE=f"devstack-auth-{tmp_path.name}",
     )
 

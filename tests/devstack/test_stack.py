@@ -35,6 +35,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         MANDATES_UI_PORT=str(free_port()),
         MANDATES_SMTP_PORT=str(free_port()),
         MANDATES_CODEC_PORT=str(free_port()),
+        MANDATES_WEB_PORT=str(free_port()),
         MANDATES_TASK_QUEUE=f"devstack-test-{tmp_path.name}",
     )
     yield env

@@ -48,6 +48,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
         MANDATES_UI_PORT=str(free_port()),
         MANDATES_SMTP_PORT=str(free_port()),
         MANDATES_CODEC_PORT=str(free_port()),
+        MANDATES_WEB_PORT=str(free_port()),
         MANDATES_TASK_QUEUE="cli-e2e",
         MANDATES_USER="coordinator",
     )

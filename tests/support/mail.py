@@ -3,6 +3,7 @@ made the way the workflows make them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,9 @@ from store.notifications import NotificationOutbox
 from tests.support.mandates import T0, make_mandate
 
 DAY = timedelta(days=1)
+LINK_SECRET = b"the tests' console secret"
+CONSOLE_URL = "http://127.0.0.1:8080"
+"""What the tests' dispatcher mints the parties' answer links with (config/links.py)."""
 COORDINATOR = "coordinator"
 OECD = "OECD Working Group on Bribery"
 CONTACTS_CSV = f"""name,role,email,display_name
@@ -99,6 +103,11 @@ def text_of(message: EmailMessage) -> str:
     return "\n".join(
         str(part.get_content()) for part in message.walk() if part.get_content_maintype() == "text"
     )
+
+
+def answer_links(text: str) -> list[str]:
+    """The answer-page addresses a message's text holds (a party's personal links)."""
+    return re.findall(r"https?://[^\s\"<>]+/answer/[A-Za-z0-9._-]+", text)
 
 
 def ics_of(message: EmailMessage) -> icalendar.Calendar:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
 from domain import events as ev
 from domain.mandate import Mandate
@@ -49,6 +50,18 @@ async def until(
             return state
         await asyncio.sleep(0.01)
     raise AssertionError(f"{handle.id} never reached the expected state: {state!r}")
+
+
+async def child_started(client: Client, workflow_id: str) -> None:
+    """Wait until the workflow ``workflow_id`` (a consultation the mandate starts as its child,
+    once the consultation's events and requests are recorded) exists."""
+    for _ in range(500):
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+            return
+        except RPCError:
+            await asyncio.sleep(0.01)
+    raise AssertionError(f"{workflow_id} was never started")
 
 
 async def audit_log(engine: Engine, mandate_id: str) -> list[ev.MandateEvent]:

@@ -94,7 +94,15 @@ async def test_two_parties_never_answer(engine: Engine) -> None:
     responses = [e for e in events if isinstance(e, ev.ResponseReceived)]
     assert [(r.party, r.confidential) for r in responses] == [("Austria", True), ("Mexico", True)]
 
-    rows = await engine.outbox.for_mandate(handle.id)
+    every = await engine.outbox.for_mandate(handle.id)
+    requests = [r for r in every if r.kind is NotificationKind.REQUEST]
+    (opened,) = [e for e in events if isinstance(e, ev.ConsultationOpened)]
+    (asked,) = [e for e in events if isinstance(e, ev.ApprovalRequested)]
+    assert [(r.step_id, r.recipient, r.due_at, r.payload["attempt"]) for r in requests] == [
+        *[("request-information", party, opened.at, 1) for party in opened.parties],
+        ("approve-sharing", "chief.of.section", asked.at, 1),
+    ]  # each party asked as the consultation opens, the approver as the approval is asked for
+    rows = [r for r in every if r.kind is not NotificationKind.REQUEST]
     assert [(r.kind, r.recipient, r.due_at) for r in rows] == [
         (NotificationKind.REMINDER, SILENT[0], deadline - 14 * DAY),
         (NotificationKind.REMINDER, SILENT[1], deadline - 14 * DAY),
@@ -156,7 +164,9 @@ async def test_extending_a_consultation_deadline_moves_its_reminders(engine: Eng
         "ConsultationClosed", "StepCompleted", "StepStarted",
         "DeadlineExtended", "TaskCompleted", "StepCompleted", "MandateCompleted",
     ]  # fmt: skip
-    rows = await engine.outbox.for_mandate(handle.id)
+    every = await engine.outbox.for_mandate(handle.id)
+    assert [r.recipient for r in every if r.kind is NotificationKind.REQUEST] == ["Austria", "Mexico"]
+    rows = [r for r in every if r.kind is not NotificationKind.REQUEST]
     assert [(r.kind, r.recipient, r.due_at) for r in rows] == [
         (NotificationKind.REMINDER, "Austria", first_deadline - 14 * DAY),
         (NotificationKind.REMINDER, "Mexico", first_deadline - 14 * DAY),

@@ -26,7 +26,7 @@ from domain.plan import ApprovalStep, ConsultationStep, validate_plan
 from domain.state import MandateStatus, StepStatus, fold
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore
-from store.notifications import NotificationOutbox
+from store.notifications import NotificationKind, NotificationOutbox
 from tests.support.history import Calls, Log, answer_all, chain, children, count, send
 from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
@@ -146,7 +146,8 @@ async def test_withdrawal_during_a_consultation(engine: Engine) -> None:
     ]  # fmt: skip
     state = await state_of(handle)
     assert state.withdrawal_reason == "superseded by resolution 8/2"
-    assert (await engine.outbox.for_mandate(handle.id)) == []
+    notified = await engine.outbox.for_mandate(handle.id)
+    assert {(r.kind, r.step_id) for r in notified} == {(NotificationKind.REQUEST, "consult-partners")}
     await record_histories(engine, handle, "decisions-withdrawal")
 
 

@@ -24,7 +24,7 @@ from domain.decide import ExtendDeadline, RecordResponse
 from domain.plan import validate_plan
 from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine
-from tests.support.workflows import audit_log, start, state_of, until
+from tests.support.workflows import audit_log, child_started, start, state_of, until
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ConsultationInput, ConsultationProgress, ForwardedCommand, RespondRequest
@@ -59,6 +59,7 @@ def keyed_client(engine: Engine) -> Client:
 async def consulting(engine: Engine, slug: str) -> Any:
     handle = await start(engine, make_mandate(slug, PLAN))
     await until(handle, lambda s: s.current_step == "consult")
+    await child_started(engine.client, f"{handle.id}--consult")
     return handle
 
 

@@ -1,0 +1,575 @@
+"""The console's pages: ``create_app(settings)`` and what each address does.
+
+Secretariat side (signed in): My work, Mandates (filters, pages), a mandate (its text, plan,
+answers, timeline, and the actions of its current step), Import, Report, Audit. Party side
+(no account, the personal link): the request, the answer form, the confirmation. Every
+action calls a use case; a refusal is shown as one line on the page it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request, UploadFile
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from config.identity import ON_BEHALF_OF, Directory, Identity, load_directory
+from config.settings import Settings
+from domain.errors import DomainError
+from domain.mandate import KIND_LABELS
+from domain.timeline import kinds_label
+from domain.vocabulary import ACTOR_LABELS, MandateKind
+from usecases import Engine, failure_message, importing, links, reporting, steering
+from usecases.answers import mandate_answers
+from usecases.auditing import verify
+from usecases.reading import STATUSES, browse, my_work, show_mandate
+from usecases.steering import (
+    ApproveRequest,
+    CompleteTaskRequest,
+    ExtendDeadlineRequest,
+    RejectRequest,
+    RespondRequest,
+    WithdrawRequest,
+)
+from web.security import HEADERS, SESSION_COOKIE, SESSION_SECONDS, Session, Signer
+
+HERE = Path(__file__).parent
+PER_PAGE = 25
+MAX_UPLOAD = 50 * 1024 * 1024
+KINDS = tuple(k.value for k in MandateKind)
+
+
+class Console:
+    """What every page works with: settings, the engine, the signer and the people."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.signer = Signer(settings.web_secret_bytes())
+        self._directory: tuple[float, Directory] | None = None
+
+    @property
+    def identities_file(self) -> Path:
+        return self.settings.identities_file or self.settings.dev_identities_file
+
+    def directory(self) -> Directory:
+        """The identities file, read again when it changes (people and roles come and go)."""
+        mtime = self.identities_file.stat().st_mtime
+        if self._directory is None or self._directory[0] != mtime:
+            self._directory = (mtime, load_directory(self.identities_file))
+        return self._directory[1]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The console for these settings (``engine``: one made already, as the tests do)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        made = engine is None
+        used = engine or await _engine(settings)
+        app.state.console = Console(settings, used)
+        try:
+            yield
+        finally:
+            if made:
+                await used.close()
+
+    app = FastAPI(title="Mandate Engine", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["day"] = _day
+    templates.env.filters["moment"] = _moment
+    templates.env.filters["kinds"] = lambda ks: kinds_label(list(ks)) or "-"
+    templates.env.globals["actor_label"] = lambda a: ACTOR_LABELS.get(a, a)
+    _routes(app, templates)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/answer/"):
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return app
+
+
+async def _engine(settings: Settings) -> Engine:
+    from config.client import connect_temporal  # (the console's own client: it signs for people)
+
+    directory = load_directory(settings.identities_file or settings.dev_identities_file)
+    token = directory.delegate_token()
+    if token is None:
+        raise DomainError(
+            'the identities file has no delegate for the console (an entry with "delegate": true)'
+        )
+    client = await connect_temporal(settings, delegate_token=token)
+    return Engine(settings, pool_size=5, client=client)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _day(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    return (value.astimezone(UTC).date() if isinstance(value, datetime) else value).isoformat()
+
+
+def _moment(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+def _console(request: Request) -> Console:
+    return request.app.state.console
+
+
+def _session(request: Request) -> Session | None:
+    return _console(request).signer.session_of(request.cookies.get(SESSION_COOKIE))
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.url.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _set_session(request: Request, response: Response, person: str | None) -> Session:
+    session, cookie = _console(request).signer.session_cookie(person)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+    return session
+
+
+class _Refusal(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _person(request: Request) -> tuple[Session, Identity]:
+    console = _console(request)
+    header = console.settings.web_auth_header
+    if header and request.headers.get(header):  # a signing-in proxy in front (OIDC) named the person
+        identity = console.directory().person(request.headers[header])
+        if identity is None:
+            raise _Refusal(f"{request.headers[header]} is not in the identities file", 403)
+        session = _session(request) or Session(identity.person, "proxy:" + identity.person, 0)
+        return session, identity
+    session = _session(request)
+    if session is None or session.person is None:
+        raise _SignIn()
+    identity = console.directory().person(session.person)
+    if identity is None:
+        raise _SignIn()
+    return session, identity
+
+
+class _SignIn(Exception):
+    pass
+
+
+def _checked(request: Request, session: Session, form: Any) -> None:
+    if not _console(request).signer.csrf_holds(session.sid, form.get("csrf")):
+        raise _Refusal(
+            "this form has expired or did not come from this console: reload the page and try again", 403
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    if isinstance(exc, DomainError):
+        return str(exc)
+    return failure_message(exc) or f"{type(exc).__name__}: {exc}"
+
+
+def _deadline(value: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        raise _Refusal(f"the new deadline must be a date like 2027-03-31, not {value!r}") from None
+
+
+def _amount(value: str, what: str) -> Decimal:
+    try:
+        amount = Decimal(value or "0")
+    except InvalidOperation:
+        raise _Refusal(f"{what} must be a number, not {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise _Refusal(f"{what} must be zero or more")
+    return amount
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        session = _session(request)
+        context.setdefault("person", None)
+        context.setdefault("work_count", None)
+        context["csrf"] = _console(request).signer.csrf(session.sid) if session else ""
+        return templates.TemplateResponse(request, template, context, status_code=status)
+
+    async def signed_in(request: Request, template: str, **context: Any) -> HTMLResponse:
+        _, identity = _person(request)
+        names = set(identity.names())
+        work = await my_work(_console(request).engine, names)
+        context.update(person=identity, work_count=len(work), roles=sorted(identity.roles))
+        response = page(request, template, **context)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(_SignIn)
+    async def sign_in_first(request: Request, exc: _SignIn) -> Response:
+        return RedirectResponse("/signin?" + urlencode({"next": request.url.path}), status_code=303)
+
+    @app.exception_handler(_Refusal)
+    async def refused(request: Request, exc: _Refusal) -> Response:
+        return page(request, "message.html", status=exc.status, title="Not done", message=str(exc))
+
+    @app.exception_handler(DomainError)
+    async def domain_refusal(request: Request, exc: DomainError) -> Response:
+        status = (
+            404 if exc.code in ("not_found", "link_invalid") else 410 if exc.code == "link_expired" else 409
+        )
+        return page(request, "message.html", status=status, title="Not done", message=_one_line(exc))
+
+    @app.get("/health", response_class=PlainTextResponse)
+    async def health() -> str:
+        return "ok"
+
+    @app.get("/")
+    async def home(request: Request) -> Response:
+        session = _session(request)
+        return RedirectResponse("/work" if session and session.person else "/signin", status_code=303)
+
+    # --- signing in -------------------------------------------------------------------------
+
+    @app.get("/signin")
+    async def signin_page(request: Request, next: str = "/work") -> HTMLResponse:
+        session = _session(request)
+        if session is not None:
+            return page(request, "signin.html", next=_safe_next(next), error=None)
+        visitor, cookie = _console(request).signer.session_cookie(None)  # so the form has a token
+        response = templates.TemplateResponse(
+            request,
+            "signin.html",
+            {"next": _safe_next(next), "error": None, "person": None, "work_count": None,
+             "csrf": _console(request).signer.csrf(visitor.sid)},
+        )  # fmt: skip
+        response.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request),
+        )
+        return response
+
+    @app.post("/signin")
+    async def signin(request: Request) -> Response:
+        form = await request.form()
+        session = _session(request)
+        if session is None or not _console(request).signer.csrf_holds(
+            session.sid, str(form.get("csrf") or "")
+        ):
+            raise _Refusal("the sign-in form has expired: reload the page and sign in again", 403)
+        person, password = str(form.get("person") or "").strip(), str(form.get("password") or "")
+        identity = await asyncio.to_thread(_console(request).directory().signed_in, person, password)
+        target = _safe_next(str(form.get("next") or "/work"))
+        if identity is None:
+            response = page(request, "signin.html", status=401, next=target, error="Wrong name or password.")
+            return response
+        response = RedirectResponse(target, status_code=303)
+        _set_session(request, response, identity.person)  # a new session id: none planted before counts
+        return response
+
+    @app.post("/signout")
+    async def signout(request: Request) -> Response:
+        session, _ = _person(request)
+        _checked(request, session, await request.form())
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # --- my work, mandates ------------------------------------------------------------------
+
+    @app.get("/work")
+    async def work(request: Request) -> HTMLResponse:
+        _, identity = _person(request)
+        items = await my_work(_console(request).engine, set(identity.names()))
+        return await signed_in(request, "work.html", items=items, now=datetime.now(UTC))
+
+    @app.get("/mandates")
+    async def mandates(
+        request: Request,
+        status: str = "",
+        kind: str = "",
+        overdue: str = "",
+        resolution: str = "",
+        q: str = "",
+        page_number: int = 1,
+    ) -> HTMLResponse:
+        _person(request)
+        if status and status not in STATUSES:
+            raise _Refusal(f"unknown status {status!r}")
+        if kind and kind not in KINDS:
+            raise _Refusal(f"unknown kind {kind!r}")
+        rows, total = await browse(
+            _console(request).engine,
+            status=status or None,
+            kind=kind or None,
+            overdue=bool(overdue),
+            resolution=resolution or None,
+            text=q or None,
+            page=page_number,
+            per_page=PER_PAGE,
+        )
+        filters = {"status": status, "kind": kind, "overdue": overdue, "resolution": resolution, "q": q}
+        pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+        return await signed_in(
+            request, "mandates.html", rows=rows, total=total, filters=filters, page_number=page_number,
+            pages=pages, statuses=STATUSES, kinds=[(k, KIND_LABELS[MandateKind(k)]) for k in KINDS],
+            query=lambda n: urlencode({**{k: v for k, v in filters.items() if v}, "page_number": n}),
+        )  # fmt: skip
+
+    @app.get("/mandates/{mandate_id}")
+    async def mandate(request: Request, mandate_id: str) -> HTMLResponse:
+        _, identity = _person(request)
+        engine = _console(request).engine
+        detail = await show_mandate(engine, mandate_id)
+        if detail is None:
+            raise _Refusal(f"no mandate {mandate_id!r}", 404)
+        answers = await mandate_answers(engine, mandate_id, reader_names=identity.names())
+        current = next((s for s in detail.steps if s.step_id == detail.current_step), None)
+        party_links = {}
+        if current is not None and current.type == "consultation" and detail.coordinator in identity.names():
+            for p in current.parties:
+                party_links[p.party] = await links.link_for(engine, mandate_id, current.step_id, p.party)
+        return await signed_in(
+            request, "mandate.html", m=detail, current=current, answers=answers, party_links=party_links,
+            names=identity.names(),
+        )  # fmt: skip
+
+    @app.post("/mandates/{mandate_id}/{action}")
+    async def act(request: Request, mandate_id: str, action: str) -> Response:
+        session, identity = _person(request)
+        form = await request.form()
+        _checked(request, session, form)
+        engine = _console(request).engine
+        step = str(form.get("step") or "") or None
+        by = str(form.get("as") or identity.person)
+        if by not in identity.names():
+            raise _Refusal(f"{identity.person} may not act as {by!r}", 403)
+        reset = ON_BEHALF_OF.set(identity.person)
+        try:
+            match action:
+                case "respond":
+                    request_ = RespondRequest(
+                        party=str(form.get("party") or ""), text=str(form.get("text") or ""), step_id=step,
+                        by=identity.person, revise=bool(form.get("revise")),
+                    )  # fmt: skip
+                    await steering.respond(engine, mandate_id, request_)
+                case "approve":
+                    await steering.approve(
+                        engine,
+                        mandate_id,
+                        ApproveRequest(by=by, comment=str(form.get("comment") or ""), step_id=step),
+                    )
+                case "reject":
+                    await steering.reject(
+                        engine,
+                        mandate_id,
+                        RejectRequest(by=by, comment=str(form.get("comment") or ""), step_id=step),
+                    )
+                case "complete":
+                    await steering.complete(
+                        engine,
+                        mandate_id,
+                        CompleteTaskRequest(
+                            by=by, outcome=str(form.get("outcome") or ""), step_id=step,
+                            effort_days=_amount(str(form.get("effort_days") or ""), "the effort"),
+                            cost=_amount(str(form.get("cost") or ""), "the cost"),
+                            currency=str(form.get("currency") or "USD").upper(),
+                        ),
+                    )  # fmt: skip
+                case "extend":
+                    await steering.extend(
+                        engine,
+                        mandate_id,
+                        ExtendDeadlineRequest(
+                            by=by, until=_deadline(str(form.get("until") or "")),
+                            reason=str(form.get("reason") or ""), step_id=step,
+                        ),
+                    )  # fmt: skip
+                case "withdraw":
+                    await steering.withdraw(
+                        engine, mandate_id, WithdrawRequest(by=by, reason=str(form.get("reason") or ""))
+                    )
+                case "revoke-link":
+                    party = str(form.get("party") or "")
+                    await links.revoke(engine, mandate_id, step or "", party, by, names=identity.names())
+                case _:
+                    raise _Refusal(f"no action {action!r}", 404)
+        except ValidationError as exc:
+            raise _Refusal(_one_line(exc)) from None
+        finally:
+            ON_BEHALF_OF.reset(reset)
+        return RedirectResponse(f"/mandates/{mandate_id}?done={action}", status_code=303)
+
+    @app.get("/mandates/{mandate_id}/files/{sha256}")
+    async def attachment(request: Request, mandate_id: str, sha256: str) -> Response:
+        _, identity = _person(request)
+        engine = _console(request).engine
+        visible = {
+            a.sha256
+            for answer in await mandate_answers(engine, mandate_id, reader_names=identity.names())
+            if answer.text is not None
+            for a in answer.attachments
+        }
+        found = await links.attachment(engine, sha256) if sha256 in visible else None
+        if found is None:
+            raise _Refusal("no such file, or not one you may read", 404)
+        content_type, content = found
+        return Response(
+            content,
+            media_type=content_type,
+            headers={"Content-Disposition": f'attachment; filename="{sha256[:12]}"'},
+        )
+
+    # --- import -----------------------------------------------------------------------------
+
+    @app.get("/import")
+    async def import_page(request: Request) -> HTMLResponse:
+        return await signed_in(request, "import.html", preview=None, upload=None)
+
+    @app.post("/import/preview")
+    async def import_preview(request: Request, document: UploadFile) -> HTMLResponse:
+        session, _ = _person(request)
+        form = await request.form()
+        _checked(request, session, form)
+        data = await document.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise _Refusal("the file is larger than 50 MB, too large for a resolution")
+        resolution = importing.read_resolution(data)
+        sha = hashlib.sha256(data).hexdigest()
+        await links.keep_upload(_console(request).engine, sha, data)
+        return await signed_in(
+            request, "import.html", preview=resolution, upload=sha, filename=document.filename
+        )
+
+    @app.post("/import/start")
+    async def import_start(request: Request) -> HTMLResponse:
+        session, identity = _person(request)
+        form = await request.form()
+        _checked(request, session, form)
+        engine = _console(request).engine
+        stored = await links.attachment(engine, str(form.get("upload") or ""))
+        if stored is None:
+            raise _Refusal("the uploaded resolution is gone: upload it again")
+        resolution = importing.read_resolution(stored[1])
+        plan_data = None
+        plan_file = form.get("plan")
+        if isinstance(plan_file, UploadFile) or hasattr(plan_file, "read"):
+            raw = await plan_file.read(1024 * 1024 + 1)  # type: ignore[union-attr]
+            if raw:
+                plan_data = importing.plan_document(raw)
+        planned = importing.plan(resolution, engine.now(), plan_data)
+        reset = ON_BEHALF_OF.set(identity.person)
+        try:
+            imported = await importing.start(engine, planned, identity.person, timeout=engine.wait_seconds)
+        finally:
+            ON_BEHALF_OF.reset(reset)
+        return await signed_in(request, "imported.html", imported=imported, resolution=resolution)
+
+    # --- report, audit ----------------------------------------------------------------------
+
+    @app.get("/report")
+    async def report(request: Request, resolution: str = "", period: str = "", format: str = "") -> Response:
+        _person(request)
+        span = reporting.ReportPeriod.parse(period) if period else None
+        built = await reporting.progress_report(
+            _console(request).engine, resolution=resolution or None, period=span
+        )
+        if format in ("md", "html"):
+            text = reporting.render(built, format)
+            media = "text/markdown" if format == "md" else "text/html"
+            name = f"progress-report.{format}"
+            return Response(
+                text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            )
+        html = reporting.render(built, "html")
+        body = html.split("<body>", 1)[-1].rsplit("</body>", 1)[0] if "<body>" in html else html
+        return await signed_in(
+            request, "report.html", body=body, resolution=resolution, period=period,
+            query=urlencode({k: v for k, v in {"resolution": resolution, "period": period}.items() if v}),
+        )  # fmt: skip
+
+    @app.get("/audit")
+    async def audit(request: Request) -> HTMLResponse:
+        _person(request)
+        result = await verify(_console(request).engine)
+        return await signed_in(request, "audit.html", result=result)
+
+    # --- the party's page -------------------------------------------------------------------
+
+    @app.get("/answer/{token}")
+    async def party_page(request: Request, token: str) -> HTMLResponse:
+        asked = await links.open_link(_console(request).engine, token)
+        signer = _console(request).signer
+        return templates.TemplateResponse(
+            request, "answer.html", {"asked": asked, "csrf": signer.csrf("link:" + token), "error": None}
+        )
+
+    @app.post("/answer/{token}")
+    async def party_answer(request: Request, token: str) -> HTMLResponse:
+        engine = _console(request).engine
+        asked = await links.open_link(engine, token)
+        form = await request.form(max_files=links.MAX_FILES + 1, max_part_size=links.MAX_FILE_BYTES + 1024)
+        signer = _console(request).signer
+        if not signer.csrf_holds("link:" + token, str(form.get("csrf") or "")):
+            raise _Refusal("this form has expired: reload the page and answer again", 403)
+        uploads = []
+        for item in form.getlist("files"):
+            if isinstance(item, str) or not getattr(item, "filename", ""):
+                continue
+            content = await item.read(links.MAX_FILE_BYTES + 1)
+            uploads.append(links.Upload(item.filename or "attachment", item.content_type or "", content))
+        text = str(form.get("text") or "").strip()
+        try:
+            if not text:
+                raise DomainError("write your answer before sending it")
+            await links.answer(engine, token, text, uploads)
+        except (DomainError, ValidationError) as exc:
+            context = {"asked": asked, "csrf": signer.csrf("link:" + token), "error": _one_line(exc)}
+            status = 409 if isinstance(exc, DomainError) else 400
+            return templates.TemplateResponse(request, "answer.html", context, status_code=status)
+        return templates.TemplateResponse(
+            request, "answered.html", {"asked": asked, "revision": asked.earlier is not None, "token": token}
+        )
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this console (no other site after signing in)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/work"
