@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-shuffled lint stack-down clean bench faults
+.PHONY: install demo test test-shuffled lint stack-down clean bench faults chromium screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -50,14 +50,25 @@ demo: $(STAMP)
 # The tests in their files' order. Every test passes alone and shuffled (pytest-randomly;
 # `make test-shuffled`), except tests/bench/test_smoke.py::test_results_file, which needs the
 # benchmarks of its module to have run first; once it passes alone, `make test` shuffles too.
-test: $(STAMP)
+test: $(STAMP) chromium
 	@$(BIN)/pytest -m "not soak" -p no:randomly; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
+# The console's browser tests drive the system's Chromium (Playwright downloads no browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium for the browser tests (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	} || { echo "error: the browser tests need chromium: apt-get install chromium (as root)" >&2; exit 1; }
+
+# The console's pictures in the README: its browser tests, photographing each page.
+screenshots: $(STAMP) chromium
+	SCREENSHOTS_DIR=docs/console $(BIN)/pytest -q -p no:randomly tests/web/test_browser.py
+
 # The tests in a random order; the header prints the seed (`Using --randomly-seed=N`), and
 # `make test-shuffled SEED=N` runs that order again.
-test-shuffled: $(STAMP)
+test-shuffled: $(STAMP) chromium
 	@$(BIN)/pytest -m "not soak" -p randomly $(if $(SEED),--randomly-seed=$(SEED)); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc

@@ -398,6 +398,11 @@ def _party_status(row: asyncpg.Record) -> str:
     return "no answer" if row["non_respondent"] else "awaiting"
 
 
+async def mandate_version(pool: asyncpg.Pool, mandate_id: str) -> int:
+    """How far the read models have the mandate: its version there (0: not yet)."""
+    return await tables.mandate_version(pool, mandate_id)
+
+
 async def mandate_detail(pool: asyncpg.Pool, mandate_id: str) -> MandateDetail | None:
     """The mandate as ``mandates show`` prints it (None if there is none)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

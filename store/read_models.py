@@ -136,6 +136,7 @@ async def write(conn: asyncpg.Connection, rows: Mapping[str, Iterable[tuple[Any,
 # --- reading ---------------------------------------------------------------------
 
 _MANDATE = "SELECT * FROM rm_mandates WHERE mandate_id = $1"
+_VERSION = "SELECT version FROM rm_mandates WHERE mandate_id = $1"
 _STEPS = "SELECT * FROM rm_steps WHERE mandate_id = $1 ORDER BY ordinal"
 _PARTIES = "SELECT * FROM rm_consultation_parties WHERE mandate_id = $1 ORDER BY step_id, ordinal"
 _APPROVALS = "SELECT * FROM rm_approvals WHERE mandate_id = $1 ORDER BY step_id, ordinal"
@@ -218,6 +219,11 @@ async def mandate_rows(conn: asyncpg.Connection, mandate_id: str) -> dict[str, A
         "deadlines": await conn.fetch(_DEADLINES, mandate_id),
         "costs": await conn.fetch(_COSTS, mandate_id),
     }
+
+
+async def mandate_version(pool: asyncpg.Pool, mandate_id: str) -> int:
+    """The version of the mandate the read models hold (0: none yet)."""
+    return int(await pool.fetchval(_VERSION, mandate_id) or 0)
 
 
 async def timeline_rows(conn: asyncpg.Connection, mandate_id: str) -> list[asyncpg.Record]:

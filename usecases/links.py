@@ -157,7 +157,7 @@ async def answer(engine: Engine, token: str, text: str, uploads: list[Upload]) -
         party=request.party,
         text=text,
         step_id=request.step.step_id,
-        revise=request.earlier is not None,
+        revise=True,  # (a second answer replaces the first: the page says so, and both are kept)
         attachments=attachments,
     )
     reset = ON_BEHALF_OF.set(request.party)
@@ -175,7 +175,7 @@ async def answer(engine: Engine, token: str, text: str, uploads: list[Upload]) -
                 recipient=request.party,
                 due_at=engine.now(),
                 idempotency_key=(
-                    f"{request.mandate.mandate_id}:{request.step.step_id}:{request.party}:answer:{revision}"
+                    f"{request.mandate.mandate_id}:{request.party}:answer:v{recorded.result.version}"
                 ),
                 payload={
                     "resolution_symbol": request.mandate.resolution_symbol,

@@ -6,10 +6,13 @@ works while Temporal is down and after workflow histories have gone with retenti
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from projections import CHECKPOINT, CheckpointStatus, MandateDetail, MandateSummary, Projector
 from projections import list_mandates as _list_mandates
 from projections import mandate_detail as _mandate_detail
-from projections.queries import StepDetail, WorkItem, count_mandates, work_for
+from projections.queries import StepDetail, WorkItem, count_mandates, mandate_version, work_for
 from usecases.engine import Engine
 
 STATUSES = ("active", "completed", "withdrawn", "followed")
@@ -22,6 +25,7 @@ __all__ = [
     "StepDetail",
     "WorkItem",
     "browse",
+    "caught_up",
     "list_mandates",
     "my_work",
     "projection_status",
@@ -69,6 +73,19 @@ async def my_work(engine: Engine, names: set[str]) -> list[WorkItem]:
 async def show_mandate(engine: Engine, mandate_id: str) -> MandateDetail | None:
     """One mandate: its steps, deadlines, parties, costs and timeline (None if unknown)."""
     return await _mandate_detail(await engine.pool(), mandate_id)
+
+
+async def caught_up(engine: Engine, mandate_id: str, version: int, *, within: float = 3.0) -> bool:
+    """Wait (``within`` seconds at most) until the read models hold the mandate at ``version``:
+    so that a page shown after an action shows what it recorded. Whether they do."""
+    deadline = time.monotonic() + within
+    pool = await engine.pool()
+    while True:
+        if await mandate_version(pool, mandate_id) >= version:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
 
 
 async def projection_status(engine: Engine) -> CheckpointStatus:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
@@ -33,7 +34,7 @@ from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine, failure_message, importing, links, reporting, steering
 from usecases.answers import mandate_answers
 from usecases.auditing import verify
-from usecases.reading import STATUSES, browse, my_work, show_mandate
+from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate
 from usecases.steering import (
     ApproveRequest,
     CompleteTaskRequest,
@@ -48,6 +49,7 @@ HERE = Path(__file__).parent
 PER_PAGE = 25
 MAX_UPLOAD = 50 * 1024 * 1024
 KINDS = tuple(k.value for k in MandateKind)
+_HEADING = re.compile(r"<(/?)h([1-5])")
 
 
 class Console:
@@ -141,7 +143,9 @@ def _session(request: Request) -> Session | None:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.url.hostname in ("127.0.0.1", "localhost", "::1")
+    """Whether the browser reached the console over TLS (directly, or through a proxy it trusts
+    to say so: uvicorn's ``FORWARDED_ALLOW_IPS``); then its cookie is ``Secure``."""
+    return request.url.scheme == "https"
 
 
 def _set_session(request: Request, response: Response, person: str | None) -> Session:
@@ -390,21 +394,21 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
                         party=str(form.get("party") or ""), text=str(form.get("text") or ""), step_id=step,
                         by=identity.person, revise=bool(form.get("revise")),
                     )  # fmt: skip
-                    await steering.respond(engine, mandate_id, request_)
+                    recorded = await steering.respond(engine, mandate_id, request_)
                 case "approve":
-                    await steering.approve(
+                    recorded = await steering.approve(
                         engine,
                         mandate_id,
                         ApproveRequest(by=by, comment=str(form.get("comment") or ""), step_id=step),
                     )
                 case "reject":
-                    await steering.reject(
+                    recorded = await steering.reject(
                         engine,
                         mandate_id,
                         RejectRequest(by=by, comment=str(form.get("comment") or ""), step_id=step),
                     )
                 case "complete":
-                    await steering.complete(
+                    recorded = await steering.complete(
                         engine,
                         mandate_id,
                         CompleteTaskRequest(
@@ -415,7 +419,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
                         ),
                     )  # fmt: skip
                 case "extend":
-                    await steering.extend(
+                    recorded = await steering.extend(
                         engine,
                         mandate_id,
                         ExtendDeadlineRequest(
@@ -424,18 +428,21 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
                         ),
                     )  # fmt: skip
                 case "withdraw":
-                    await steering.withdraw(
+                    recorded = await steering.withdraw(
                         engine, mandate_id, WithdrawRequest(by=by, reason=str(form.get("reason") or ""))
                     )
                 case "revoke-link":
                     party = str(form.get("party") or "")
                     await links.revoke(engine, mandate_id, step or "", party, by, names=identity.names())
+                    recorded = None
                 case _:
                     raise _Refusal(f"no action {action!r}", 404)
         except ValidationError as exc:
             raise _Refusal(_one_line(exc)) from None
         finally:
             ON_BEHALF_OF.reset(reset)
+        if recorded is not None:  # (the page that follows shows what was recorded)
+            await caught_up(engine, mandate_id, recorded.result.version)
         return RedirectResponse(f"/mandates/{mandate_id}?done={action}", status_code=303)
 
     @app.get("/mandates/{mandate_id}/files/{sha256}")
@@ -501,6 +508,8 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
             imported = await importing.start(engine, planned, identity.person, timeout=engine.wait_seconds)
         finally:
             ON_BEHALF_OF.reset(reset)
+        for row in imported:
+            await caught_up(engine, row.mandate_id, 1, within=1.0)
         return await signed_in(request, "imported.html", imported=imported, resolution=resolution)
 
     # --- report, audit ----------------------------------------------------------------------
@@ -521,6 +530,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
             )
         html = reporting.render(built, "html")
         body = html.split("<body>", 1)[-1].rsplit("</body>", 1)[0] if "<body>" in html else html
+        body = _HEADING.sub(lambda h: f"<{h[1]}h{int(h[2]) + 1}", body)  # (under the page's own h1)
         return await signed_in(
             request, "report.html", body=body, resolution=resolution, period=period,
             query=urlencode({k: v for k, v in {"resolution": resolution, "period": period}.items() if v}),
@@ -560,11 +570,12 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         try:
             if not text:
                 raise DomainError("write your answer before sending it")
-            await links.answer(engine, token, text, uploads)
+            recorded = await links.answer(engine, token, text, uploads)
         except (DomainError, ValidationError) as exc:
             context = {"asked": asked, "csrf": signer.csrf("link:" + token), "error": _one_line(exc)}
             status = 409 if isinstance(exc, DomainError) else 400
             return templates.TemplateResponse(request, "answer.html", context, status_code=status)
+        await caught_up(engine, recorded.mandate_id, recorded.result.version)
         return templates.TemplateResponse(
             request, "answered.html", {"asked": asked, "revision": asked.earlier is not None, "token": token}
         )
