@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     web_url_override: str | None = Field(None, validation_alias=_env("MANDATES_WEB_URL"))
     web_secret: SecretStr | None = Field(None, validation_alias=_env("MANDATES_WEB_SECRET"))
     web_auth_header: str | None = Field(None, validation_alias=_env("MANDATES_WEB_AUTH_HEADER"))
+    web_trusted_proxies: str = Field(
+        LOOPBACK, min_length=1, validation_alias=_env("MANDATES_WEB_TRUSTED_PROXIES")
+    )
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
     # The audit log's signatures (store/signing.py): the key the processes that append sign with,
     # and the public keys `mandates audit verify` accepts (config/audit_keys.py).

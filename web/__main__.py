@@ -22,7 +22,13 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     print(f"console on http://{settings.web_host}:{settings.web_port}", flush=True)
-    uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="warning", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="warning",
+        proxy_headers=False,  # (the console takes the word of MANDATES_WEB_TRUSTED_PROXIES only)
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from usecases.steering import (
     RespondRequest,
     WithdrawRequest,
 )
-from web.security import HEADERS, SESSION_COOKIE, SESSION_SECONDS, Session, Signer
+from web.security import HEADERS, SESSION_COOKIE, SESSION_SECONDS, Session, Signer, TrustedProxies
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
@@ -94,10 +94,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     templates.env.filters["moment"] = _moment
     templates.env.filters["kinds"] = lambda ks: kinds_label(list(ks)) or "-"
     templates.env.globals["actor_label"] = lambda a: ACTOR_LABELS.get(a, a)
+    proxies = TrustedProxies(settings.web_trusted_proxies)
     _routes(app, templates)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        peer = request.client.host if request.client else None
+        trusted = proxies.trusts(peer)
+        request.state.from_trusted_proxy = trusted
+        forwarded = request.headers.get("x-forwarded-proto", "").strip().lower()
+        if trusted and forwarded in ("http", "https"):
+            request.scope["scheme"] = forwarded
         response: Response = await call_next(request)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
@@ -143,8 +150,8 @@ def _session(request: Request) -> Session | None:
 
 
 def _secure(request: Request) -> bool:
-    """Whether the browser reached the console over TLS (directly, or through a proxy it trusts
-    to say so: uvicorn's ``FORWARDED_ALLOW_IPS``); then its cookie is ``Secure``."""
+    """Whether the browser reached the console over TLS (directly, or through a proxy of
+    ``MANDATES_WEB_TRUSTED_PROXIES`` that says so); then its cookie is ``Secure``."""
     return request.url.scheme == "https"
 
 
@@ -170,7 +177,8 @@ class _Refusal(Exception):
 def _person(request: Request) -> tuple[Session, Identity]:
     console = _console(request)
     header = console.settings.web_auth_header
-    if header and request.headers.get(header):  # a signing-in proxy in front (OIDC) named the person
+    if header and request.headers.get(header) and request.state.from_trusted_proxy:
+        # a signing-in proxy in front (OIDC) named the person; from anyone else it counts for nothing
         identity = console.directory().person(request.headers[header])
         if identity is None:
             raise _Refusal(f"{request.headers[header]} is not in the identities file", 403)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -82,3 +83,22 @@ class Signer:
 
     def csrf_holds(self, key: str, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf(key), token or "")
+
+
+class TrustedProxies:
+    """The peers whose word the console takes on the scheme (``X-Forwarded-Proto``) and, with a
+    signing-in proxy, on who the person is: addresses and networks, or ``*`` for any."""
+
+    def __init__(self, spec: str) -> None:
+        parts = [p.strip() for p in spec.split(",") if p.strip()]
+        self._any = "*" in parts
+        self._networks = [ipaddress.ip_network(p, strict=False) for p in parts if p != "*"]
+
+    def trusts(self, peer: str | None) -> bool:
+        if self._any:
+            return True
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
