@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def test_engine_services_set_only_settings_the_code_reads(compose: dict) -> None
         info.validation_alias.choices[0] for info in Settings.model_fields.values() if info.validation_alias
     }
     engine = {n: s for n, s in compose["services"].items() if s["image"].startswith("mandates-worker")}
-    assert set(engine) == {"worker", "dispatcher"}
+    assert set(engine) == {"worker", "dispatcher", "web"}
     for name, service in engine.items():
         assert set(service["environment"]) <= read_by_code, (name, set(service["environment"]) - read_by_code)
     env = compose["services"]["worker"]["environment"]
@@ -71,3 +72,31 @@ def test_published_ports_bind_to_loopback(compose: dict) -> None:
     for service in compose["services"].values():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_the_console_runs_as_replicas_behind_the_load_balancer_it_trusts(compose: dict) -> None:
+    services = compose["services"]
+    web, lb = services["web"], services["console-lb"]
+    assert web["deploy"]["replicas"] >= 2 and "ports" not in web  # reached through the balancer only
+    assert web["command"] == ["python", "-m", "web"]
+    address = lb["networks"]["default"]["ipv4_address"]
+    assert web["environment"]["MANDATES_WEB_TRUSTED_PROXIES"] == address
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    conf = (ROOT / "deploy" / "nginx" / "console.conf").read_text()
+    port = web["environment"]["MANDATES_WEB_PORT"]
+    assert f"server web:{port} resolve;" in conf and "proxy_pass http://console;" in conf
+    assert 'proxy_set_header X-Remote-User "";' in conf  # a browser never names who signed in
+    mount = "./deploy/nginx/console.conf:/etc/nginx/conf.d/default.conf:ro"
+    assert mount in lb["volumes"]
+    for name in ("web", "dispatcher"):  # the links the e-mails carry open on the console
+        assert services[name]["environment"]["MANDATES_WEB_SECRET"].startswith("${MANDATES_WEB_SECRET")
+        assert services[name]["environment"]["MANDATES_WEB_URL"].startswith("${MANDATES_WEB_URL")
+
+
+def test_the_worker_checks_every_caller_and_seals_its_messages(compose: dict) -> None:
+    worker = compose["services"]["worker"]
+    assert worker["environment"]["MANDATES_IDENTITIES"] == "/run/secrets/identities"
+    assert "identities" in worker["secrets"] and "MANDATES_INSECURE" not in worker["environment"]
+    assert worker["environment"]["MANDATES_WORKER_KEYS"].startswith("${MANDATES_WORKER_KEYS:?")
+    assert compose["secrets"]["identities"]["file"] == "./deploy/secrets/identities.json"
