@@ -49,6 +49,14 @@ async def verify(
         return await verify_log(conn, signed, public_keys=keys)
 
 
+def recent_checkpoints(engine: Engine, limit: int = 20) -> list[Checkpoint]:
+    """The latest signed checkpoints, newest first, each signature checked (none: no file)."""
+    checkpoint_file, key_path = _paths(engine, None, None)
+    if not checkpoint_file.exists():
+        return []
+    return read_checkpoints(checkpoint_file, load_key(key_path))[-limit:][::-1]
+
+
 async def checkpoint(
     engine: Engine, *, checkpoints: Path | None = None, key_file: Path | None = None
 ) -> tuple[Checkpoint, Path]:

@@ -33,7 +33,7 @@ from domain.timeline import kinds_label
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine, failure_message, importing, links, reporting, steering
 from usecases.answers import mandate_answers
-from usecases.auditing import verify
+from usecases.auditing import recent_checkpoints, verify
 from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate
 from usecases.steering import (
     ApproveRequest,
@@ -547,8 +547,10 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.get("/audit")
     async def audit(request: Request) -> HTMLResponse:
         _person(request)
-        result = await verify(_console(request).engine)
-        return await signed_in(request, "audit.html", result=result)
+        engine = _console(request).engine
+        result = await verify(engine)
+        checkpoints = await asyncio.to_thread(recent_checkpoints, engine)
+        return await signed_in(request, "audit.html", result=result, checkpoints=checkpoints)
 
     # --- the party's page -------------------------------------------------------------------
 

@@ -245,6 +245,10 @@ def test_the_report_and_the_audit_read_well(page: Page, stack: ConsoleStack) -> 
     expect(page.get_by_role("heading", level=1)).to_have_text("Progress report")
     expect(page.get_by_role("heading", level=2).first).to_contain_text("Implementation Review Group")
     shot(page, "report")
+    signed = stack.cli("audit", "checkpoint")
+    assert signed.returncode == 0, signed.stderr
     page.get_by_role("link", name="Audit", exact=True).click()
-    expect(page.locator("main")).to_contain_text("verified")
+    expect(page.get_by_role("status")).to_contain_text("verified")
+    checkpoints = page.get_by_role("table", name="The latest signed checkpoints, newest first")
+    expect(checkpoints.locator("tbody tr").first).to_be_visible()
     shot(page, "audit")
