@@ -267,12 +267,19 @@ class WorkItem(_Out):
     awaiting: list[str]
 
 
-async def work_for(pool: asyncpg.Pool, names: set[str], now: datetime) -> list[WorkItem]:
+async def count_work(pool: asyncpg.Pool, names: set[str]) -> int:
+    """How many steps wait for these names (``work_for`` without a limit)."""
+    return await tables.work_count(pool, sorted(names))
+
+
+async def work_for(
+    pool: asyncpg.Pool, names: set[str], now: datetime, limit: int | None = None
+) -> list[WorkItem]:
     """What waits for these names (a person and their roles), soonest deadline first:
     approvals not yet given by them, tasks and reports they are assigned or coordinate, and
-    consultations they coordinate that still wait on parties."""
+    consultations they coordinate that still wait on parties (the first ``limit``)."""
     items = []
-    for r in await tables.work_rows(pool, sorted(names)):
+    for r in await tables.work_rows(pool, sorted(names), limit):
         awaiting = _awaiting(r)
         if r["step_type"] == "approval":
             awaiting = [a for a in awaiting if a in names]

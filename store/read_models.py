@@ -180,23 +180,34 @@ WHERE ($1::text IS NULL OR m.status = $1)
   AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
        OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
 """
-_WORK = """
-SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.title, m.coordinator,
-       s.step_id, s.type AS step_type, s.title AS step_title, s.deadline, s.overdue, s.assignee,
-       s.approvers,
-       coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
-                 WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id AND p.status = 'awaiting'),
-                '{}') AS awaiting_parties,
-       coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
-                 WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
-FROM rm_mandates m
-JOIN rm_steps s ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step AND s.status = 'active'
-WHERE m.status = 'active' AND (
-       (s.type = 'approval' AND s.approvers && $1::text[])
-    OR (s.type IN ('task', 'report') AND (s.assignee = ANY ($1::text[]) OR m.coordinator = ANY ($1::text[])))
-    OR (s.type = 'consultation' AND m.coordinator = ANY ($1::text[])))
-ORDER BY s.deadline, m.mandate_id
+_WORK_ROWS = """
+WITH current AS (
+    SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.title, m.coordinator,
+           s.step_id, s.type AS step_type, s.title AS step_title, s.deadline, s.overdue, s.assignee,
+           s.approvers,
+           coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
+                     WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id
+                       AND p.status = 'awaiting'), '{}') AS awaiting_parties,
+           coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
+                     WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
+    FROM rm_mandates m
+    JOIN rm_steps s ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step AND s.status = 'active'
+    WHERE m.status = 'active' AND (
+           (s.type = 'approval' AND s.approvers && $1::text[])
+        OR (s.type IN ('task', 'report') AND s.assignee IS NOT NULL
+            AND (s.assignee = ANY ($1::text[]) OR m.coordinator = ANY ($1::text[])))
+        OR (s.type = 'consultation' AND m.coordinator = ANY ($1::text[])))
+), waiting AS (
+    SELECT * FROM current
+    WHERE step_type IN ('task', 'report')
+       OR (step_type = 'consultation' AND cardinality(awaiting_parties) > 0)
+       OR (step_type = 'approval' AND EXISTS (
+               SELECT FROM unnest(approvers) AS x(name) WHERE x.name = ANY ($1::text[])
+                                                         AND NOT x.name = ANY (approved)))
+)
 """
+_WORK = _WORK_ROWS + "SELECT * FROM waiting ORDER BY deadline, mandate_id LIMIT $2"
+_WORK_COUNT = _WORK_ROWS + "SELECT count(*)::bigint FROM waiting"
 _BY_STATUS = "SELECT status, count(*)::bigint AS n FROM rm_mandates GROUP BY status"
 _OVERDUE_STEPS = """
 SELECT count(*)::bigint FROM rm_steps
@@ -270,10 +281,16 @@ def _pattern(text: str | None) -> str | None:
     return f"%{escaped}%"
 
 
-async def work_rows(pool: asyncpg.Pool, names: list[str]) -> list[asyncpg.Record]:
-    """The current steps that wait on any of ``names``: approvals they are approvers of, tasks
-    and reports they are assigned (or coordinate), consultations they coordinate; by deadline."""
-    return await pool.fetch(_WORK, names)
+async def work_rows(pool: asyncpg.Pool, names: list[str], limit: int | None = None) -> list[asyncpg.Record]:
+    """The current steps that wait on any of ``names``: approvals they have yet to give, tasks
+    and reports they are assigned (or coordinate), consultations they coordinate that wait on
+    a party; soonest deadline first (the first ``limit``)."""
+    return await pool.fetch(_WORK, names, limit)
+
+
+async def work_count(pool: asyncpg.Pool, names: list[str]) -> int:
+    """How many steps ``work_rows`` gives without a limit."""
+    return int(await pool.fetchval(_WORK_COUNT, names))
 
 
 async def mandates_by_status(conn: asyncpg.Connection) -> dict[str, int]:

@@ -12,7 +12,7 @@ import time
 from projections import CHECKPOINT, CheckpointStatus, MandateDetail, MandateSummary, Projector
 from projections import list_mandates as _list_mandates
 from projections import mandate_detail as _mandate_detail
-from projections.queries import StepDetail, WorkItem, count_mandates, mandate_version, work_for
+from projections.queries import StepDetail, WorkItem, count_mandates, count_work, mandate_version, work_for
 from usecases.engine import Engine
 
 STATUSES = ("active", "completed", "withdrawn", "followed")
@@ -31,6 +31,7 @@ __all__ = [
     "projection_status",
     "rebuild_projections",
     "show_mandate",
+    "work_count",
 ]
 
 
@@ -64,10 +65,15 @@ async def browse(
     return rows, await count_mandates(pool, now=now, **filters)
 
 
-async def my_work(engine: Engine, names: set[str]) -> list[WorkItem]:
+async def my_work(engine: Engine, names: set[str], limit: int | None = None) -> list[WorkItem]:
     """What waits for a person (their name and roles): approvals, tasks, consultations they
-    coordinate that still wait on parties; soonest deadline first."""
-    return await work_for(await engine.pool(), names, engine.now())
+    coordinate that still wait on parties; soonest deadline first (the first ``limit``)."""
+    return await work_for(await engine.pool(), names, engine.now(), limit)
+
+
+async def work_count(engine: Engine, names: set[str]) -> int:
+    """How many steps wait for a person (the count ``my_work`` gives without a limit)."""
+    return await count_work(await engine.pool(), names)
 
 
 async def show_mandate(engine: Engine, mandate_id: str) -> MandateDetail | None:

@@ -34,7 +34,7 @@ from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine, failure_message, importing, links, reporting, steering
 from usecases.answers import mandate_answers
 from usecases.auditing import recent_checkpoints, verify
-from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate
+from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate, work_count
 from usecases.steering import (
     ApproveRequest,
     CompleteTaskRequest,
@@ -47,6 +47,7 @@ from web.security import HEADERS, SESSION_COOKIE, SESSION_SECONDS, Session, Sign
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
+WORK_SHOWN = 100  # My work: the soonest deadlines (the count in the navigation is of all)
 MAX_UPLOAD = 50 * 1024 * 1024
 KINDS = tuple(k.value for k in MandateKind)
 _HEADING = re.compile(r"<(/?)h([1-5])")
@@ -244,9 +245,8 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     async def signed_in(request: Request, template: str, **context: Any) -> HTMLResponse:
         _, identity = _person(request)
-        names = set(identity.names())
-        work = await my_work(_console(request).engine, names)
-        context.update(person=identity, work_count=len(work), roles=sorted(identity.roles))
+        count = await work_count(_console(request).engine, set(identity.names()))
+        context.update(person=identity, work_count=count, roles=sorted(identity.roles))
         response = page(request, template, **context)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -330,8 +330,8 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.get("/work")
     async def work(request: Request) -> HTMLResponse:
         _, identity = _person(request)
-        items = await my_work(_console(request).engine, set(identity.names()))
-        return await signed_in(request, "work.html", items=items, now=datetime.now(UTC))
+        items = await my_work(_console(request).engine, set(identity.names()), limit=WORK_SHOWN)
+        return await signed_in(request, "work.html", items=items, shown=WORK_SHOWN)
 
     @app.get("/mandates")
     async def mandates(
