@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,14 +53,14 @@ COLUMNS = (
 SIGNATURE_COLUMNS = ("first_position", "last_position", "key_id", "signature")
 
 
-def template_mandate(paragraph: int = 1) -> Mandate:
+def template_mandate(paragraph: int = 1, parties: list[str] = PARTIES) -> Mandate:
     plan = validate_plan(
         {
             "steps": [
                 {"type": "task", "id": "identify-interlocutors", "due_in_days": 21,
                  "title": "Identify interlocutors in States parties and partner secretariats"},
                 {"type": "consultation", "id": "dialogue-consultation", "due_in_days": 75,
-                 "title": "Consult States parties and partner secretariats", "parties": PARTIES},
+                 "title": "Consult States parties and partner secretariats", "parties": parties},
                 {"type": "task", "id": "summarise-dialogue", "due_in_days": 95,
                  "title": "Summarise the dialogue"},
                 {"type": "approval", "id": "approve-dialogue-summary", "due_in_days": 105,
@@ -118,9 +118,39 @@ class _Piece:
     payload_text: str  # canonical JSON (for the MandateStarted event: with paragraph 1)
 
 
-def _pieces(start: datetime) -> list[_Piece]:
+Template = Callable[[datetime], list[ev.MandateEvent]]
+"""What every generated mandate repeats: its events from a start time."""
+
+
+def awaiting_approval_events(start: datetime, parties: int = 90) -> list[ev.MandateEvent]:
+    """A mandate of about 100 events that waits for its approval: interlocutors identified,
+    ``parties`` parties consulted and every one answering, the summary written."""
+    consulted = [f"State party {n}" for n in range(1, parties + 1)]
+    mandate = template_mandate(parties=consulted)
+    state, events = MandateState(), []
+
+    def run(command: Any, at: datetime) -> None:
+        nonlocal state
+        for event in decide(state, command, at):
+            state = evolve(state, event)
+            events.append(event)
+
+    day, minute = timedelta(days=1), timedelta(minutes=1)
+    run(StartMandate(mandate=mandate), start)
+    run(CompleteTask(by="j.doe", outcome="interlocutors identified", effort_days=3, cost=0), start + 10 * day)
+    run(ReminderFired(step_id="dialogue-consultation", days_before=14), start + 61 * day)
+    for i, party in enumerate(consulted):
+        run(
+            RecordResponse(party=party, text=f"The views of {party} on the dialogue. " * 4),
+            start + 62 * day + i * minute,
+        )
+    run(CompleteTask(by="j.doe", outcome="summary written", effort_days=5, cost=1200), start + 90 * day)
+    return events
+
+
+def _pieces(start: datetime, template: Template = template_events) -> list[_Piece]:
     pieces = []
-    for event in template_events(start):
+    for event in template(start):
         event_type, payload = ev.to_payload(event)
         payload = normalize_json(payload)
         pieces.append(
@@ -157,11 +187,13 @@ class GeneratedLog:
         return [mandate_id(SLUG, n) for n in range(1, self.mandates + 1)]
 
 
-def rows(total_events: int, wave: int, start: datetime | None = None) -> Iterator[tuple[Any, ...]]:
+def rows(
+    total_events: int, wave: int, start: datetime | None = None, template: Template = template_events
+) -> Iterator[tuple[Any, ...]]:
     """The log's rows in position order (see the module docstring), hashes included, each
     followed by its content hash (not a column)."""
     start = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    pieces = _pieces(start)
+    pieces = _pieces(start, template)
     per = len(pieces)
     mandates = max(1, total_events // per)
     prev = GENESIS_HASH
@@ -201,10 +233,17 @@ def rows(total_events: int, wave: int, start: datetime | None = None) -> Iterato
 
 
 async def generate(
-    conn: asyncpg.Connection, total_events: int, wave: int, chunk: int = 50_000, signer: Signer | None = None
+    conn: asyncpg.Connection,
+    total_events: int,
+    wave: int,
+    chunk: int = 50_000,
+    signer: Signer | None = None,
+    template: Template = template_events,
+    start: datetime | None = None,
 ) -> GeneratedLog:
     """COPY a generated log into an empty ``audit_events`` (as the schema owner), its commits'
-    signatures into ``audit_signatures`` (with a signer), and move the head."""
+    signatures into ``audit_signatures`` (with a signer), and move the head: the mandates of
+    ``template`` (by default, the completed one of the module docstring)."""
     began = time.monotonic()
     if await conn.fetchval("SELECT position FROM audit_head") != 0:
         raise RuntimeError("the audit log is not empty")
@@ -212,7 +251,7 @@ async def generate(
     signatures: list[tuple[Any, ...]] = []
     commit: list[str] = []  # the content hashes of the commit under way
     count, last_hash = 0, GENESIS_HASH
-    for row in rows(total_events, wave):
+    for row in rows(total_events, wave, start, template):
         batch.append(row[:-1])
         commit.append(row[-1])
         if signer is not None and len(commit) == wave:
@@ -231,7 +270,7 @@ async def generate(
         await conn.copy_records_to_table("audit_signatures", records=signatures, columns=SIGNATURE_COLUMNS)
     await conn.execute("UPDATE audit_head SET position = $1, hash = $2", count, last_hash)
     await conn.execute("VACUUM (ANALYZE) audit_events")
-    per = len(_pieces(datetime(2026, 1, 5, tzinfo=UTC)))
+    per = len(_pieces(datetime(2026, 1, 5, tzinfo=UTC), template))
     return GeneratedLog(count, count // per, per, last_hash, time.monotonic() - began)
 
 

@@ -280,23 +280,22 @@ async def work_for(
     consultations they coordinate that still wait on parties (the first ``limit``)."""
     items = []
     for r in await tables.work_rows(pool, sorted(names), limit):
-        awaiting = _awaiting(r)
-        if r["step_type"] == "approval":
+        kind, deadline = r["current_type"], r["current_deadline"]
+        awaiting = list(r["waiting_on"])
+        if kind == "approval":
             awaiting = [a for a in awaiting if a in names]
-        if not awaiting:
-            continue
         items.append(
             WorkItem(
                 mandate_id=r["mandate_id"],
                 resolution=r["resolution_symbol"],
                 paragraph=r["paragraph"],
                 title=r["title"],
-                step_id=r["step_id"],
-                step_type=r["step_type"],
+                step_id=r["current_step"],
+                step_type=kind,
                 step_title=r["step_title"],
-                deadline=r["deadline"],
-                overdue=bool(r["overdue"] or (r["deadline"] is not None and r["deadline"] < now)),
-                why=r["step_type"] if r["step_type"] in ("approval", "consultation") else "task",
+                deadline=deadline,
+                overdue=bool(r["overdue"] or (deadline is not None and deadline < now)),
+                why=kind if kind in ("approval", "consultation") else "task",
                 awaiting=awaiting,
             )
         )

@@ -15,7 +15,7 @@ from typing import Any
 from domain.plan import ReportStep, TaskStep
 from domain.state import MandateState, MandateStatus
 
-STATE_SCHEMA = 2
+STATE_SCHEMA = 3
 """The shape of ``MandateState`` the stored states have; a projector that finds another
 rebuilds the read models (``projections.projector``)."""
 
@@ -31,6 +31,7 @@ def state_of(text: str) -> MandateState:
 
 def _mandate_row(mandate_id: str, s: MandateState) -> tuple[Any, ...]:
     m, f = s.mandate, s.followed
+    current = s.active_step()
     followed = s.status is MandateStatus.FOLLOWED or m is None
     if followed and f is not None:
         slug, symbol, paragraph, verb = f.resolution_slug, f.resolution_symbol, f.paragraph, f.verb
@@ -49,6 +50,9 @@ def _mandate_row(mandate_id: str, s: MandateState) -> tuple[Any, ...]:
         (m.text or None) if m is not None and m.text else (f.text if f is not None else None),
         s.status.value, s.current_step, s.version, s.effort_days, s.started_at, s.ended_at,
         s.withdrawal_reason, s.first_position, s.last_position, s.last_event_at,
+        current.type if current is not None else None,
+        current.deadline if current is not None else None,
+        [name for name in s.awaiting() if name],
     )  # fmt: skip
 
 

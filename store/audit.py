@@ -67,6 +67,10 @@ FROM audit_append_group($1::text[], $2::integer[], $3::text[], $4::integer[], $5
 """
 _STORED_KEYS = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY ($1) ORDER BY position"
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version"
+_READ_STREAM_OF = f"""
+SELECT {EVENT_COLUMNS} FROM audit_events
+WHERE stream_id = $1 AND event_type = ANY ($2::text[]) ORDER BY version
+"""
 _READ_ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
 _PAGE = """
 SELECT position, stream_id, version, event_type, occurred_at, payload::text
@@ -337,9 +341,13 @@ class AuditStore:
         """The events already stored under ``keys`` (an idempotent repeat of an append)."""
         return [stored_event(row) for row in await self._pool.fetch(_STORED_KEYS, keys)]
 
-    async def read_stream(self, stream_id: str) -> list[StoredEvent]:
-        """Every event of one stream, in version order."""
-        return [stored_event(row) for row in await self._pool.fetch(_READ_STREAM, stream_id)]
+    async def read_stream(self, stream_id: str, types: Sequence[str] | None = None) -> list[StoredEvent]:
+        """Every event of one stream (of those ``types``, when given), in version order."""
+        if types is None:
+            rows = await self._pool.fetch(_READ_STREAM, stream_id)
+        else:
+            rows = await self._pool.fetch(_READ_STREAM_OF, stream_id, list(types))
+        return [stored_event(row) for row in rows]
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """One page of the whole log, in position order, after ``after_position``."""

@@ -23,7 +23,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "mandate_id", "resolution_slug", "resolution_symbol", "paragraph", "verb", "actor", "kinds",
         "confidential", "reports_to", "report_due", "coordinator", "title", "paragraph_text", "status",
         "current_step", "version", "effort_days", "started_at", "ended_at", "withdrawal_reason",
-        "first_position", "last_position", "last_event_at",
+        "first_position", "last_position", "last_event_at", "current_type", "current_deadline",
+        "waiting_on",
     ),
     "rm_steps": (
         "mandate_id", "step_id", "ordinal", "type", "title", "assignee", "body", "approvers", "rule",
@@ -146,68 +147,62 @@ _TIMELINE = """
 SELECT position, version, event_type, occurred_at, actor, payload::text AS payload
 FROM audit_events WHERE stream_id = $1 ORDER BY version
 """
-_LIST = """
-SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.kinds, m.status, m.version,
+_LIST_WHERE = """
+FROM rm_mandates m
+WHERE ($1::text IS NULL OR m.status = $1)
+  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
+  AND (NOT $3::boolean OR (m.status = 'active' AND m.current_type IS NOT NULL AND (
+           m.current_deadline < $4
+           OR EXISTS (SELECT FROM rm_steps o WHERE o.mandate_id = m.mandate_id
+                                              AND o.step_id = m.current_step AND o.overdue))))
+  AND ($5::text IS NULL OR lower($5) IN (lower(m.resolution_slug), lower(m.resolution_symbol)))
+  AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
+       OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
+"""
+_LIST = f"""
+WITH page AS (  -- the page of rm_mandates first, then what its rows show (for those rows only)
+    SELECT m.mandate_id, m.resolution_slug, m.resolution_symbol, m.paragraph, m.kinds, m.status,
+           m.version, m.current_step AS listed_step
+    {_LIST_WHERE}
+    ORDER BY m.resolution_slug, m.paragraph, m.mandate_id
+    LIMIT $7 OFFSET $8
+)
+SELECT p.mandate_id, p.resolution_symbol, p.paragraph, p.kinds, p.status, p.version,
        s.step_id AS current_step, s.type AS step_type, s.deadline, s.overdue AS step_overdue,
        s.assignee, s.approvers,
-       coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
-                 WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id AND p.status = 'awaiting'),
-                '{}') AS awaiting_parties,
+       coalesce((SELECT array_agg(c.party ORDER BY c.ordinal) FROM rm_consultation_parties c
+                 WHERE c.mandate_id = p.mandate_id AND c.step_id = s.step_id
+                   AND c.status = 'awaiting'), '{{}}') AS awaiting_parties,
        coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
-                 WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
+                 WHERE a.mandate_id = p.mandate_id AND a.step_id = s.step_id), '{{}}') AS approved
+FROM page p
+LEFT JOIN rm_steps s
+       ON s.mandate_id = p.mandate_id AND s.step_id = p.listed_step
+      AND s.status = 'active' AND p.status = 'active'
+ORDER BY p.resolution_slug, p.paragraph, p.mandate_id
+"""
+_COUNT = f"SELECT count(*) {_LIST_WHERE}"
+_WORK_WHERE = """
 FROM rm_mandates m
-LEFT JOIN rm_steps s
-       ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step
-      AND s.status = 'active' AND m.status = 'active'
-WHERE ($1::text IS NULL OR m.status = $1)
-  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
-  AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
-  AND ($5::text IS NULL OR lower($5) IN (lower(m.resolution_slug), lower(m.resolution_symbol)))
-  AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
-       OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
-ORDER BY m.resolution_slug, m.paragraph, m.mandate_id
-LIMIT $7 OFFSET $8
+WHERE m.status = 'active' AND cardinality(m.waiting_on) > 0 AND (
+       (m.current_type = 'approval' AND m.waiting_on && $1::text[])
+    OR (m.current_type IN ('task', 'report')
+        AND (m.waiting_on && $1::text[] OR m.coordinator = ANY ($1::text[])))
+    OR (m.current_type = 'consultation' AND m.coordinator = ANY ($1::text[])))
 """
-_COUNT = """
-SELECT count(*) FROM rm_mandates m
-LEFT JOIN rm_steps s
-       ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step
-      AND s.status = 'active' AND m.status = 'active'
-WHERE ($1::text IS NULL OR m.status = $1)
-  AND ($2::text IS NULL OR $2 = ANY (m.kinds))
-  AND (NOT $3::boolean OR (s.step_id IS NOT NULL AND (s.overdue OR s.deadline < $4)))
-  AND ($5::text IS NULL OR lower($5) IN (lower(m.resolution_slug), lower(m.resolution_symbol)))
-  AND ($6::text IS NULL OR m.mandate_id ILIKE $6 OR m.title ILIKE $6 OR m.paragraph_text ILIKE $6
-       OR m.resolution_symbol ILIKE $6 OR m.verb ILIKE $6)
-"""
-_WORK_ROWS = """
-WITH current AS (
-    SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.title, m.coordinator,
-           s.step_id, s.type AS step_type, s.title AS step_title, s.deadline, s.overdue, s.assignee,
-           s.approvers,
-           coalesce((SELECT array_agg(p.party ORDER BY p.ordinal) FROM rm_consultation_parties p
-                     WHERE p.mandate_id = m.mandate_id AND p.step_id = s.step_id
-                       AND p.status = 'awaiting'), '{}') AS awaiting_parties,
-           coalesce((SELECT array_agg(a.approver ORDER BY a.ordinal) FROM rm_approvals a
-                     WHERE a.mandate_id = m.mandate_id AND a.step_id = s.step_id), '{}') AS approved
-    FROM rm_mandates m
-    JOIN rm_steps s ON s.mandate_id = m.mandate_id AND s.step_id = m.current_step AND s.status = 'active'
-    WHERE m.status = 'active' AND (
-           (s.type = 'approval' AND s.approvers && $1::text[])
-        OR (s.type IN ('task', 'report') AND s.assignee IS NOT NULL
-            AND (s.assignee = ANY ($1::text[]) OR m.coordinator = ANY ($1::text[])))
-        OR (s.type = 'consultation' AND m.coordinator = ANY ($1::text[])))
-), waiting AS (
-    SELECT * FROM current
-    WHERE step_type IN ('task', 'report')
-       OR (step_type = 'consultation' AND cardinality(awaiting_parties) > 0)
-       OR (step_type = 'approval' AND EXISTS (
-               SELECT FROM unnest(approvers) AS x(name) WHERE x.name = ANY ($1::text[])
-                                                         AND NOT x.name = ANY (approved)))
+_WORK = f"""
+WITH mine AS (
+    SELECT m.mandate_id, m.resolution_symbol, m.paragraph, m.title, m.coordinator, m.current_step,
+           m.current_type, m.current_deadline, m.waiting_on
+    {_WORK_WHERE}
+    ORDER BY m.current_deadline, m.mandate_id
+    LIMIT $2
 )
+SELECT mine.*, s.title AS step_title, s.overdue
+FROM mine JOIN rm_steps s ON s.mandate_id = mine.mandate_id AND s.step_id = mine.current_step
+ORDER BY mine.current_deadline, mine.mandate_id
 """
-_WORK = _WORK_ROWS + "SELECT * FROM waiting ORDER BY deadline, mandate_id LIMIT $2"
-_WORK_COUNT = _WORK_ROWS + "SELECT count(*)::bigint FROM waiting"
+_WORK_COUNT = f"SELECT count(*)::bigint {_WORK_WHERE}"
 _BY_STATUS = "SELECT status, count(*)::bigint AS n FROM rm_mandates GROUP BY status"
 _OVERDUE_STEPS = """
 SELECT count(*)::bigint FROM rm_steps
@@ -284,7 +279,8 @@ def _pattern(text: str | None) -> str | None:
 async def work_rows(pool: asyncpg.Pool, names: list[str], limit: int | None = None) -> list[asyncpg.Record]:
     """The current steps that wait on any of ``names``: approvals they have yet to give, tasks
     and reports they are assigned (or coordinate), consultations they coordinate that wait on
-    a party; soonest deadline first (the first ``limit``)."""
+    a party; soonest deadline first (the first ``limit``). From ``rm_mandates`` alone (its
+    ``current_type``, ``current_deadline`` and ``waiting_on``), then the page's steps."""
     return await pool.fetch(_WORK, names, limit)
 
 

@@ -54,7 +54,9 @@ async def mandate_answers(
 ) -> list[AnswerView]:
     """Every answer of the mandate, in the order they came (``reader_names``: the reader's
     person and roles; None reads everything, as the log's own reader)."""
-    stream = await AuditStore(await engine.pool()).read_stream(mandate_id)
+    stream = await AuditStore(await engine.pool()).read_stream(
+        mandate_id, ("MandateStarted", "ResponseReceived")
+    )
     mandate: Mandate | None = None
     answers: list[tuple[int, ev.ResponseReceived]] = []
     for record in stream:

@@ -32,7 +32,7 @@ from domain.mandate import KIND_LABELS
 from domain.timeline import kinds_label
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine, failure_message, importing, links, reporting, steering
-from usecases.answers import mandate_answers
+from usecases.answers import AnswerView, mandate_answers
 from usecases.auditing import recent_checkpoints, verify
 from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate, work_count
 from usecases.steering import (
@@ -379,9 +379,12 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         if current is not None and current.type == "consultation" and detail.coordinator in identity.names():
             for p in current.parties:
                 party_links[p.party] = await links.link_for(engine, mandate_id, current.step_id, p.party)
+        answers_of: dict[tuple[str, str], list[AnswerView]] = {}
+        for answer in answers:
+            answers_of.setdefault((answer.step_id, answer.party), []).append(answer)
         return await signed_in(
-            request, "mandate.html", m=detail, current=current, answers=answers, party_links=party_links,
-            names=identity.names(),
+            request, "mandate.html", m=detail, current=current, answers_of=answers_of,
+            party_links=party_links, names=identity.names(),
         )  # fmt: skip
 
     @app.post("/mandates/{mandate_id}/{action}")

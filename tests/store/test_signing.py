@@ -243,10 +243,8 @@ async def test_a_log_written_before_signing_still_verifies_and_what_follows_must
             )  # fmt: skip
         admin = await asyncpg.connect(admin_dsn)
         try:
-            assert [m.version for m in await apply_migrations(admin)] == [
-                7,
-                8,
-            ]  # signing, then the read models' states
+            applied = [m.version for m in await apply_migrations(admin)]
+            assert applied[:2] == [7, 8]  # signing, then the read models' states (and what came after)
         finally:
             await admin.close()
         await pool.expire_connections()  # the old functions are gone: no cached plans of them
