@@ -246,7 +246,8 @@ async def test_a_log_written_before_signing_still_verifies_and_what_follows_must
             assert [m.version for m in await apply_migrations(admin)] == [
                 7,
                 8,
-            ]  # signing, then the read models' states
+                9,
+            ]  # signing, then the read models' states, then the review calendar
         finally:
             await admin.close()
         await pool.expire_connections()  # the old functions are gone: no cached plans of them
