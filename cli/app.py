@@ -17,6 +17,7 @@ from cli import (
     listing,
     projections,
     reports,
+    reviews,
     steering,
 )
 from cli.output import echo, printable, run
@@ -44,6 +45,7 @@ app.command("list")(listing.list_command)
 app.command("show")(listing.show_command)
 app.command("report")(reports.report_command)
 app.add_typer(projections.app, name="projections")
+app.add_typer(reviews.app, name="reviews")
 
 
 @app.command()

@@ -13,11 +13,12 @@ import html
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.forms import Form, unanswered
 from domain.mandate import Mandate
 from domain.state import MandateState, StepStatus
 
@@ -109,6 +110,8 @@ class NoticeItem(_Frozen):
     confidential: bool = False
     mandate_title: str = ""
     coordinator: str = "coordinator"
+    questions: tuple[str, ...] = ()  # the questionnaire's questions and tables left unanswered
+    tables: tuple[str, ...] = ()  # ids of its tables (a table may be sent as CSV)
 
     @classmethod
     def build(
@@ -128,6 +131,8 @@ class NoticeItem(_Frozen):
         """From an outbox row (its columns and public payload) and the mandate, if known."""
         step_type: StepType | None = None
         confidential = False
+        questions: tuple[str, ...] = ()
+        tables: tuple[str, ...] = ()
         title = str(payload.get("step_title") or "")
         if mandate is not None:
             try:
@@ -138,6 +143,11 @@ class NoticeItem(_Frozen):
                 step_type = step.type
                 title = title or step.title
                 confidential = mandate.confidential or bool(getattr(step, "confidential", False))
+                form = getattr(step, "form", None)
+                if isinstance(form, Form) and kind != "escalation":
+                    # a reminder goes to the parties that have not answered: every field is open
+                    questions = tuple(question_line(*field) for field in unanswered(form, None))
+                    tables = tuple(t.id for t in form.tables)
         title = title or step_id
         deadline = payload.get("deadline")
         return cls(
@@ -159,6 +169,8 @@ class NoticeItem(_Frozen):
             confidential=confidential,
             mandate_title=mandate.title if mandate is not None else "",
             coordinator=mandate.coordinator if mandate is not None else "coordinator",
+            questions=questions,
+            tables=tables,
         )
 
     def where(self) -> str:
@@ -166,6 +178,11 @@ class NoticeItem(_Frozen):
         if self.resolution_symbol and self.paragraph is not None:
             return f"{self.resolution_symbol} para {self.paragraph}"
         return self.mandate_id
+
+
+def question_line(field_id: str, label: str, required: bool) -> str:
+    """A question (or table) of a questionnaire as a reminder names it."""
+    return f"{label} ({field_id}{', required' if required else ''})"
 
 
 class Action(_Frozen):
@@ -189,6 +206,19 @@ def action_for(item: NoticeItem) -> Action:
             command=f'mandates extend {mid} --until YYYY-MM-DD --reason "..."',
         )
     match item.step_type:
+        case "consultation" if item.questions:
+            table = (
+                f" (a table may come as CSV: --file {item.tables[0]}.csv --table {item.tables[0]})"
+                if item.tables
+                else ""
+            )
+            return Action(
+                summary=(
+                    f"Answer the questionnaire for {item.recipient}: put the answers in a JSON file "
+                    f"(question and table ids to values) and record it{table}:"
+                ),
+                command=f"mandates respond {mid} --party {who} --file answers.json",
+            )
         case "consultation":
             if item.confidential:
                 return Action(
@@ -294,11 +324,17 @@ class Notice(_Frozen):
     ics_filename: str = "deadline.ics"
 
 
+def _questions_lead(item: NoticeItem) -> str:
+    return f"Questions of the questionnaire not answered yet ({len(item.questions)}):"
+
+
 def _text_section(item: NoticeItem) -> list[str]:
     action = action_for(item)
     lines = [_lead(item), "", "What you are asked to do:", f"  {action.summary}", "", f"    {action.command}"]
     if action.alternative:
         lines += ["", "  or:", "", f"    {action.alternative}"]
+    if item.questions:
+        lines += ["", _questions_lead(item), *[f"  - {q}" for q in item.questions]]
     lines.append("")
     width = max(len(k) for k, _ in _facts(item))
     lines += [f"  {k + ':':<{width + 1}} {v}" for k, v in _facts(item)]
@@ -319,6 +355,9 @@ def _html_section(item: NoticeItem, heading: str = "") -> list[str]:
     out.append(f"<pre><code>{e(action.command)}</code></pre>")
     if action.alternative:
         out.append(f"<p>or:</p><pre><code>{e(action.alternative)}</code></pre>")
+    if item.questions:
+        items = "".join(f"<li>{e(q)}</li>" for q in item.questions)
+        out.append(f"<p>{e(_questions_lead(item))}</p><ul>{items}</ul>")
     out.append("<table>")
     out += [f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(item)]
     out.append("</table>")
@@ -466,7 +505,8 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
 
 
 class CalendarEvent(_Frozen):
-    """One deadline as a calendar entry (a moment; a display alarm a day before)."""
+    """One deadline as a calendar entry (a moment; a display alarm a day before), or, with
+    ``last_day``, a span of whole days from ``start``'s day to ``last_day`` (a review stage)."""
 
     uid: str
     stamp: AwareDatetime  # DTSTAMP: when the information was made, never the clock
@@ -474,6 +514,7 @@ class CalendarEvent(_Frozen):
     summary: str
     description: str = ""
     alarm_days_before: int | None = 1
+    last_day: date | None = None
 
 
 def deadline_event(item: NoticeItem) -> CalendarEvent:
@@ -519,6 +560,13 @@ def _fold(line: str) -> list[str]:
     return out
 
 
+def _ics_span(event: CalendarEvent) -> list[str]:
+    if event.last_day is None:
+        return [f"DTSTART:{_ics_time(event.start)}"]
+    after = event.last_day + timedelta(days=1)  # DTEND of whole days is the day after the last
+    return [f"DTSTART;VALUE=DATE:{event.start.date():%Y%m%d}", f"DTEND;VALUE=DATE:{after:%Y%m%d}"]
+
+
 def calendar(events: Iterable[CalendarEvent]) -> str:
     """A VCALENDAR (RFC 5545) holding ``events``, CRLF line endings."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
@@ -527,7 +575,7 @@ def calendar(events: Iterable[CalendarEvent]) -> str:
             "BEGIN:VEVENT",
             f"UID:{event.uid}",
             f"DTSTAMP:{_ics_time(event.stamp)}",
-            f"DTSTART:{_ics_time(event.start)}",
+            *_ics_span(event),
             f"SUMMARY:{_ics_text(event.summary)}",
         ]
         if event.description:
