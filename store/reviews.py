@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -110,7 +111,7 @@ def _stage(row: Any) -> Stage:
 def _cost(row: Any) -> CostAnswer:
     return CostAnswer(
         mechanism=row["mechanism"],
-        amount=row["amount"],
+        amount=Decimal(format(row["amount"], "f")),  # (the driver reads 70000 as 7E+4)
         currency=row["currency"],
         party=row["party"],
         mandate_id=row["mandate_id"],
