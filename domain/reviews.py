@@ -34,6 +34,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -717,9 +718,11 @@ def burden(stages: Iterable[Stage], start: date | None = None, end: date | None 
 # --- what a viewer is shown ----------------------------------------------------------------
 
 
-class StageView(_Frozen):
+@dataclass(frozen=True, slots=True)
+class StageView:
     """A stage as a viewer sees it: a confidential stage shown to one without the right is
-    ``CONFIDENTIAL`` and nothing else (``hidden``)."""
+    ``CONFIDENTIAL`` and nothing else (``hidden``). A plain dataclass: an answer may hold tens
+    of thousands (the overlaps of a large calendar)."""
 
     mechanism: str
     state: str
@@ -730,8 +733,7 @@ class StageView(_Frozen):
     confidential: bool
     hidden: bool = False
     uid: str | None = None  # stable id of the stage (None when hidden)
-    notes: dict[str, str] = {}
-    source: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
     refs: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
@@ -745,28 +747,34 @@ class StageView(_Frozen):
         }
 
 
-def stage_view(stage: Stage, reveal: bool) -> StageView:
-    if stage.confidential and not reveal:
-        return StageView(
-            mechanism=CONFIDENTIAL, state=stage.state, cycle=None, stage=None, start=None, end=None,
-            confidential=True, hidden=True, refs=stage.refs,
-        )  # fmt: skip
-    return StageView(
-        mechanism=stage.mechanism,
-        state=stage.state,
-        cycle=stage.cycle,
-        stage=stage.stage,
-        start=stage.start,
-        end=stage.end,
-        confidential=stage.confidential,
-        uid=review_uid(stage.key),
-        notes=dict(stage.notes),
-        source=stage.source,
-        refs=stage.refs,
-    )
+def view_of(
+    uid: str,
+    mechanism: str,
+    state: str,
+    cycle: str,
+    stage: str,
+    start: date,
+    end: date,
+    confidential: bool,
+    refs: tuple[int, ...],
+    reveal: bool,
+    notes: dict[str, str] | None = None,
+) -> StageView:
+    """A stage's view from its fields (``stage_view`` of a ``Stage``; the overlap query's rows)."""
+    if confidential and not reveal:
+        return StageView(CONFIDENTIAL, state, None, None, None, None, True, True, None, {}, refs)
+    return StageView(mechanism, state, cycle, stage, start, end, confidential, False, uid, notes or {}, refs)
 
 
-class OverlapView(_Frozen):
+def stage_view(stage: Stage, reveal: bool, *, notes: bool = True) -> StageView:
+    return view_of(
+        review_uid(stage.key), stage.mechanism, stage.state, stage.cycle, stage.stage, stage.start, stage.end,
+        stage.confidential, stage.refs, reveal, dict(stage.notes) if notes else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapView:
     """An overlap as a viewer sees it; with a side hidden, its gap is not shown either (it
     would tell the dates)."""
 
@@ -780,18 +788,19 @@ class OverlapView(_Frozen):
         return {"state": self.state, "a": self.a.as_json(), "b": self.b.as_json(), "gap_days": self.gap_days}
 
 
+def overlap_of(state: str, a: StageView, b: StageView, gap: int) -> OverlapView:
+    refs = tuple(sorted({*a.refs, *b.refs})) if a.refs or b.refs else ()
+    return OverlapView(state, a, b, None if a.hidden or b.hidden else gap, refs)
+
+
 def overlap_view(overlap: Overlap, reveal: bool) -> OverlapView:
-    a, b = stage_view(overlap.a, reveal), stage_view(overlap.b, reveal)
-    return OverlapView(
-        state=overlap.state,
-        a=a,
-        b=b,
-        gap_days=None if a.hidden or b.hidden else overlap.gap_days,
-        refs=overlap.refs,
-    )
+    """An overlap as a viewer sees it (its stages without their notes)."""
+    a, b = stage_view(overlap.a, reveal, notes=False), stage_view(overlap.b, reveal, notes=False)
+    return overlap_of(overlap.state, a, b, overlap.gap_days)
 
 
-class BurdenView(_Frozen):
+@dataclass(frozen=True, slots=True)
+class BurdenView:
     """A State's burden as a viewer sees it (``Burden.mechanisms_shown``)."""
 
     state: str
@@ -810,13 +819,7 @@ class BurdenView(_Frozen):
 
 
 def burden_view(row: Burden, reveal: bool) -> BurdenView:
-    return BurdenView(
-        state=row.state,
-        mechanisms=row.mechanisms_shown(reveal),
-        stages=row.stages,
-        days_under_review=row.days_under_review,
-        refs=row.refs,
-    )
+    return BurdenView(row.state, row.mechanisms_shown(reveal), row.stages, row.days_under_review, row.refs)
 
 
 class Lane(_Frozen):

@@ -23,15 +23,15 @@ import asyncpg
 
 from domain.calendar import CALENDAR_RECORD_TYPES, CostAnswer, ReviewCalendar
 from domain.forms import Form
-from domain.reviews import REVIEW_EVENT_TYPES, Stage, name_key
+from domain.reviews import REVIEW_EVENT_TYPES, Stage, name_key, review_uid
 from domain.values import RECORDED
 
 CHECKPOINT = "reviews"
 """The checkpoint of the calendar's projection (a row of ``projection_checkpoints``)."""
 TABLES: dict[str, tuple[str, ...]] = {
     "rm_reviews": (
-        "review_key", "state_key", "mechanism_key", "mechanism", "state", "cycle", "stage", "start_date",
-        "end_date", "confidential", "notes", "source", "refs",
+        "review_key", "state_key", "mechanism_key", "uid", "mechanism", "state", "cycle", "stage",
+        "start_date", "end_date", "confidential", "notes", "source", "refs",
     ),
     "rm_review_names": ("name_key", "display"),
     "rm_review_forms": ("mandate_id", "step_id", "form"),
@@ -156,6 +156,7 @@ def _stage_row(stage: Stage) -> tuple[Any, ...]:
         stage.key,
         name_key(stage.state),
         name_key(stage.mechanism),
+        review_uid(stage.key),
         stage.mechanism,
         stage.state,
         stage.cycle,
@@ -203,27 +204,36 @@ SELECT {", ".join(TABLES["rm_reviews"])} FROM rm_reviews
 WHERE ($1::text IS NULL OR state_key = $1)
   AND ($2::date IS NULL OR end_date >= $2)
   AND ($3::date IS NULL OR start_date <= $3)
-ORDER BY state_key, start_date, end_date, mechanism_key COLLATE "C", review_key COLLATE "C"
+ORDER BY state_key, start_date, end_date, mechanism_key, review_key
 """
 _BY_KEYS = f"SELECT {', '.join(TABLES['rm_reviews'])} FROM rm_reviews WHERE review_key = ANY ($1::text[])"
 _COUNT = "SELECT count(*) FROM rm_reviews"
 _COSTS = (
     f"SELECT {', '.join(TABLES['rm_review_costs'])} FROM rm_review_costs ORDER BY position, source, ordinal"
 )
-_COLUMNS_A = ", ".join(f"a.{c} AS a_{c}" for c in TABLES["rm_reviews"])
-_COLUMNS_B = ", ".join(f"b.{c} AS b_{c}" for c in TABLES["rm_reviews"])
+_SIDE = ("uid", "mechanism", "cycle", "stage", "start_date", "end_date", "confidential")
 _OVERLAPS = f"""
-SELECT {_COLUMNS_A}, {_COLUMNS_B}
+SELECT a.state, {", ".join(f"a.{c}" for c in _SIDE)}, {", ".join(f"b.{c}" for c in _SIDE)},
+       greatest(a.start_date, b.start_date) - least(a.end_date, b.end_date) AS gap_days
 FROM rm_reviews a
-JOIN rm_reviews b
-  ON b.state_key = a.state_key
- AND b.start_date >= a.start_date
- AND b.start_date <= a.end_date + $1::integer
- AND b.mechanism_key <> a.mechanism_key
- AND (b.start_date, b.end_date, b.mechanism_key COLLATE "C", b.review_key COLLATE "C")
-   > (a.start_date, a.end_date, a.mechanism_key COLLATE "C", a.review_key COLLATE "C")
+CROSS JOIN LATERAL (
+    SELECT * FROM rm_reviews b
+    WHERE b.state_key = a.state_key
+      AND b.start_date >= a.start_date
+      AND b.start_date <= a.end_date + $1::integer
+      AND b.mechanism_key <> a.mechanism_key
+      AND (b.start_date, b.end_date, b.mechanism_key, b.review_key)
+        > (a.start_date, a.end_date, a.mechanism_key, a.review_key)
+) b
 WHERE ($2::text IS NULL OR a.state_key = $2)
+ORDER BY a.state_key, a.start_date, b.start_date, a.end_date, a.mechanism_key, a.review_key,
+         b.end_date, b.mechanism_key, b.review_key
 """
+"""Each stage ``a`` (read in the order of the index ``rm_reviews_state_start``) with the stages
+``b`` of its State and another mechanism that start no earlier (in the order of
+``Stage.order``) and no later than the window after ``a`` ends: a range of that index per stage,
+never a State's every pair. In the order of ``domain.reviews.overlap_order``; each row: the
+State, then ``a``'s and ``b``'s ``_SIDE`` columns, then the gap in days."""
 
 
 async def stages(
@@ -246,22 +256,11 @@ async def count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
     return int(await conn.fetchval(_COUNT))
 
 
-async def overlap_pairs(
+async def overlap_rows(
     conn: asyncpg.Connection | asyncpg.Pool, window_days: int, state_key: str | None = None
-) -> list[tuple[Stage, Stage]]:
-    """Every pair ``(a, b)`` of stages of one State and two mechanisms where ``b`` starts no
-    earlier than ``a`` (in the order of ``Stage.order``) and no later than ``window_days``
-    after ``a`` ends: each stage's range of the State's index, not a State's every pair."""
-    rows = await conn.fetch(_OVERLAPS, window_days, state_key)
-    seen: dict[str, Stage] = {}
-
-    def side(row: Any, prefix: str) -> Stage:
-        key = row[f"{prefix}review_key"]
-        if key not in seen:
-            seen[key] = _stage({c: row[f"{prefix}{c}"] for c in TABLES["rm_reviews"]})
-        return seen[key]
-
-    return [(side(r, "a_"), side(r, "b_")) for r in rows]
+) -> list[asyncpg.Record]:
+    """The overlapping pairs of stages (``_OVERLAPS``), in order: State, ``a``, ``b``, gap."""
+    return await conn.fetch(_OVERLAPS, window_days, state_key)
 
 
 async def costs(conn: asyncpg.Connection | asyncpg.Pool) -> list[CostAnswer]:

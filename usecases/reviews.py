@@ -43,7 +43,6 @@ from domain.reviews import (
     StateTimeline,
     burden_view,
     events_json,
-    overlap_view,
     parse_reviews_csv,
     plan_changes,
     stage_view,
@@ -264,7 +263,7 @@ async def overlaps(
     too, for a viewer allowed to see them)."""
     shown = viewer.reveal(reveal) if viewer is not None else False
     pool = await _ready(engine)
-    return [overlap_view(o, shown) for o in await calendar.overlaps(pool, _window(window_days), state)]
+    return await calendar.overlaps(pool, _window(window_days), state, reveal=shown)
 
 
 def _period(start: date | None, end: date | None) -> None:

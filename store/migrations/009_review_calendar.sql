@@ -16,10 +16,13 @@
 --                        append, by the SHA-256 of their text (which the caller's signed start
 --                        names); the worker checks the hash and appends them to the log
 
+-- The keys compare byte by byte (COLLATE "C"), as Python compares strings: the overlap query
+-- orders by them and reads each State's stages in the order of its index.
 CREATE TABLE rm_reviews (
-    review_key    text    PRIMARY KEY,
-    state_key     text    NOT NULL,
-    mechanism_key text    NOT NULL,
+    review_key    text COLLATE "C" PRIMARY KEY,
+    state_key     text COLLATE "C" NOT NULL,
+    mechanism_key text COLLATE "C" NOT NULL,
+    uid           text    NOT NULL,
     mechanism     text    NOT NULL,
     state         text    NOT NULL,
     cycle         text    NOT NULL,
