@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from typer.testing import Result
 
+from cli import reviews as reviews_cli
 from config.codec import format_keys
 from tests.support.cli import Invoke
 from tests.support.mandates import make_mandate
@@ -151,3 +152,10 @@ async def test_a_questionnaire_answered_from_files(
     ]
     costs = (await cli("reviews", "costs")).stdout
     assert "52,000.00" in costs and GRECO in costs
+
+
+def test_every_csv_cell_is_safe_for_a_spreadsheet() -> None:
+    rows = list(
+        csv.reader(io.StringIO(reviews_cli._csv([["state", "notes"], ["France", FORMULA], ["-", "@x"]])))
+    )
+    assert rows == [["state", "notes"], ["France", "'" + FORMULA], ["'-", "'@x"]]
