@@ -59,8 +59,11 @@ async def test_a_batch_that_is_not_what_was_signed_is_refused(pool: asyncpg.Pool
     assert missing.type == "batch_missing"
     assert (await refused(activity, ReviewImport(**{**base, "events": count - 1}))).type == "batch_altered"
     assert (await refused(activity, ReviewImport(**{**base, "by": "someone.else"}))).type == "batch_altered"
+    # another text under the hash: as many events, all the caller's, one stage's dates moved
+    text = await staging.staged_batch(pool, batch)
+    assert text is not None and '"end":"2027-01-23"' in text
     await pool.execute("DELETE FROM review_import_batches")
-    await staging.stage_batch(pool, batch, "[]")  # another text under the hash
+    await staging.stage_batch(pool, batch, text.replace('"end":"2027-01-23"', '"end":"2027-01-24"', 1))
     assert (await refused(activity, ReviewImport(**base))).type == "batch_altered"
     assert await pool.fetchval("SELECT count(*) FROM audit_events") == 0
 
