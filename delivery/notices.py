@@ -39,6 +39,7 @@ class _Frozen(BaseModel):
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def header_text(value: str, limit: int | None = None) -> str:
@@ -46,8 +47,9 @@ def header_text(value: str, limit: int | None = None) -> str:
     among them) becomes a space, and a text over ``limit`` characters is cut (with "…").
 
     The names and titles a notice holds were refused at the boundary when they held a line
-    break; this holds for what was recorded before that rule too."""
-    text = _CONTROLS.sub(" ", value).strip()
+    break or a lone surrogate (which no encoding holds); this holds for what was recorded
+    before those rules too: a lone surrogate becomes U+FFFD."""
+    text = _CONTROLS.sub(" ", _SURROGATES.sub("\ufffd", value)).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
