@@ -21,21 +21,15 @@ def calendar_command(
         False, "--reviews", help="The review calendar of the mechanisms instead of the deadlines."
     ),
     state: str | None = typer.Option(None, "--state", help="With --reviews: only this State's reviews."),
-    confidential: bool = typer.Option(
-        False, "--confidential", help="With --reviews: confidential reviews too (coordinators only)."
-    ),
 ) -> None:
-    """Export all open deadlines (or, with --reviews, the review calendar) as one calendar (.ics) file."""
-    if not review_calendar and (state is not None or confidential):
-        fail("--state and --confidential go with --reviews", code=2)
+    """Export all open deadlines (or, with --reviews, the review calendar: confidential reviews left
+    out) as one calendar (.ics) file."""
+    if not review_calendar and state is not None:
+        fail("--state goes with --reviews", code=2)
     if review_calendar and party is not None:
         fail("--party goes with the deadlines, not --reviews", code=2)
     if review_calendar:
-        exported = run(
-            lambda engine: reviews.reviews_calendar(
-                engine, state=state, viewer=reviews.viewer_of(engine), reveal=confidential
-            )
-        )
+        exported = run(lambda engine: reviews.reviews_calendar(engine, state=state))
         text, count = exported.text, exported.entries
         what = "review stage" if count == 1 else "review stages"
         hidden = f" ({exported.hidden} confidential left out)" if exported.hidden else ""

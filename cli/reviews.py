@@ -3,7 +3,8 @@
 ``import`` records a calendar file (checked line by line: every problem on a line of its own,
 nothing recorded); ``overlaps``, ``burden`` and ``costs`` show what the calendar says;
 ``rebuild`` folds the audit log into it again. A confidential review is "a confidential
-review" unless ``--confidential`` is given by someone allowed to see its details.
+review" unless ``--confidential`` is given by someone allowed to see its details; the exports
+(``--csv``, ``mandates calendar --reviews``) always say "a confidential review".
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from usecases import reviews
 app = typer.Typer(help="The review calendar: the mechanisms' schedules, overlaps and the burden on States.")
 
 CONFIDENTIAL = typer.Option(
-    False, "--confidential", help="Show confidential reviews' details (coordinators only)."
+    False,
+    "--confidential",
+    help="Show confidential reviews' details on screen (coordinators only; not with --csv).",
 )
 
 
@@ -89,6 +92,11 @@ def overlaps(
     confidential: bool = CONFIDENTIAL,
 ) -> None:
     """Stages of two different mechanisms for one State that overlap or lie within N days."""
+    if as_csv and confidential:
+        fail(
+            "--csv is an export: confidential reviews stay 'a confidential review' (drop --confidential)",
+            code=2,
+        )
     found = run(
         lambda engine: reviews.overlaps(
             engine,
@@ -127,6 +135,11 @@ def burden(
     confidential: bool = CONFIDENTIAL,
 ) -> None:
     """Per State: the mechanisms reviewing it, the stages and the days under review, heaviest first."""
+    if as_csv and confidential:
+        fail(
+            "--csv is an export: confidential reviews stay 'a confidential review' (drop --confidential)",
+            code=2,
+        )
     first, last = _day(start, "--from"), _day(end, "--to")
     rows: list[BurdenView] = run(
         lambda engine: reviews.burden(

@@ -4,10 +4,11 @@
   (``ReviewsInvalid``: every problem, nothing recorded), compared with the calendar as it
   stands (the same rows again record nothing; a changed row is a change), and the changes
   recorded by the worker (``ReviewsImportWorkflow``, started with the caller's signature).
-- ``overlaps``, ``burden``, ``costs``, ``state_timeline``, ``reviews_calendar``: what the
-  calendar shows, as a viewer may see it: a confidential stage's details only to the roles
-  allowed (``domain.access.may_see_confidential_reviews``), when asked (``reveal``);
-  otherwise "a confidential review", counted in the burden all the same.
+- ``overlaps``, ``burden``, ``costs``, ``state_timeline``: what the calendar shows, as a viewer
+  may see it: a confidential stage's details only to the roles allowed
+  (``domain.access.may_see_confidential_reviews``), when asked (``reveal``); otherwise "a
+  confidential review", counted in the burden all the same;
+- ``reviews_calendar``: the calendar as iCalendar, an export: confidential stages left out.
 
 Every read brings the calendar's projection up to the log's head first, so that what was
 just imported (or answered) is what it shows.
@@ -321,13 +322,11 @@ class ReviewsCalendar(BaseModel):
     hidden: int
 
 
-async def reviews_calendar(
-    engine: Engine, *, state: str | None = None, viewer: Viewer | None = None, reveal: bool = False
-) -> ReviewsCalendar:
-    """The calendar's stages (of one State) as one iCalendar file."""
-    shown = viewer.reveal(reveal) if viewer is not None else False
+async def reviews_calendar(engine: Engine, *, state: str | None = None) -> ReviewsCalendar:
+    """The calendar's stages (of one State) as one iCalendar file: an export, so a confidential
+    stage is left out whoever asks (its dates would be its details)."""
     pool = await _ready(engine)
-    views = [stage_view(s, shown) for s in await calendar.stages(pool, state=state)]
+    views = [stage_view(s, reveal=False) for s in await calendar.stages(pool, state=state)]
     text, events = ics_of(views, engine.now())
     return ReviewsCalendar(text=text, entries=len(events), hidden=sum(1 for v in views if v.hidden))
 

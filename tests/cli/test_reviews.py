@@ -84,7 +84,9 @@ async def test_the_calendar_from_the_command_line(cli: Invoke, tmp_path: Path, p
     assert exported.stdout.strip() == f"41 review stages (1 confidential left out) written to {out}"
     assert "'=HYPERLINK" in out.read_bytes().decode().replace("\r\n ", "")
     bad = await cli("calendar", "--state", "Austria", "--out", str(out))
-    assert bad.exit_code == 2 and "--state and --confidential go with --reviews" in bad.stderr
+    assert bad.exit_code == 2 and "--state goes with --reviews" in bad.stderr
+    export = await cli("reviews", "overlaps", "--csv", "--confidential")
+    assert export.exit_code == 2 and "--csv is an export" in export.stderr
     assert "no review costs answered yet" in (await cli("reviews", "costs")).stdout
 
 
