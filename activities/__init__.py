@@ -14,6 +14,7 @@ import asyncpg
 
 from activities.audit import AuditActivities
 from activities.notifications import NotificationActivities
+from activities.reviews import ReviewActivities
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
 from store.signing import Signer
@@ -22,9 +23,11 @@ from store.signing import Signer
 def build_activities(pool: asyncpg.Pool, signer: Signer | None = None) -> list[Callable[..., Any]]:
     """The engine's activities, bound to stores that share ``pool``; audit appends signed
     with ``signer`` (unsigned without one: ``mandates audit verify`` then reports them)."""
-    audit = AuditActivities(AuditStore(pool, signer=signer))
+    store = AuditStore(pool, signer=signer)
+    audit = AuditActivities(store)
     outbox = NotificationActivities(NotificationOutbox(pool))
-    return [audit.append_mandate_events, outbox.enqueue_notifications]
+    reviews = ReviewActivities(store, pool)
+    return [audit.append_mandate_events, outbox.enqueue_notifications, reviews.append_review_batch]
 
 
-__all__ = ["AuditActivities", "NotificationActivities", "build_activities"]
+__all__ = ["AuditActivities", "NotificationActivities", "ReviewActivities", "build_activities"]

@@ -21,6 +21,8 @@ or just two functions given to ``FunctionBenchmark``, and a factory registered w
         return FunctionBenchmark("10", "review overlap, 100,000 stages", (P95,), ratio_target(P95),
                                  engine, baseline)
 
+(``bench/review_overlaps.py``, benchmark 9, is a real one of this shape.)
+
 ``load()`` imports every module of the ``bench`` package, so nothing else needs editing:
 ``python -m bench --list`` shows it, ``--only 10`` runs it, ``make bench`` runs it in
 ``order`` (lower first; 6 stays last, it leaves workflows open on the dev server),

@@ -17,6 +17,7 @@ from cli import (
     listing,
     projections,
     reports,
+    reviews,
     steering,
     web,
 )
@@ -48,6 +49,7 @@ app.command("list")(listing.list_command)
 app.command("show")(listing.show_command)
 app.command("report")(reports.report_command)
 app.add_typer(projections.app, name="projections")
+app.add_typer(reviews.app, name="reviews")
 
 
 @app.command()

@@ -39,6 +39,9 @@ def run(use_case: Callable[[Engine], Awaitable[T]], *, timeout: float | None = N
     except BadInput as exc:
         fail(str(exc), code=2)
     except DomainError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:  # a file or a form with several problems: one line each
+            fail_each(problems)
         fail(str(exc))
     except Exception as exc:
         message = failure_message(exc)
@@ -68,6 +71,13 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     echo(f"error: {printable(message, keep='')}", err=True)
+    raise typer.Exit(code)
+
+
+def fail_each(problems: Sequence[str], code: int = 1) -> NoReturn:
+    """Print each problem on a line of its own (``error: ...``), then exit."""
+    for problem in problems:
+        echo(f"error: {printable(str(problem), keep='')}", err=True)
     raise typer.Exit(code)
 
 

@@ -18,7 +18,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cli.output import echo, fail, run
-from usecases import steering
+from usecases import questionnaires, steering
 from usecases.files import RESPONSE_LIMIT, read_limited
 from usecases.steering import (
     ApproveRequest,
@@ -74,7 +74,15 @@ def respond(
     mandate_id: str = MANDATE_ID,
     party: str = typer.Option(..., "--party", help="The consulted party answering."),
     text: str | None = typer.Option(None, "--text", help="The response."),
-    file: Path | None = typer.Option(None, "--file", help="A UTF-8 file holding the response."),
+    file: Path | None = typer.Option(
+        None,
+        "--file",
+        help="A UTF-8 file holding the response; answers to the questionnaire as .json (question and "
+        "table ids to values) or one table's rows as .csv.",
+    ),
+    table: str | None = typer.Option(
+        None, "--table", help="The table a .csv file fills (if the form has several)."
+    ),
     revise: bool = typer.Option(
         False, "--revise", help="Replace the party's earlier answer (both stay in the log)."
     ),
@@ -84,6 +92,18 @@ def respond(
     timeout: float = TIMEOUT,
 ) -> None:
     """Record a consulted party's response to the current consultation."""
+    if file is not None and file.suffix.lower() in questionnaires.ANSWER_SUFFIXES:
+        answered = file  # the answers of a questionnaire: checked against its form, field by field
+        recorded = run(
+            lambda engine: questionnaires.respond_with_file(
+                engine, mandate_id, party, answered, table=table, text=text, revise=revise, by=person
+            ),
+            timeout=timeout,
+        )
+        echo(recorded.line())
+        return
+    if table is not None:
+        fail("--table goes with a .csv file of answers", code=2)
     options = {"text": "--file"} if file is not None else None
     request = _request(
         RespondRequest, options, party=party, text=_response_text(text, file), revise=revise, by=person

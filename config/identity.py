@@ -69,6 +69,7 @@ ACTING_AS: Mapping[str, str | tuple[str, ...]] = {
     "extend_deadline": "by",
     "withdraw": "by",
     "start:FollowedParagraphWorkflow": "by",
+    "start:ReviewsImportWorkflow": "by",
 }
 
 
@@ -275,7 +276,7 @@ def check_caller(
 # --- the worker side --------------------------------------------------------------
 
 
-STARTED_BY_CALLERS = frozenset({"MandateWorkflow", "FollowedParagraphWorkflow"})
+STARTED_BY_CALLERS = frozenset({"MandateWorkflow", "FollowedParagraphWorkflow", "ReviewsImportWorkflow"})
 """Workflows a client starts (the others run as their children): each start needs a caller."""
 
 

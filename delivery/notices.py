@@ -14,11 +14,12 @@ import html
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.forms import Form, unanswered
 from domain.mandate import Mandate
 from domain.state import MandateState, StepStatus
 
@@ -39,6 +40,7 @@ class _Frozen(BaseModel):
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def header_text(value: str, limit: int | None = None) -> str:
@@ -46,8 +48,9 @@ def header_text(value: str, limit: int | None = None) -> str:
     among them) becomes a space, and a text over ``limit`` characters is cut (with "…").
 
     The names and titles a notice holds were refused at the boundary when they held a line
-    break; this holds for what was recorded before that rule too."""
-    text = _CONTROLS.sub(" ", value).strip()
+    break or a lone surrogate (which no encoding holds); this holds for what was recorded
+    before those rules too: a lone surrogate becomes U+FFFD."""
+    text = _CONTROLS.sub(" ", _SURROGATES.sub("\ufffd", value)).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -116,6 +119,8 @@ class NoticeItem(_Frozen):
     closes_at: AwareDatetime | None = None  # a consultation request: when answers stop
     revision: int | None = None  # a confirmation: which answer of the party it was
     attachments: list[str] = []  # a confirmation: the files sent with it
+    questions: tuple[str, ...] = ()  # the questionnaire's questions and tables left unanswered
+    tables: tuple[str, ...] = ()  # ids of its tables (a table may be sent as CSV)
 
     @classmethod
     def build(
@@ -138,6 +143,8 @@ class NoticeItem(_Frozen):
         """From an outbox row (its columns and public payload) and the mandate, if known."""
         step_type: StepType | None = None
         confidential = False
+        questions: tuple[str, ...] = ()
+        tables: tuple[str, ...] = ()
         title = str(payload.get("step_title") or "")
         if mandate is not None:
             try:
@@ -148,6 +155,11 @@ class NoticeItem(_Frozen):
                 step_type = step.type
                 title = title or step.title
                 confidential = mandate.confidential or bool(getattr(step, "confidential", False))
+                form = getattr(step, "form", None)
+                if isinstance(form, Form) and kind != "escalation":
+                    # a reminder goes to the parties that have not answered: every field is open
+                    questions = tuple(question_line(*field) for field in unanswered(form, None))
+                    tables = tuple(t.id for t in form.tables)
         title = title or step_id
         deadline = payload.get("deadline")
         closes_at = payload.get("closes_at")
@@ -176,6 +188,8 @@ class NoticeItem(_Frozen):
             closes_at=datetime.fromisoformat(closes_at) if isinstance(closes_at, str) else None,
             revision=payload.get("revision"),
             attachments=[str(a) for a in payload.get("attachments") or []],
+            questions=questions,
+            tables=tables,
         )
 
     @property
@@ -193,6 +207,11 @@ class NoticeItem(_Frozen):
         if self.resolution_symbol and self.paragraph is not None:
             return f"{self.resolution_symbol} para {self.paragraph}"
         return self.mandate_id
+
+
+def question_line(field_id: str, label: str, required: bool) -> str:
+    """A question (or table) of a questionnaire as a reminder names it."""
+    return f"{label} ({field_id}{', required' if required else ''})"
 
 
 class Action(_Frozen):
@@ -255,6 +274,19 @@ def _secretariat_action(item: NoticeItem) -> Action:
             command=f'mandates extend {mid} --until YYYY-MM-DD --reason "..."',
         )
     match item.step_type:
+        case "consultation" if item.questions:
+            table = (
+                f" (a table may come as CSV: --file {item.tables[0]}.csv --table {item.tables[0]})"
+                if item.tables
+                else ""
+            )
+            return Action(
+                summary=(
+                    f"Answer the questionnaire for {item.recipient}: put the answers in a JSON file "
+                    f"(question and table ids to values) and record it{table}:"
+                ),
+                command=f"mandates respond {mid} --party {who} --file answers.json",
+            )
         case "consultation":
             if item.confidential:
                 return Action(
@@ -385,6 +417,10 @@ class Notice(_Frozen):
     ics_filename: str = "deadline.ics"
 
 
+def _questions_lead(item: NoticeItem) -> str:
+    return f"Questions of the questionnaire not answered yet ({len(item.questions)}):"
+
+
 def _text_section(item: NoticeItem) -> list[str]:
     action = action_for(item)
     asked = "What you can do:" if item.kind == "confirmation" else "What you are asked to do:"
@@ -396,6 +432,8 @@ def _text_section(item: NoticeItem) -> list[str]:
         lines += [*intro, f"    {action.command}", ""]
     if action.alternative:
         lines += ["  or:", "", f"    {action.alternative}", ""]
+    if item.questions:
+        lines += [_questions_lead(item), *[f"  - {q}" for q in item.questions], ""]
     width = max(len(k) for k, _ in _facts(item))
     lines += [f"  {k + ':':<{width + 1}} {v}" for k, v in _facts(item)]
     note = _confidential_note(item)
@@ -420,6 +458,9 @@ def _html_section(item: NoticeItem, heading: str = "") -> list[str]:
         out.append(f"<pre><code>{e(action.command)}</code></pre>")
     if action.alternative:
         out.append(f"<p>or:</p><pre><code>{e(action.alternative)}</code></pre>")
+    if item.questions:
+        items = "".join(f"<li>{e(q)}</li>" for q in item.questions)
+        out.append(f"<p>{e(_questions_lead(item))}</p><ul>{items}</ul>")
     out.append("<table>")
     out += [f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(item)]
     out.append("</table>")
@@ -581,7 +622,8 @@ def _asked(item: NoticeItem) -> str:
 
 
 class CalendarEvent(_Frozen):
-    """One deadline as a calendar entry (a moment; a display alarm a day before)."""
+    """One deadline as a calendar entry (a moment; a display alarm a day before), or, with
+    ``last_day``, a span of whole days from ``start``'s day to ``last_day`` (a review stage)."""
 
     uid: str
     stamp: AwareDatetime  # DTSTAMP: when the information was made, never the clock
@@ -589,6 +631,7 @@ class CalendarEvent(_Frozen):
     summary: str
     description: str = ""
     alarm_days_before: int | None = 1
+    last_day: date | None = None
 
 
 def deadline_event(item: NoticeItem) -> CalendarEvent:
@@ -636,6 +679,13 @@ def _fold(line: str) -> list[str]:
     return out
 
 
+def _ics_span(event: CalendarEvent) -> list[str]:
+    if event.last_day is None:
+        return [f"DTSTART:{_ics_time(event.start)}"]
+    after = event.last_day + timedelta(days=1)  # DTEND of whole days is the day after the last
+    return [f"DTSTART;VALUE=DATE:{event.start.date():%Y%m%d}", f"DTEND;VALUE=DATE:{after:%Y%m%d}"]
+
+
 def calendar(events: Iterable[CalendarEvent]) -> str:
     """A VCALENDAR (RFC 5545) holding ``events``, CRLF line endings."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
@@ -644,7 +694,7 @@ def calendar(events: Iterable[CalendarEvent]) -> str:
             "BEGIN:VEVENT",
             f"UID:{event.uid}",
             f"DTSTAMP:{_ics_time(event.stamp)}",
-            f"DTSTART:{_ics_time(event.start)}",
+            *_ics_span(event),
             f"SUMMARY:{_ics_text(event.summary)}",
         ]
         if event.description:

@@ -11,7 +11,9 @@ here:
   a consulted party);
 - an answer is recorded on a party's behalf (an answer that came by post or e-mail) by the
   coordinator, and the log says who recorded it;
-- a mandate is started (imported) by whoever holds its coordinator role.
+- a mandate is started (imported) by whoever holds its coordinator role;
+- the review calendar is imported, and a confidential review's details are seen, by the
+  coordinators (``REVIEW_COORDINATORS``).
 
 A plan may name others (``Plan.access``). Each refusal is one line naming the rule.
 """
@@ -82,3 +84,17 @@ def may(
         "record_answers": "record a party's answer on its behalf",
     }[action]
     return _refusal(person, doing, allowed, names)
+
+
+REVIEW_COORDINATORS = IMPORTERS
+"""Who imports review calendars and sees the details of confidential reviews: the coordinators."""
+
+
+def may_import_reviews(person: str, names: Collection[str]) -> str | None:
+    """Why this caller may not record reviews in the review calendar, or None."""
+    return _refusal(person, "import reviews into the review calendar", REVIEW_COORDINATORS, names)
+
+
+def may_see_confidential_reviews(person: str, names: Collection[str]) -> str | None:
+    """Why this caller may not see a confidential review's details (its mechanism and dates), or None."""
+    return _refusal(person, "see the details of confidential reviews", REVIEW_COORDINATORS, names)

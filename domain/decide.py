@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain import events as ev
 from domain.deadlines import Alarm, AlarmKind, escalation_time
 from domain.errors import DomainError
+from domain.forms import AnswersInvalid, validate_answers
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep, ConsultationStep, StepId
 from domain.state import MandateState, MandateStatus, StepState, StepStatus, evolve
@@ -79,6 +80,7 @@ REFUSALS: tuple[type[DomainError], ...] = (
     ConsultationClosed,
     DeadlineNotLater,
     AlarmNotDue,
+    AnswersInvalid,
 )
 
 # --- commands ---------------------------------------------------------------
@@ -98,7 +100,10 @@ class StartMandate(_Command):
 
 
 class RecordResponse(_Command):
-    """A consulted party's answer (``step_id``: the consultation; default the current step)."""
+    """A consulted party's answer (``step_id``: the consultation; default the current step).
+
+    ``answers``: its answers to the step's form (question and table ids to values), checked
+    against the form (``domain.forms.validate_answers``) and recorded canonical."""
 
     type: Literal["RecordResponse"] = "RecordResponse"
     party: Name
@@ -107,6 +112,19 @@ class RecordResponse(_Command):
     revise: bool = False  # replace the party's earlier answer (refused without it)
     attachments: list[ev.Attachment] = []
     by: Name | None = None  # who records it on the party's behalf (a coordinator), if not the party
+    answers: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_answers(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return without_absent_answers(handler(self))
+
+
+def without_absent_answers(data: Any) -> Any:
+    """A serialised answer without an ``answers`` key when it has none: as messages were
+    before forms existed (so that a caller's signature over them is the same either way)."""
+    if isinstance(data, dict) and data.get("answers", ...) is None:
+        del data["answers"]
+    return data
 
 
 class Approve(_Command):
@@ -390,6 +408,13 @@ def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
             f"{cmd.party!r} has already answered step {step.step_id!r}{when}; "
             "send the new answer as a revision to replace it"
         )
+    answers = None
+    if cmd.answers is not None:
+        planned = batch.mandate.plan.step(step.step_id)
+        form = planned.form if isinstance(planned, ConsultationStep) else None
+        if form is None:
+            raise AnswersInvalid([f"step {step.step_id!r} has no questionnaire to answer"])
+        answers = validate_answers(form, cmd.answers, party=cmd.party)
     batch.add(
         ev.ResponseReceived(
             step_id=step.step_id,
@@ -399,6 +424,7 @@ def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
             revision=earlier.revision + 1 if earlier is not None else 0,
             attachments=list(cmd.attachments),
             by=cmd.by,
+            answers=answers,
             at=now,
         )
     )

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Protocol, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from domain.default_plans import with_step_roles
+from domain.forms import FormAnswers
 from domain.mandate import Mandate
 from domain.values import RECORDED
 
@@ -85,7 +86,8 @@ class Attachment(BaseModel):
 
 class ResponseReceived(_Event):
     """A party's answer; ``revision`` 1, 2... when it replaces the party's earlier answer
-    (both stay in the log; the latest counts)."""
+    (both stay in the log; the latest counts). ``answers``: its answers to the step's form,
+    canonical (``domain.forms``); absent from the payload of an answer without them."""
 
     type: Literal["ResponseReceived"] = "ResponseReceived"
     step_id: str
@@ -95,6 +97,7 @@ class ResponseReceived(_Event):
     revision: int = 0
     attachments: list[Attachment] = []
     by: str | None = None  # who recorded it on the party's behalf (None: the party itself)
+    answers: FormAnswers | None = None
 
 
 class ReminderDue(_Event):
@@ -300,6 +303,8 @@ each party, with its answer link; an approval's to each approver)."""
 def to_payload(event: MandateEvent) -> tuple[str, dict[str, Any]]:
     """The audit store's ``(type, payload)`` for an event; the payload is plain JSON."""
     payload = event.model_dump(mode="json", exclude={"type"})
+    if payload.get("answers", ...) is None:
+        del payload["answers"]  # an answer without a form's, written as before forms existed
     return event.type, payload
 
 

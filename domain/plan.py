@@ -17,11 +17,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
 from domain.errors import DomainError
+from domain.forms import Form
 from domain.values import Deadline, DueInDays, Name
 from domain.vocabulary import MandateKind
 
@@ -86,17 +89,28 @@ class ConsultationStep(_Step):
 
     The consultation stays open ``grace_days`` after its deadline for late answers
     (overdue, with escalations), then closes with the non-respondents recorded.
+
+    ``form``: the questionnaire the parties answer (``domain.forms``), if any; a step without
+    one is written (and stored) as it was before forms existed.
     """
 
     type: Literal["consultation"] = "consultation"
     parties: Annotated[list[Name], Field(max_length=MAX_PARTIES)]
     confidential: bool = False
     grace_days: Annotated[int, Field(ge=0, le=365)] = 14
+    form: Form | None = None
 
     @model_validator(mode="after")
     def _parties(self) -> ConsultationStep:
         _names(self.id, "parties", self.parties)
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_an_absent_form(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("form", ...) is None:
+            del data["form"]
+        return data
 
 
 class ApprovalStep(_Step):

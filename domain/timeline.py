@@ -32,6 +32,18 @@ def _count(items: Any, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _review(review: Any) -> str:
+    """A review stage in a line: "a confidential review" for a confidential one."""
+    if not isinstance(review, dict):
+        return "a review"
+    if review.get("confidential"):
+        return f"a confidential review of {review.get('state', '?')}"
+    return (
+        f"{review.get('mechanism', '?')} review of {review.get('state', '?')}, {review.get('cycle', '?')}, "
+        f"{review.get('stage', '?')} ({_day(review.get('start'))} to {_day(review.get('end'))})"
+    )
+
+
 def kinds_label(kinds: Sequence[str]) -> str:
     """``"dialogue + reporting"`` from kind values (an unknown kind as it is written)."""
     return " + ".join(KIND_LABELS[MandateKind(k)] if k in _KIND_VALUES else k for k in kinds)
@@ -67,7 +79,15 @@ def describe_event(event_type: str, payload: dict[str, Any]) -> str:
             confidential = " (confidential, not shown)" if p.get("confidential") else ""
             revised = f", revision {p['revision']}" if p.get("revision") else ""
             by = f" (recorded by {p['by']})" if p.get("by") else ""
-            return f"response from {p.get('party', '?')} to {step}{revised}{by}{confidential}"
+            form = " with answers to the questionnaire" if isinstance(p.get("answers"), dict) else ""
+            return f"response from {p.get('party', '?')} to {step}{form}{revised}{by}{confidential}"
+        case "ReviewScheduled" | "ReviewChanged" | "ReviewWithdrawn":
+            what = {
+                "ReviewScheduled": "scheduled",
+                "ReviewChanged": "changed",
+                "ReviewWithdrawn": "withdrawn",
+            }
+            return f"review calendar: {_review(p.get('review'))} {what[event_type]} by {p.get('by', '?')}"
         case "ReminderDue":
             return (
                 f"reminder {p.get('days_before', '?')} days before the {step} deadline "

@@ -5,6 +5,8 @@
 - ``projections.projector``: follows the log by position and applies each event exactly
   once (``Projector``, ``run``, ``projector_running``); ``rebuild()`` replays the whole log.
   Both take out, fold and write through the same path; the SQL is ``store.read_models``'.
+- ``projections.reviews``: the review calendar's read model (its own checkpoint, the fold of
+  ``domain.calendar``) and the queries ``mandates reviews`` reads; the projector runs it too.
 - ``projections.queries``: what ``mandates list`` and ``mandates show`` read, and the
   normalized view (``mandate_view``/``view_of_state``) that compares the read model
   with the fold of a mandate's events.

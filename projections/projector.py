@@ -31,14 +31,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
 import structlog
 
 from domain import events as ev
+from projections.checkpoints import CheckpointStatus
 from projections.fold import ReadModelFold
+from projections.reviews import ReviewsProjector
 from projections.rows import STATE_SCHEMA, state_of
 from store import read_models as tables
 from store.audit import read_page
@@ -54,30 +54,6 @@ PAGE_SIZE = 5_000
 """Events a rebuild reads per statement."""
 HOLD_MANDATES = 20_000
 """Mandates a rebuild keeps folded in memory before it writes their rows and lets them go."""
-
-
-@dataclass(frozen=True)
-class CheckpointStatus:
-    """Where a projection stands against the log."""
-
-    name: str
-    position: int
-    head: int
-    updated_at: datetime | None
-
-    @property
-    def behind(self) -> int:
-        """Events appended to the log and not applied yet."""
-        return max(self.head - self.position, 0)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "position": self.position,
-            "head": self.head,
-            "behind": self.behind,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-        }
 
 
 def _target(row: asyncpg.Record) -> str:
@@ -231,22 +207,30 @@ class Projector:
 
 
 async def run(pool: asyncpg.Pool, stop: asyncio.Event, poll_interval: float = 0.2) -> None:
-    """Follow the log until ``stop`` is set: apply what is new, then look again
-    ``poll_interval`` seconds later. A failing batch is logged and retried with a
-    growing pause (at most ``MAX_BACKOFF_SECONDS``); nothing is lost, since the
-    checkpoint only moves with a committed batch."""
-    projector = Projector(pool)
+    """Follow the log until ``stop`` is set: apply what is new to the read models and to the
+    review calendar (``projections.reviews``), then look again ``poll_interval`` seconds
+    later. A failing batch is logged and retried with a growing pause (at most
+    ``MAX_BACKOFF_SECONDS``); nothing is lost, since a checkpoint only moves with a
+    committed batch."""
+    projectors: list[Projector | ReviewsProjector] = [Projector(pool), ReviewsProjector(pool)]
     pause = poll_interval
-    log.info("projector started", checkpoint=projector.name)
+    log.info("projector started", checkpoints=[p.name for p in projectors])
     while not stop.is_set():
-        try:
-            applied = await projector.catch_up(wait=False)
-            if applied:
-                log.debug("events projected", events=applied)
-            pause = poll_interval
-        except Exception as exc:  # a supervisor loop: keep the worker alive, say why, retry
-            log.error("projection failed; retrying", error=f"{type(exc).__name__}: {exc}", retry_in=pause)
-            pause = min(pause * 2, MAX_BACKOFF_SECONDS)
+        failed = False
+        for projector in projectors:
+            try:
+                applied = await projector.catch_up(wait=False)
+                if applied:
+                    log.debug("events projected", checkpoint=projector.name, events=applied)
+            except Exception as exc:  # a supervisor loop: keep the worker alive, say why, retry
+                failed = True
+                log.error(
+                    "projection failed; retrying",
+                    checkpoint=projector.name,
+                    error=f"{type(exc).__name__}: {exc}",
+                    retry_in=pause,
+                )
+        pause = min(pause * 2, MAX_BACKOFF_SECONDS) if failed else poll_interval
         try:
             await asyncio.wait_for(stop.wait(), timeout=pause)
         except TimeoutError:

@@ -18,6 +18,14 @@ shown as they stand at its end.
 
 Confidentiality: response text is never read into the report. Responses are
 counted and their senders named; nothing of what they said is kept.
+
+Synergies: when the log holds a review calendar (imported, or answered in questionnaires),
+the report has a section on it (``Synergies``): the overlaps between the mechanisms' reviews
+of each State (in the period: stages that fall at least partly within it), the States under
+the heaviest burden, the mechanisms' costs per review compared, and what the mandates did
+about them (their consultations of those States and mechanisms, the answers that fed the
+calendar). It is the fold of ``domain.calendar``, as the calendar's read model is; a
+confidential review is "a confidential review" there, never its mechanism or dates.
 """
 
 from __future__ import annotations
@@ -25,16 +33,30 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from domain import events as ev
+from domain.calendar import CALENDAR_RECORD_TYPES, CostComparison, ReviewCalendar, compare_costs
 from domain.default_plans import IMPLEMENTATION_REVIEW_GROUP
 from domain.errors import DomainError
 from domain.events import AuditRecord
 from domain.mandate import Mandate
 from domain.plan import start_of_day
+from domain.reviews import (
+    DEFAULT_WINDOW_DAYS,
+    BurdenView,
+    OverlapView,
+    Stage,
+    burden,
+    burden_view,
+    find_overlaps,
+    mechanism_name,
+    name_key,
+    overlap_view,
+    state_name,
+)
 from domain.state import DeadlineRecord, MandateState, MandateStatus, StepState, StepStatus, fold_recorded
 from domain.timeline import describe_event, kinds_label
 from domain.vocabulary import MandateKind
@@ -242,6 +264,38 @@ class TraceEntry(_Model):
     summary: str
 
 
+class SynergyAction(_Model):
+    """What one mandate did about the overlaps and the calendar: a consultation of the States
+    and mechanisms concerned, or the answers that fed the calendar and the costs."""
+
+    mandate_id: str
+    paragraph: int
+    kinds_label: str
+    title: str  # the step's
+    text: str
+    refs: list[int]
+
+
+class Synergies(_Model):
+    """The review calendar in the report: its size, the overlaps, the heaviest burdens, the
+    costs compared and the mandates' actions, each with the audit positions it comes from."""
+
+    window_days: int
+    stages: int
+    states: int
+    mechanisms: int
+    confidential: int
+    overlaps: list[OverlapView]
+    heaviest: list[BurdenView]
+    costs: list[CostComparison]
+    actions: list[SynergyAction]
+    refs: list[int]
+
+
+HEAVIEST = 10
+"""States listed under the heaviest burden."""
+
+
 class ProgressReport(_Model):
     body: str
     as_of: datetime | None
@@ -253,6 +307,7 @@ class ProgressReport(_Model):
     resolutions: list[ResolutionSection]
     totals: Totals
     trace: list[TraceEntry]
+    synergies: Synergies | None = None
 
 
 # --- building the report ------------------------------------------------------
@@ -552,7 +607,12 @@ def build_progress_report(
         for slug, (symbol, sections) in sorted(chosen.items())
     ]
     sections = [m for r in resolutions for m in r.mandates]
-    referenced = _referenced(sections)
+    calendar_records = [r for stream in streams.values() for r in stream if r.type in CALENDAR_RECORD_TYPES]
+    synergies = _synergies(calendar_records, sections, period)
+    if synergies is not None:
+        cited = set(synergies.refs)
+        used.extend(r for r in calendar_records if r.position in cited)
+    referenced = _referenced(sections) | set(synergies.refs if synergies else ())
     by_position = {r.position: r for r in used}
     trace = [
         TraceEntry(
@@ -579,7 +639,115 @@ def build_progress_report(
         resolutions=resolutions,
         totals=_totals(sections),
         trace=trace,
+        synergies=synergies,
     )
+
+
+def _in_period(stage: Stage, period: ReportPeriod | None) -> bool:
+    if period is None:
+        return True
+    return (period.start is None or stage.end >= period.start) and (
+        period.end is None or stage.start <= period.end
+    )
+
+
+def _synergies(
+    records: Sequence[AuditRecord], sections: Sequence[MandateSection], period: ReportPeriod | None
+) -> Synergies | None:
+    """The Synergies section (None when the log holds no review calendar and no review cost)."""
+    try:
+        calendar = ReviewCalendar().fold(records)
+    except ValidationError as exc:
+        raise ReportUnreadable(
+            f"a record of the review calendar cannot be read: {exc.errors()[0]['msg']}"
+        ) from None
+    stages = [s for s in calendar.stages.values() if _in_period(s, period)]
+    answered = calendar.all_costs()
+    if not stages and not answered:
+        return None
+    overlaps = find_overlaps(stages, DEFAULT_WINDOW_DAYS)
+    start, end = (period.start, period.end) if period else (None, None)
+    heaviest = burden(stages, start, end)[:HEAVIEST]
+    costs = compare_costs(answered)
+    actions = _actions(sections, overlaps, calendar, answered)
+    refs = _refs(
+        *(o.refs for o in overlaps),
+        *(b.refs for b in heaviest),
+        *(c.refs for c in costs),
+        *(a.refs for a in actions),
+    )
+    return Synergies(
+        window_days=DEFAULT_WINDOW_DAYS,
+        stages=len(stages),
+        states=len({s.state_key for s in stages}),
+        mechanisms=len({s.mechanism_key for s in stages}),
+        confidential=sum(1 for s in stages if s.confidential),
+        overlaps=[overlap_view(o, reveal=False) for o in overlaps],
+        heaviest=[burden_view(b, reveal=False) for b in heaviest],
+        costs=costs,
+        actions=actions,
+        refs=refs,
+    )
+
+
+def _actions(
+    sections: Sequence[MandateSection],
+    overlaps: Sequence[Any],
+    calendar: ReviewCalendar,
+    costs: Sequence[Any],
+) -> list[SynergyAction]:
+    """What each mandate did: consulted States or mechanisms with overlaps (a confidential
+    review's mechanism is not one of them: it would be named), and answers that fed the calendar."""
+    states = {o.a.state_key for o in overlaps}
+    mechanisms = {s.mechanism_key for o in overlaps for s in (o.a, o.b) if not s.confidential}
+    by_source: dict[str, tuple[int, set[int]]] = {}
+    for stage in calendar.stages.values():
+        n, refs = by_source.get(stage.source, (0, set()))
+        by_source[stage.source] = (n + 1, refs | set(stage.refs))
+    actions = []
+    for m in sections:
+        for line in m.consultations:
+            concerned = [
+                p
+                for p in line.asked
+                if name_key(state_name(p)) in states or name_key(mechanism_name(p)) in mechanisms
+            ]
+            fed = [
+                (k, v) for k, v in by_source.items() if k.startswith(f"answer:{m.mandate_id}:{line.step_id}:")
+            ]
+            priced = [c for c in costs if c.mandate_id == m.mandate_id and c.step_id == line.step_id]
+            parts, refs = [], list(line.refs)
+            if concerned:
+                answered = [a for a in line.answered if a.party in concerned]
+                who = ", ".join(a.party for a in answered) or "none yet"
+                parts.append(
+                    f"consulted {len(concerned)} of the States and mechanisms with overlapping reviews "
+                    f"({', '.join(concerned)}); answered: {who}"
+                )
+                refs += [a.ref for a in answered]
+            if fed:
+                rows = sum(n for _, (n, _) in fed)
+                parties = sorted({k.split(":", 3)[3] for k, _ in fed})
+                parts.append(
+                    f"{rows} review stage{'s' if rows != 1 else ''} of the calendar from the answers of "
+                    f"{', '.join(parties)}"
+                )
+                refs += [r for _, (_, rs) in fed for r in rs]
+            if priced:
+                parts.append(f"{len(priced)} review cost{'s' if len(priced) != 1 else ''} answered")
+                refs += [c.ref for c in priced if c.ref is not None]
+            if parts:
+                actions.append(
+                    SynergyAction(
+                        mandate_id=m.mandate_id,
+                        paragraph=m.paragraph,
+                        kinds_label=m.kinds_label,
+                        title=line.title,
+                        text="; ".join(parts),
+                        refs=_refs(refs),
+                    )
+                )
+    return actions
 
 
 def _last_recorded(streams: dict[str, list[AuditRecord]], resolution: str | None) -> datetime | None:

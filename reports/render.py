@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from domain.reviews import OverlapView, StageView
 from domain.vocabulary import ACTOR_LABELS
 from reports.progress import (
     ConsultationLine,
@@ -26,6 +27,7 @@ from reports.progress import (
     ProgressReport,
     ResolutionSection,
     StepLine,
+    Synergies,
 )
 
 # --- blocks -------------------------------------------------------------------
@@ -150,12 +152,132 @@ def layout(report: ProgressReport) -> list[Block]:
     )
     if not report.resolutions:
         blocks.append(Para(("No mandates are recorded in the audit log for this report.",)))
-        return blocks
+        if report.synergies is None:
+            return blocks
+        return [*blocks, *_synergies(report.synergies, report), *_trace(report)]
     blocks.extend(_summary(report))
     for resolution in report.resolutions:
         blocks.extend(_resolution(resolution))
+    if report.synergies is not None:
+        blocks.extend(_synergies(report.synergies, report))
     blocks.extend(_costs_by_mandate(report))
     blocks.extend(_trace(report))
+    return blocks
+
+
+def _side(stage: StageView) -> str:
+    if stage.hidden:
+        return stage.mechanism
+    return f"{stage.mechanism}: {stage.cycle}, {stage.stage} ({stage.start} to {stage.end})"
+
+
+def _gap(overlap: OverlapView) -> str:
+    if overlap.gap_days is None:
+        return "not shown (confidential)"
+    if overlap.gap_days <= 0:
+        days = 1 - overlap.gap_days
+        return f"overlap of {days} day{'s' if days != 1 else ''}"
+    return f"{overlap.gap_days} day{'s' if overlap.gap_days != 1 else ''} apart"
+
+
+def _synergies(s: Synergies, report: ProgressReport) -> list[Block]:
+    in_period = " in the period" if report.period is not None else ""
+    confidential = (
+        f", {s.confidential} of them confidential (counted, not described)" if s.confidential else ""
+    )
+    blocks: list[Block] = [
+        Heading(2, "Synergies between review mechanisms", anchor="synergies"),
+        Para(
+            (
+                f"The review calendar holds {s.stages} review stage{'s' if s.stages != 1 else ''}{in_period} "
+                f"of {s.states} State{'s' if s.states != 1 else ''} by {s.mechanisms} "
+                f"mechanism{'s' if s.mechanisms != 1 else ''}{confidential}.",
+            )
+        ),
+        Heading(3, "Overlapping reviews"),
+        Para(
+            (
+                f"Stages of two different mechanisms for the same State that overlap or lie within "
+                f"{s.window_days} days of each other{in_period}.",
+            )
+        ),
+    ]
+    if s.overlaps:
+        rows = tuple(
+            ((o.state,), (_side(o.a),), (_side(o.b),), (_gap(o),), (refs(o.refs),)) for o in s.overlaps
+        )
+        blocks.append(Table(("State", "First", "Second", "Gap", "Sources"), rows))
+    else:
+        blocks.append(Para(("No overlaps found.",)))
+    blocks += [
+        Heading(3, "The heaviest burden"),
+        Para(
+            (f"The States under review the most days{in_period} (a day under several stages counted once).",)
+        ),
+        Table(
+            ("State", "Mechanisms", "Stages", "Days under review", "Sources"),
+            tuple(
+                (
+                    (b.state,),
+                    ("; ".join(b.mechanisms),),
+                    (str(b.stages),),
+                    (str(b.days_under_review),),
+                    (refs(b.refs),),
+                )
+                for b in s.heaviest
+            ),
+            numeric=frozenset({2, 3}),
+        ),
+        Heading(3, "Costs of the mechanisms' reviews compared"),
+    ]
+    if s.costs:
+        blocks.append(
+            Para(
+                (
+                    "The cost of one country review as the parties answered it "
+                    "(amounts are not converted between currencies).",
+                )
+            )
+        )
+        rows = tuple(
+            (
+                (c.mechanism,),
+                (c.currency,),
+                (str(c.answers),),
+                (amount(c.average),),
+                (f"{amount(c.lowest)} to {amount(c.highest)}",),
+                (", ".join(c.sources) + (f" and {c.confidential} confidential" if c.confidential else ""),),
+                (refs(c.refs),),
+            )
+            for c in s.costs
+        )
+        blocks.append(
+            Table(
+                ("Mechanism", "Currency", "Answers", "Average", "Range", "From", "Sources"),
+                rows,
+                numeric=frozenset({2, 3}),
+            )
+        )
+    else:
+        blocks.append(Para(("No costs of reviews answered yet.",)))
+    blocks.append(Heading(3, "The mandates' actions on them"))
+    if s.actions:
+        blocks.append(
+            Bullets(
+                tuple(
+                    (
+                        Strong(f"Paragraph {a.paragraph} ({a.kinds_label}),"),
+                        " ",
+                        Em(a.title),
+                        f": {a.text}. ",
+                        refs(a.refs),
+                    )
+                    for a in s.actions
+                )
+            )
+        )
+    else:
+        blocks.append(Para(("No mandate has consulted the States or mechanisms concerned yet.",)))
     return blocks
 
 

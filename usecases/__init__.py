@@ -12,6 +12,8 @@ comes back. A refusal is a ``DomainError`` with one line to show.
 - ``auditing``: verify the audit log, sign its head, one mandate's events
 - ``directory``: the contact directory
 - ``calendar``: every open deadline as iCalendar
+- ``reviews``: the review calendar: import, overlaps, burden, costs, a State's timeline, iCalendar
+- ``questionnaires``: a consultation's form, a party's answers checked and recorded
 - ``setup``: migrations, namespace, search attributes
 """
 

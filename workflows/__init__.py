@@ -5,6 +5,8 @@
   child of its mandate, id ``<mandate-id>--<step-id>``.
 - ``FollowedParagraphWorkflow`` (``workflows.followed``): records a paragraph the engine
   follows without a plan; id = its mandate id.
+- ``ReviewsImportWorkflow`` (``workflows.reviews``): records one import of the review
+  calendar; id ``reviews-import-<calendar version>-<batch hash>``.
 - ``workflows.starter``: client-side helpers (start a mandate once, find its handle).
 - ``workflows.messages``: the models that cross these boundaries.
 
@@ -17,7 +19,19 @@ from __future__ import annotations
 from workflows.consultation import ConsultationWorkflow
 from workflows.followed import FollowedParagraphWorkflow
 from workflows.mandate import MandateWorkflow
+from workflows.reviews import ReviewsImportWorkflow
 
-WORKFLOWS: list[type] = [MandateWorkflow, ConsultationWorkflow, FollowedParagraphWorkflow]
+WORKFLOWS: list[type] = [
+    MandateWorkflow,
+    ConsultationWorkflow,
+    FollowedParagraphWorkflow,
+    ReviewsImportWorkflow,
+]
 
-__all__ = ["WORKFLOWS", "ConsultationWorkflow", "FollowedParagraphWorkflow", "MandateWorkflow"]
+__all__ = [
+    "WORKFLOWS",
+    "ConsultationWorkflow",
+    "FollowedParagraphWorkflow",
+    "MandateWorkflow",
+    "ReviewsImportWorkflow",
+]

@@ -9,9 +9,9 @@ they were started with.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.decide import (
     Approve,
@@ -21,6 +21,7 @@ from domain.decide import (
     RecordResponse,
     Reject,
     Withdraw,
+    without_absent_answers,
 )
 from domain.events import Attachment, RecordedEvent
 from domain.mandate import Mandate
@@ -120,7 +121,8 @@ class StopConsultation(_Sealed):
 
 
 class RespondRequest(_Message):
-    """A consulted party's answer. ``step_id`` defaults to the current consultation."""
+    """A consulted party's answer. ``step_id`` defaults to the current consultation.
+    ``answers``: its answers to the step's form (``domain.forms``), if any."""
 
     party: Name
     text: Text
@@ -128,6 +130,11 @@ class RespondRequest(_Message):
     revise: bool = False
     attachments: list[Attachment] = []
     by: Name | None = None  # who records it on the party's behalf (a coordinator), if not the party
+    answers: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_answers(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return without_absent_answers(handler(self))
 
     def to_command(self) -> RecordResponse:
         return RecordResponse(
@@ -137,6 +144,7 @@ class RespondRequest(_Message):
             revise=self.revise,
             attachments=self.attachments,
             by=self.by,
+            answers=self.answers,
         )
 
 

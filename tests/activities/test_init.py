@@ -12,15 +12,15 @@ from store.verify import verify_log
 from tests.support.events import STREAM, reminder, response
 
 
-def test_the_worker_gets_both_activities(pool: asyncpg.Pool) -> None:
+def test_the_worker_gets_every_activity(pool: asyncpg.Pool) -> None:
     names = [fn.__temporal_activity_definition.name for fn in build_activities(pool)]  # type: ignore[attr-defined]
 
-    assert names == ["append_mandate_events", "enqueue_notifications"]
+    assert names == ["append_mandate_events", "enqueue_notifications", "append_review_batch"]
 
 
 async def test_the_worker_signs_its_appends_with_its_key(pool: asyncpg.Pool) -> None:
     signer = Signer.generate()
-    append, _ = build_activities(pool, signer)
+    append, *_ = build_activities(pool, signer)
     batch = AppendEventsInput(stream_id=STREAM, expected_version=0, events=[response("ours"), reminder(14)])
     await ActivityEnvironment().run(append, batch)
     rows = await pool.fetch("SELECT first_position, last_position, key_id FROM audit_signatures")

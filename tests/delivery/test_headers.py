@@ -68,6 +68,7 @@ names = (
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(display=names, name=names, subject=names)
 @example(display=INJECTED, name=INJECTED, subject=f"Reminder: “{INJECTED}” is due")
+@example(display="", name="", subject="\ud800")  # a lone surrogate, which no encoding holds
 @example(display="Консультации с государствами-участниками " * 5, name="x", subject="日本 語 の 件名 " * 30)
 def test_no_name_or_subject_adds_a_header_or_breaks_an_address(display: str, name: str, subject: str) -> None:
     contacts = [

@@ -24,6 +24,8 @@ from delivery.notices import (
 from domain import events as ev
 from domain.state import fold
 from tests.support.mail import DAY, OECD, T0, consultation_mandate
+from tests.support.mandates import make_mandate
+from tests.support.questionnaires import GRECO, questionnaire_plan
 
 
 def item(**changes: object) -> NoticeItem:
@@ -216,3 +218,49 @@ def test_open_deadlines_of_active_mandates_for_everyone_or_one_party() -> None:
     assert len(open_deadlines([state], "coordinator")) == 2
     done = fold([*events, ev.MandateWithdrawn(at=T0 + 2 * DAY, reason="moot", by="coordinator")])
     assert open_deadlines([done]) == []
+
+
+def test_a_reminder_of_a_questionnaire_names_the_questions_not_answered_yet() -> None:
+    mandate = make_mandate("questionnaire-mail", questionnaire_plan())
+    resolved = mandate.model_copy(update={"plan": mandate.plan.resolve(T0)})
+    due = resolved.plan.step("request-schedules").due
+    assert due is not None
+    reminder = item(
+        mandate=resolved, step_id="request-schedules", recipient=GRECO, payload={"deadline": due.isoformat()},
+        answer_link=LINK,
+    )  # fmt: skip
+    assert reminder.questions[:2] == (
+        "Focal point for the schedule (contact, required)",
+        "Cost of one country review (cost, required)",
+    )
+    assert reminder.questions[-1] == "Your review schedule for 2027-2029 (schedule, required)"
+    assert action_for(reminder).link == LINK and action_for(reminder).command == ""  # its page, no command
+    notice = compose_notice(reminder, "<m@x>")
+    assert "Questions of the questionnaire not answered yet (7):" in notice.text
+    assert "  - Working language (language)" in notice.text and "mandates " not in notice.text
+    assert "<li>Next plenary (next_plenary)</li>" in notice.html
+    escalation = item(
+        mandate=resolved, step_id="request-schedules", kind="escalation", recipient="coordinator"
+    )
+    assert escalation.questions == () and "not answered yet" not in compose_notice(escalation, "<e@x>").text
+    plain = compose_notice(item(), "<p@x>")
+    assert "questionnaire" not in plain.text
+
+
+def test_a_review_stage_is_a_whole_days_entry() -> None:
+    event = CalendarEvent(
+        uid="review.x@mandates.local",
+        stamp=T0,
+        start=datetime(2027, 1, 22, tzinfo=UTC),
+        last_day=datetime(2027, 1, 26).date(),
+        summary="GRECO: Austria, round 5, on-site visit",
+        alarm_days_before=None,
+    )
+    text = calendar([event])
+    assert "DTSTART;VALUE=DATE:20270122\r\nDTEND;VALUE=DATE:20270127\r\n" in text
+    assert "VALARM" not in text
+    (parsed,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert (parsed["DTSTART"].dt, parsed["DTEND"].dt) == (
+        datetime(2027, 1, 22).date(),
+        datetime(2027, 1, 27).date(),
+    )

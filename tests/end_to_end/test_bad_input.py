@@ -284,17 +284,22 @@ COMMANDS = [
     "import", "respond", "approve", "reject", "complete", "extend", "withdraw", "list", "show", "report",
     "calendar", "audit verify", "audit log", "audit checkpoint", "contacts import", "contacts list",
     "projections status", "projections rebuild", "dev status", "dev mail", "setup", "--help", "nonsense",
+    "reviews import", "reviews overlaps", "reviews burden", "reviews costs", "calendar --reviews",
 ]  # fmt: skip
 OPTIONS = [
     "--party", "--text", "--file", "--as", "--comment", "--outcome", "--effort-days", "--cost", "--until",
     "--reason", "--json", "--start", "--dry-run", "--plan", "--format", "--out", "--status", "--kind",
     "--overdue", "--checkpoints", "--key-file", "--replace", "--period", "--resolution", "--help", "-d",
+    "--window-days", "--state", "--from", "--to", "--csv", "--confidential", "--reviews", "--table",
 ]  # fmt: skip
 VALUES = [
     "mandate-cosp-7-x-para-1", "chief.of.section", "States parties", "2027-13-45", "2027-03-31", "1500 EUR",
     "-3", "NaN", "1e999", "md", "html", "pdf", "active", "", " ", "--", "-",
 ]  # fmt: skip
-FILES = ["resolution.txt", "contacts.csv", "contacts.yaml", "plan.json", "binary.bin", "missing.txt", "."]
+FILES = [
+    "resolution.txt", "contacts.csv", "contacts.yaml", "plan.json", "binary.bin", "missing.txt", ".",
+    "reviews.csv", "answers.json",
+]  # fmt: skip
 TOKENS = st.one_of(
     st.sampled_from(OPTIONS),
     st.sampled_from(VALUES),
@@ -337,6 +342,10 @@ def cli_env(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / "contacts.yaml").write_text("- {name: x, role: boss, email: nope}\n")
     (tmp_path / "plan.json").write_text('{"steps": []}')
     (tmp_path / "binary.bin").write_bytes(b"\x00\xff\x01PDF")
+    (tmp_path / "reviews.csv").write_text(
+        "mechanism,state,cycle,stage,start,end\nGRECO,France,round 5,visit,2027-01-01,2027-01-05\n"
+    )
+    (tmp_path / "answers.json").write_text('{"contact": "x", "schedule": [{"state": "=1+1"}]}')
     return tmp_path
 
 
@@ -363,6 +372,10 @@ def empty_or_long_name(argv: list[str]) -> bool:
 @example(args=("import", ["resolution.txt", "--start", "--plan", "plan.json"]))
 @example(args=("contacts", ["import", "contacts.yaml"]))
 @example(args=("respond", ["mandate-cosp-7-x-para-1", "--party", "States parties", "--file", "binary.bin"]))
+@example(args=("reviews import", ["reviews.csv"]))
+@example(args=("reviews import", ["contacts.csv"]))
+@example(args=("respond", ["mandate-cosp-7-x-para-1", "--party", "States parties", "--file", "answers.json"]))
+@example(args=("reviews overlaps", ["--window-days", "-3", "--json"]))
 def test_any_argument_list_exits_0_1_or_2_without_a_traceback_and_writes_no_audit_event(
     cli_env: Path, database: Database, capsys: pytest.CaptureFixture[str], args: tuple[str, list[str]]
 ) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from domain import events as ev
 from domain.decide import CompleteTask, Withdraw
+from domain.reviews import REVIEW_STREAM, parse_reviews_csv, plan_changes, review_payload
 from domain.timeline import describe_event
 from domain.vocabulary import MandateKind
 from reports import compile_report_for, to_html, to_markdown
@@ -22,6 +23,13 @@ from reports.progress import ReportPeriod, ReportPeriodInvalid, ReportUnreadable
 from tests.support import cosp7
 from tests.support.cosp7 import GOLDEN, Logged
 from tests.support.mandates import T0, make_mandate
+from tests.support.reviews import (
+    FORMULA,
+    burden_by_hand,
+    calendar_csv,
+    overlaps_by_hand,
+    summer_burden_by_hand,
+)
 from tests.support.stories import Story, late_completion_story
 
 PERIOD = ReportPeriod(start=date(2018, 1, 1), end=date(2018, 3, 31))
@@ -217,3 +225,88 @@ def test_an_event_this_version_cannot_read_is_named_not_guessed_at() -> None:
     records[1].payload = {**records[1].payload, "deadline": "soon"}
     with pytest.raises(ReportUnreadable, match=r"audit event #2 \(StepStarted\) cannot be read: deadline"):
         build_progress_report(records)
+
+
+# --- synergies between review mechanisms ----------------------------------------------------
+
+
+def with_calendar(records: list[Record]) -> list[Record]:
+    """``records`` and, after them, the hand-written review calendar imported (one event a row)."""
+    rows = parse_reviews_csv(calendar_csv(), "calendar.csv")
+    events = plan_changes(rows, {}, by="coordinator", at=REVIEWED, source="calendar.csv").events
+    out = list(records)
+    for version, event in enumerate(events, start=1):
+        event_type, payload = review_payload(event)
+        out.append(
+            Record(
+                len(out) + 1, REVIEW_STREAM, version, event_type, "coordinator", REVIEWED, REVIEWED, payload
+            )
+        )
+    return out
+
+
+REVIEWED = datetime(2018, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_the_synergies_section_shows_the_calendar_worked_out_by_hand_traced_and_discreet() -> None:
+    records = with_calendar(records_of(*cosp7.build().stories.values()))
+    report = build_progress_report(records)
+    synergies = report.synergies
+    assert synergies is not None
+    assert (synergies.stages, synergies.states, synergies.mechanisms, synergies.confidential) == (
+        42,
+        30,
+        4,
+        1,
+    )
+    assert [o.as_json() for o in synergies.overlaps] == overlaps_by_hand()
+    assert [b.as_json() for b in synergies.heaviest] == burden_by_hand()[:10]
+    paragraphs = [a.paragraph for a in synergies.actions]
+    assert paragraphs == [1, 2, 3]  # the dialogue, the MoU exploration and the collection consulted them
+    dialogue = synergies.actions[0]
+    assert "consulted 3 of the States and mechanisms with overlapping reviews" in dialogue.text
+    assert "answered: Council of Europe (GRECO), OECD Working Group on Bribery" in dialogue.text
+    traced = {t.position for t in report.trace}
+    assert set(synergies.refs) <= traced
+    assert {t.mandate_id for t in report.trace if t.position in synergies.refs} >= {REVIEW_STREAM}
+    austria = next(o for o in synergies.overlaps if o.state == "Austria")
+    first = next(r.position for r in records if r.type == "ReviewScheduled")
+    assert austria.refs == (first + 2, first + 30)  # UNCAC's visit (the third row), GRECO's (the 31st)
+
+    md, html = to_markdown(report), to_html(report)
+    assert "## Synergies between review mechanisms" in md and '<h2 id="synergies">' in html
+    assert (
+        "| Austria | UNCAC Implementation Review Mechanism: cycle 2, country visit (2027-01-21 to 2027-01-23)"
+        in md
+    )
+    brazil = "UNCAC Implementation Review Mechanism: cycle 2, country visit (2027-02-10 to 2027-02-12)"
+    assert f"| Brazil | {brazil} | a confidential review | not shown (confidential) |" in md
+    for text in (md, html, report.model_dump_json()):
+        assert "secret: visit" not in text and "2027-02-15" not in text and FORMULA not in text
+    assert "a confidential review of Brazil scheduled by coordinator" in md  # the trace's line for it
+
+
+def test_in_a_period_the_synergies_are_the_stages_within_it() -> None:
+    records = with_calendar(records_of(*cosp7.build().stories.values()))
+    summer = build_progress_report(
+        records, period=ReportPeriod(start=date(2027, 6, 1), end=date(2027, 8, 31))
+    )
+    assert summer.synergies is not None
+    assert [(o.state, o.gap_days) for o in summer.synergies.overlaps] == [
+        ("France", 18),
+        ("Mexico", -1),
+        ("Mexico", 1),
+        ("Mexico", -2),
+    ]
+    assert [b.as_json() for b in summer.synergies.heaviest] == summer_burden_by_hand()
+    assert "in the period" in to_markdown(summer)
+
+
+def test_a_report_without_a_calendar_has_no_synergies_section(cosp7_log: Logged) -> None:
+    report = build_progress_report(cosp7_log.records)
+    assert report.synergies is None and "Synergies" not in to_markdown(report)
+    only_calendar = build_progress_report(with_calendar([]))
+    assert only_calendar.resolutions == [] and only_calendar.synergies is not None
+    text = to_markdown(only_calendar)
+    assert "No mandates are recorded" in text and "## Synergies between review mechanisms" in text
+    assert "No mandate has consulted the States or mechanisms concerned yet." in text
