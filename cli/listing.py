@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import typer
 
-from cli.output import echo, fail, print_json, run, table
+from cli.output import echo, fail, hint, print_json, run, table
 from domain.mandate import KIND_LABELS
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine
@@ -46,7 +46,7 @@ def _lag_note(behind: int) -> None:
         plural = "s" if behind != 1 else ""
         echo(
             f"note: the read models are {behind} event{plural} behind the audit log "
-            "(is the projector running? `mandates projections status`)",
+            + hint("(is the projector running? `mandates projections status`)"),
             err=True,
         )
 
@@ -77,7 +77,8 @@ def list_command(
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        echo("no mandates" + (" match" if status or kind or overdue else " yet (see `mandates import`)"))
+        filtered = status or kind or overdue
+        echo("no mandates" + (" match" if filtered else hint(" yet (see `mandates import`)")))
         return
     echo(
         table(

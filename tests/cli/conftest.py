@@ -11,7 +11,7 @@ from cli.app import app
 from projections import Projector
 from store.audit import StoredEvent
 from tests.support import cosp7
-from tests.support.cli import Invoke
+from tests.support.cli import Invoke, activated
 from tests.support.database import Database
 
 
@@ -30,6 +30,7 @@ async def projected(pool: asyncpg.Pool, logged: list[StoredEvent]) -> list[Store
 def mandates(database: Database, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.setenv("DATABASE_URL", database.app_dsn)
     monkeypatch.setenv("DATABASE_ADMIN_URL", database.admin_dsn)
+    activated(monkeypatch)
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
