@@ -109,6 +109,7 @@ class NoticeItem(_Frozen):
     confidential: bool = False
     mandate_title: str = ""
     coordinator: str = "coordinator"
+    command: str = "mandates"  # how the recipient runs the `mandates` command (config.commands)
 
     @classmethod
     def build(
@@ -124,6 +125,7 @@ class NoticeItem(_Frozen):
         idempotency_key: str,
         payload: dict[str, Any],
         mandate: Mandate | None = None,
+        command: str = "mandates",
     ) -> NoticeItem:
         """From an outbox row (its columns and public payload) and the mandate, if known."""
         step_type: StepType | None = None
@@ -159,6 +161,7 @@ class NoticeItem(_Frozen):
             confidential=confidential,
             mandate_title=mandate.title if mandate is not None else "",
             coordinator=mandate.coordinator if mandate is not None else "coordinator",
+            command=command,
         )
 
     def where(self) -> str:
@@ -177,16 +180,19 @@ class Action(_Frozen):
 
 
 def action_for(item: NoticeItem) -> Action:
-    """The action a notification asks of its recipient (commands act on the current step)."""
+    """The action a notification asks of its recipient: a command on the notice's step (it is
+    refused, naming the current step, once the mandate has moved on)."""
     mid = shlex.quote(item.mandate_id)
     who = shlex.quote(item.recipient)
+    step = shlex.quote(item.step_id)
+    mandates = shlex.quote(item.command)
     if item.kind == "escalation":
         return Action(
             summary=(
                 f"The step “{item.step_title}” is overdue. Chase whoever has not acted yet, "
                 "or extend the deadline:"
             ),
-            command=f'mandates extend {mid} --until YYYY-MM-DD --reason "..."',
+            command=f'{mandates} extend {mid} --step {step} --until YYYY-MM-DD --reason "..."',
         )
     match item.step_type:
         case "consultation":
@@ -197,27 +203,29 @@ def action_for(item: NoticeItem) -> Action:
                         "put it in a text file and record it with this command, not by replying "
                         "to this e-mail:"
                     ),
-                    command=f"mandates respond {mid} --party {who} --file response.txt",
+                    command=f"{mandates} respond {mid} --step {step} --party {who} --file response.txt",
                 )
             return Action(
                 summary=f"Send the response of {item.recipient} to the consultation:",
-                command=f'mandates respond {mid} --party {who} --text "..."',
+                command=f'{mandates} respond {mid} --step {step} --party {who} --text "..."',
             )
         case "approval":
             return Action(
                 summary="Approve the step, or reject it with the reason:",
-                command=f"mandates approve {mid} --as {who}",
-                alternative=f'mandates reject {mid} --as {who} --comment "..."',
+                command=f"{mandates} approve {mid} --step {step} --as {who}",
+                alternative=f'{mandates} reject {mid} --step {step} --as {who} --comment "..."',
             )
         case "task" | "report":
             return Action(
                 summary="Complete the step with its outcome (and the effort and cost it took):",
-                command=f'mandates complete {mid} --outcome "..." --effort-days N --cost "N USD"',
+                command=(
+                    f'{mandates} complete {mid} --step {step} --outcome "..." --effort-days N --cost "N USD"'
+                ),
             )
         case _:
             return Action(
                 summary="Act on the step with the `mandates` command (respond, approve or complete):",
-                command=f"mandates --help  # mandate {item.mandate_id}, step {item.step_id}",
+                command=f"{mandates} --help  # mandate {item.mandate_id}, step {item.step_id}",
             )
 
 
@@ -410,15 +418,15 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
         case "no_contact":
             why = f"the contact directory has no e-mail address for {item.recipient}"
             fix = "Add the address to the directory file and import it:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
         case "refused":
             why = f"the mail server refused the address of {item.recipient}"
             fix = "Correct the address in the directory file and import it again:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
         case "attempts_exhausted":
             why = f"delivery to {item.recipient} kept failing and was given up"
             fix = "Check the mail settings (MANDATES_SMTP_*) and the address, then re-import it:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
     detail = f" ({report.detail})" if report.detail else ""
     subject = f"Undeliverable: {item.kind} to {item.recipient} about “{item.step_title}” · {item.where()}"
     lines = [

@@ -74,7 +74,10 @@ async def test_a_reminder_arrives_with_its_recipients_subject_body_message_id_an
     text = body(message)
     assert f"Dear {OECD}," in text
     assert mandate.id in text and "Request information (request-information)" in text
-    assert f"mandates respond {mandate.id} --party 'OECD Working Group on Bribery' --text \"...\"" in text
+    assert (
+        f"mandates respond {mandate.id} --step request-information "
+        "--party 'OECD Working Group on Bribery' --text \"...\""
+    ) in (text)
     assert "mandates respond" in body(message, "html")
     calendar = ics_of(message)
     (event,) = calendar.walk("VEVENT")
@@ -288,11 +291,14 @@ async def test_an_escalation_asks_the_coordinator_to_chase_or_extend(
 
     reminded, escalated = sorted(smtp.sink.accepted, key=lambda m: str(m["Subject"]))
     assert escalated["Subject"].startswith("Reminder") and reminded["Subject"].startswith("Escalation 1:")
-    assert f'mandates extend {mandate.id} --until YYYY-MM-DD --reason "..."' in body(reminded)
-    confidential = body(escalated)
-    assert f"mandates respond {mandate.id} --party 'OECD Working Group on Bribery' --file response.txt" in (
-        confidential
+    assert f'mandates extend {mandate.id} --step request-information --until YYYY-MM-DD --reason "..."' in (
+        body(reminded)
     )
+    confidential = body(escalated)
+    assert (
+        f"mandates respond {mandate.id} --step request-information --party 'OECD Working Group on Bribery' "
+        "--file response.txt"
+    ) in confidential
     assert "confidential" in confidential and "--text" not in confidential
 
 

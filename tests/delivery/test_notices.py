@@ -57,17 +57,35 @@ def item(**changes: object) -> NoticeItem:
 def test_the_action_depends_on_the_step_and_the_kind() -> None:
     consult = item()
     assert action_for(consult).command == (
-        f"mandates respond {consult.mandate_id} --party 'OECD Working Group on Bribery' --text \"...\""
+        f"mandates respond {consult.mandate_id} --step request-information "
+        "--party 'OECD Working Group on Bribery' --text \"...\""
     )
     approval = item(step_id="approve-sharing", recipient="chief.of.section")
     assert approval.step_type == "approval" and approval.step_title == "Request information"
-    assert action_for(approval).command == f"mandates approve {consult.mandate_id} --as chief.of.section"
+    assert action_for(approval).command == (
+        f"mandates approve {consult.mandate_id} --step approve-sharing --as chief.of.section"
+    )
     assert "mandates reject" in action_for(approval).alternative
     escalated = item(kind="escalation", recipient="coordinator")
-    assert action_for(escalated).command.startswith(f"mandates extend {consult.mandate_id} --until ")
+    assert action_for(escalated).command.startswith(
+        f"mandates extend {consult.mandate_id} --step request-information --until "
+    )
     unknown = item(mandate=None)
     assert unknown.step_type is None and unknown.coordinator == "coordinator"
     assert "respond, approve or complete" in action_for(unknown).summary
+
+
+def test_the_commands_are_named_as_the_recipient_runs_them() -> None:
+    """Where `mandates` is on no PATH (a checkout's .venv), the e-mail names the command by its
+    path, not a name that does not exist there."""
+    local = item(command=".venv/bin/mandates")
+
+    notice = compose_notice(local, "<m@x>")
+
+    assert action_for(local).command.startswith(".venv/bin/mandates respond ")
+    assert ".venv/bin/mandates respond " in notice.text and " mandates respond" not in notice.text
+    report = compose_report(UndeliverableReport(about=local, reason="no_contact"), "<r@x>")
+    assert ".venv/bin/mandates contacts import contacts.csv" in report.text
 
 
 def test_a_confidential_step_asks_for_a_file_and_says_what_is_due_only() -> None:
