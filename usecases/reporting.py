@@ -73,12 +73,16 @@ def render(report: ProgressReport, fmt: str) -> str:
     return to_html(report) if fmt == "html" else to_markdown(report)
 
 
-async def compile_report_for_step(engine: Engine, mandate_id: str) -> CompiledReport | None:
-    """If the mandate's current step compiles the progress report, compile it, save it
-    and return where; else None."""
+async def compile_report_for_step(
+    engine: Engine, mandate_id: str, step_id: str | None = None
+) -> CompiledReport | None:
+    """If the mandate's current step (the one named, when it is current) compiles the progress
+    report, compile it, save it and return where; else None."""
     detail = await show_mandate(engine, mandate_id)
     if detail is None or detail.current_step is None:
         return None
+    if step_id is not None and step_id != detail.current_step:
+        return None  # (the completion will be refused, naming the current step)
     stream = await AuditStore(await engine.pool()).read_stream(mandate_id)
     started = next((r for r in stream if r.type == "MandateStarted"), None)
     if started is None:

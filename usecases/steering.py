@@ -16,8 +16,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.values import matching_name, moment
 from usecases.engine import Engine
 from usecases.errors import Refused
+from usecases.reading import MandateDetail, show_mandate
 from usecases.reporting import CompiledReport, compile_report_for_step
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (
@@ -42,9 +44,46 @@ class Recorded(BaseModel):
 
     def line(self) -> str:
         recorded = ", ".join(self.result.events) or "nothing new"
-        step = self.result.current_step
+        step = self.result.current_step if self.result.status.value == "active" else None
         where = f"now at step {step}" if step else f"now {self.result.status.value}"
         return f"{self.mandate_id}: recorded {recorded}; {where} (version {self.result.version})"
+
+
+def _not_steerable(mandate_id: str, detail: MandateDetail | None) -> str:
+    """Why a mandate whose workflow is not running takes no action, as the read models know it."""
+    if detail is None:
+        return f"no mandate {mandate_id!r} (see `mandates list`)"
+    ended = f" on {moment(detail.ended_at)}" if detail.ended_at else ""
+    match detail.status:
+        case "withdrawn":
+            reason = f": {detail.withdrawal_reason}" if detail.withdrawal_reason else ""
+            return f"mandate {mandate_id!r} was withdrawn{ended}{reason}; nothing more can be recorded"
+        case "completed":
+            return f"mandate {mandate_id!r} was completed{ended}; nothing more can be recorded"
+        case "followed":
+            return (
+                f"paragraph {mandate_id!r} is only followed (addressed to {detail.actor.replace('_', ' ')}): "
+                "the engine tracks no work of the Secretariat for it"
+            )
+    return (
+        f"mandate {mandate_id!r} is {detail.status} but its workflow is not running "
+        "(is the worker up? `mandates dev status`)"
+    )
+
+
+async def _named(engine: Engine, mandate_id: str, request: Any) -> Any:
+    """The request with the party or approver it names as the plan spells it, where that is
+    unambiguous (``matching_name``): so the caller signs, and the log records, the plan's name."""
+    detail = await show_mandate(engine, mandate_id)
+    step_id = request.step_id or (detail.current_step if detail is not None else None)
+    step = next((s for s in detail.steps if s.step_id == step_id), None) if detail is not None else None
+    if step is None:
+        return request
+    if isinstance(request, RespondRequest):
+        party = matching_name(request.party, [p.party for p in step.parties])
+        return request.model_copy(update={"party": party}) if party is not None else request
+    by = matching_name(request.by, step.approvers)
+    return request.model_copy(update={"by": by}) if by is not None else request
 
 
 async def _send(engine: Engine, mandate_id: str, update: Any, request: BaseModel) -> Recorded:
@@ -66,33 +105,36 @@ async def _send(engine: Engine, mandate_id: str, update: Any, request: BaseModel
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
         raise Refused(f"refused: {reason}") from None
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Refused(f"no running mandate {mandate_id!r} (see `mandates list`)") from None
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
-            raise Refused(f"mandate {mandate_id!r} is no longer running") from None
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise Refused(_not_steerable(mandate_id, await show_mandate(engine, mandate_id))) from None
         raise Refused(f"Temporal refused the request: {exc.message}") from None
     return Recorded(mandate_id=mandate_id, result=result)
 
 
 async def respond(engine: Engine, mandate_id: str, request: RespondRequest) -> Recorded:
-    """Record a consulted party's response to the current consultation."""
+    """Record a consulted party's response to the current consultation (``step_id``: only if
+    it is that one); the party is matched as the plan spells it."""
+    request = await _named(engine, mandate_id, request)
     return await _send(engine, mandate_id, MandateWorkflow.respond, request)
 
 
 async def approve(engine: Engine, mandate_id: str, request: ApproveRequest) -> Recorded:
-    """Approve the pending approval step."""
+    """Approve the pending approval step (``step_id``: only if it is that one)."""
+    request = await _named(engine, mandate_id, request)
     return await _send(engine, mandate_id, MandateWorkflow.approve, request)
 
 
 async def reject(engine: Engine, mandate_id: str, request: RejectRequest) -> Recorded:
     """Reject the pending approval: the mandate goes back to the step the plan names."""
+    request = await _named(engine, mandate_id, request)
     return await _send(engine, mandate_id, MandateWorkflow.reject, request)
 
 
 async def complete(engine: Engine, mandate_id: str, request: CompleteTaskRequest) -> Recorded:
-    """Complete the current task or report; a step that compiles the progress report gets
-    the report compiled from the audit log first, its file and hash in the outcome."""
-    compiled = await compile_report_for_step(engine, mandate_id)
+    """Complete the current task or report (``step_id``: only if it is that one); a step that
+    compiles the progress report gets the report compiled from the audit log first, its file
+    and hash in the outcome."""
+    compiled = await compile_report_for_step(engine, mandate_id, request.step_id)
     if compiled is not None:
         request = request.model_copy(update={"outcome": compiled.outcome(request.outcome)})
     recorded = await _send(engine, mandate_id, MandateWorkflow.complete_task, request)

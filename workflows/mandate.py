@@ -25,7 +25,13 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.access import may, may_start
-    from domain.decide import ConsultationClosed, ExtendDeadline, RecordResponse, StartMandate
+    from domain.decide import (
+        ConsultationClosed,
+        ExtendDeadline,
+        RecordResponse,
+        StartMandate,
+        consulted_party,
+    )
     from domain.errors import DomainError
     from domain.mandate import consultation_workflow_id
     from domain.plan import ConsultationStep
@@ -252,7 +258,8 @@ class MandateWorkflow:
         command = request.to_command()
         step = self._state.active_step()
         assert step is not None
-        step_id, attempt, party = step.step_id, step.attempt, request.party
+        step_id, attempt = step.step_id, step.attempt
+        party = consulted_party(step, request.party) or request.party  # (as the fold records it)
 
         def answered(state: MandateState) -> bool:
             now = state.steps[step_id]

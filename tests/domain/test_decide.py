@@ -119,7 +119,7 @@ def test_response_refusals() -> None:
     story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
 
     assert refused(story, RecordResponse(party="France", text="x"), T0, UnknownParty) == (
-        "'France' is not consulted in step 'consult'"
+        "'France' is not consulted in step 'consult' (consulted: Austria, Mexico, OECD)"
     )
     refused(story, RecordResponse(party="Mexico", text="again"), T0, AlreadyResponded)
     refused(story, RecordResponse(party="Mexico", text="x", step_id="draft"), T0, StepNotPending)
@@ -130,8 +130,74 @@ def test_response_refusals() -> None:
     message = refused(
         story, RecordResponse(party="Mexico", text="late", step_id="consult"), T0, ConsultationClosed
     )
-    assert message == "consultation 'consult' is closed"
+    assert message == "consultation 'consult' is closed; the current step is 'draft' (a task)"
     refused(story, RecordResponse(party="Mexico", text="late"), T0, StepNotPending)
+
+
+def test_a_command_naming_a_step_acts_on_that_step_only_and_a_mismatch_names_the_current_one() -> None:
+    """A completion sent twice (a hint run again) must not complete whatever step is current
+    by then: naming the step makes the second one a refusal that says where the mandate is."""
+    story = four_step_story()
+    answer_all(story, T0 + DAY)
+    complete_draft(story, T0 + 5 * DAY)  # draft done; the approval is current
+
+    again = CompleteTask(by="j.doe", outcome="draft v1", step_id="draft")
+    message = refused(story, again, T0 + 6 * DAY, StepNotPending)
+    assert message == (
+        "step 'draft' is not the current step (it is completed); the current step is 'approve' (an approval)"
+    )
+    assert "the current step is 'approve'" in refused(
+        story, Approve(by="chief.of.section", step_id="submit"), T0 + 6 * DAY, StepNotPending
+    )
+    assert "the current step is 'approve'" in refused(
+        story, Approve(by="chief.of.section", step_id="nope"), T0 + 6 * DAY, StepNotPending
+    )
+    assert story.types(story.do(Approve(by="chief.of.section", step_id="approve"), T0 + 6 * DAY)) == [
+        "Approved"
+    ]
+
+
+def test_party_and_approver_names_match_whatever_their_case_when_unambiguous() -> None:
+    story = four_step_story()
+
+    (received,) = story.do(RecordResponse(party=" oecd ", text="x"), T0 + DAY)
+
+    assert isinstance(received, ev.ResponseReceived) and received.party == "OECD"
+    assert story.state.step("consult").answers.keys() == {"OECD"}
+    assert "at 2027-01-05 09:00 UTC" in refused(
+        story, RecordResponse(party="oecd", text="again"), T0 + DAY, AlreadyResponded
+    )
+    story.do(RecordResponse(party="AUSTRIA", text="x"), T0 + DAY)
+    story.do(RecordResponse(party="mexico", text="x"), T0 + DAY)
+    complete_draft(story, T0 + 5 * DAY)
+    (approved,) = story.do(Approve(by="Legal-Affairs"), T0 + 6 * DAY)
+    assert isinstance(approved, ev.Approved) and approved.by == "legal-affairs"
+    refused(story, Approve(by="LEGAL-AFFAIRS"), T0 + 6 * DAY, AlreadyApproved)
+
+
+def test_names_that_differ_only_in_case_are_not_guessed_between() -> None:
+    plan = validate_plan(
+        {"steps": [{"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                    "parties": ["OECD", "Oecd", "Austria"]}]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    message = refused(story, RecordResponse(party="oecd", text="x"), T0 + DAY, UnknownParty)
+
+    assert message == "'oecd' is not consulted in step 'consult' (consulted: OECD, Oecd, Austria)"
+
+
+def test_a_refusal_names_at_most_a_dozen_parties() -> None:
+    parties = [f"State {n:03d}" for n in range(191)]
+    plan = validate_plan(
+        {"steps": [{"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                    "parties": parties}]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    message = refused(story, RecordResponse(party="Atlantis", text="x"), T0 + DAY, UnknownParty)
+
+    assert message.endswith(f"(consulted: {', '.join(parties[:12])} and 179 more)")
 
 
 def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
@@ -305,11 +371,15 @@ def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
     assert consult.deadline == until and consult.extensions == 1
     assert consult.reminders_sent == [] and consult.overdue is False
     assert consult.deadline_set_at == deadline + DAY
-    refused(story, ExtendDeadline(until=until, reason="x", by="c"), deadline, DeadlineNotLater)
-    refused(
-        story, ExtendDeadline(until=until + DAY, reason="x", by="c"), until + 2 * DAY,
-        DeadlineNotLater,
+    not_later = refused(story, ExtendDeadline(until=until, reason="x", by="c"), deadline, DeadlineNotLater)
+    assert not_later == (
+        "2027-02-23 09:00 UTC is not later than the deadline of step 'consult' (2027-02-23 09:00 UTC)"
+    )  # (to the minute: never microseconds)
+    past = refused(
+        story, ExtendDeadline(until=until + DAY + timedelta(microseconds=123456), reason="x", by="c"),
+        until + 2 * DAY, DeadlineNotLater,
     )  # fmt: skip
+    assert past == "2027-02-24 09:00 UTC is in the past"
 
 
 def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:

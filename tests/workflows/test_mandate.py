@@ -158,7 +158,10 @@ async def test_refused_requests_get_the_reason_and_never_enter_the_history(engin
         handle.execute_update(MandateWorkflow.respond, RespondRequest(party="France", text="x"))
     )
     assert unknown.type == "unknown_party"
-    assert unknown.message == "'France' is not consulted in step 'consult-partners'"
+    assert unknown.message == (
+        "'France' is not consulted in step 'consult-partners' "
+        "(consulted: OECD Working Group on Bribery, OAS (MESICIC))"
+    )
     not_pending = await refusal(
         handle.execute_update(
             MandateWorkflow.approve, ApproveRequest(by="legal-affairs", step_id="legal-approval")
