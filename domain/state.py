@@ -232,6 +232,12 @@ class MandateState(BaseModel):
             return [a for a in planned.approvers if a not in step.approvals]
         return [planned.assignee]
 
+    def stopped_step(self) -> StepState | None:
+        """The step a withdrawn mandate stopped at (the one under way when it was withdrawn)."""
+        if self.status is not MandateStatus.WITHDRAWN:
+            return None
+        return next((s for s in self.steps.values() if s.status is StepStatus.ACTIVE), None)
+
     def next_deadline(self) -> datetime | None:
         step = self.active_step()
         return step.deadline if step is not None else None
@@ -461,6 +467,7 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             s.status_refs.extend(_refs(position))
         case ev.MandateWithdrawn():
             s.status = MandateStatus.WITHDRAWN
+            s.current_step = None  # (the step it stopped at stays active: ``stopped_step``)
             s.ended_at = e.at
             s.withdrawal_reason = e.reason
             s.status_refs.extend(_refs(position))

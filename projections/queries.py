@@ -246,7 +246,7 @@ class StepDetail(_Out):
     step_id: str
     title: str
     type: str
-    status: str
+    status: str  # pending | active | completed | stopped (under way when the mandate was withdrawn)
     attempt: int
     planned_due: datetime
     deadline: datetime | None
@@ -364,7 +364,7 @@ async def mandate_detail(pool: asyncpg.Pool, mandate_id: str) -> MandateDetail |
                 step_id=s["step_id"],
                 title=s["title"],
                 type=s["type"],
-                status=s["status"],
+                status="stopped" if s["status"] == "active" and m["status"] != "active" else s["status"],
                 attempt=s["attempt"],
                 planned_due=s["planned_due"],
                 deadline=s["deadline"],

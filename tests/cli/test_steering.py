@@ -171,6 +171,10 @@ async def test_withdrawing_says_the_mandate_is_withdrawn_and_later_actions_say_s
     handle = engine.client.get_workflow_handle(mandate)
     await handle.result()
     await Projector(pool).catch_up()
+    shown = json.loads((await command("show", mandate, "--json")).out)
+    assert shown["current_step"] is None
+    assert [s["status"] for s in shown["steps"]] == ["stopped", "pending", "pending", "pending"]
+    assert "current step" not in (await command("show", mandate)).out
     after = await command("complete", mandate, "--outcome", "late")
     line = after.error()
     assert line.startswith(f"mandate '{mandate}' was withdrawn on ")
