@@ -479,14 +479,23 @@ def progress_line(state: MandateState) -> str:
     """One public line on where the mandate stands, for the Web UI's current details.
 
     E.g. ``"para 3 · information collection · step 1 of 3: request-information ·
-    2 of 3 responses · due 2027-01-15"``.
+    2 of 3 responses · due 2027-01-15"``; when it has ended, how and when (a withdrawn
+    mandate: where it stopped and why), since Temporal shows it as any completed workflow.
     """
     mandate = state.mandate
     if mandate is None:
         return "not started"
     head = f"para {mandate.paragraph} · {mandate.kinds_label()}"
     if not state.is_active:
-        return f"{head} · {state.status.value}"
+        ended = f" on {state.ended_at.date().isoformat()}" if state.ended_at is not None else ""
+        line = f"{head} · {state.status.value}{ended}"
+        stopped = state.stopped_step()
+        if stopped is not None:
+            index = mandate.plan.index(stopped.step_id) + 1
+            line += f" at step {index} of {len(mandate.plan.steps)}: {stopped.step_id}"
+        if state.withdrawal_reason:
+            line += f" · {state.withdrawal_reason}"
+        return line
     step = state.active_step()
     if step is None or step.deadline is None:
         return f"{head} · between steps"

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.mandate import consultation_workflow_id
     from domain.plan import ConsultationStep
-    from domain.state import MandateState, PartyStatus
+    from domain.state import MandateState, PartyStatus, progress_line
     from workflows.consultation import PROGRESS_SIGNAL, REFUSED_SIGNAL, ConsultationWorkflow
     from workflows.messages import (
         ApproveRequest,
@@ -118,7 +118,10 @@ class MandateWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._rec.publish()  # (the final status, before the run closes)
         return MandateResult(
-            mandate_id=self._rec.mandate_id, status=self._state.status, version=self._state.version
+            mandate_id=self._rec.mandate_id,
+            status=self._state.status,
+            version=self._state.version,
+            summary=progress_line(self._state),
         )
 
     def _next_run(self, input: MandateInput) -> MandateInput:

@@ -299,7 +299,7 @@ def test_approval_by_all_approvers_moves_on_and_refusals_say_why() -> None:
     assert story.types(done) == ["TaskCompleted", "StepCompleted", "MandateCompleted"]
     assert story.state.status is MandateStatus.COMPLETED
     refused(story, Withdraw(reason="x", by="y"), T0, MandateNotActive)
-    assert progress_line(story.state) == "para 3 · information collection · completed"
+    assert progress_line(story.state) == "para 3 · information collection · completed on 2027-01-12"
 
 
 def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment() -> None:
@@ -389,6 +389,10 @@ def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
 
     assert isinstance(withdrawn, ev.MandateWithdrawn)
     assert story.state.status is MandateStatus.WITHDRAWN
+    assert progress_line(story.state) == (
+        "para 3 · information collection · withdrawn on 2027-01-05 at step 1 of 4: consult · "
+        "superseded by 8/2"
+    )
     assert story.state.withdrawal_reason == "superseded by 8/2"
     assert story.state.awaiting() == [] and story.state.next_deadline() is None
     refused(story, RecordResponse(party="Mexico", text="x"), T0, MandateNotActive)
