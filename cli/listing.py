@@ -14,6 +14,7 @@ import typer
 
 from cli.output import echo, fail, hint, print_json, run, table
 from domain.mandate import KIND_LABELS
+from domain.values import money, person_days
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine
 from usecases.reading import (
@@ -195,13 +196,19 @@ def describe(d: MandateDetail) -> str:
             table(
                 ["step", "date", "by", "effort (days)", "cost"],
                 [
-                    (c.step_id, _day(c.at), c.by, _num(c.effort_days), f"{c.currency} {c.cost:,.2f}")
+                    (
+                        c.step_id,
+                        _day(c.at),
+                        c.by,
+                        _num(c.effort_days),
+                        money(c.cost, c.currency) if c.cost else "",
+                    )
                     for c in d.cost_lines
                 ],
             )
         )
-        totals = "; ".join(f"{currency} {amount:,.2f}" for currency, amount in d.costs.items())
-        lines.append(f"total: {_num(d.effort_days)} person-days · {totals}")
+        totals = [person_days(d.effort_days), *(money(a, c) for c, a in d.costs.items() if a)]
+        lines.append("total: " + " · ".join(totals))
     lines += ["", "TIMELINE (audit log)"]
     lines.append(
         table(

@@ -18,7 +18,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cli.output import echo, fail, run
-from usecases import steering
+from config.settings import Settings
+from usecases import BadInput, steering
 from usecases.files import RESPONSE_LIMIT, read_limited
 from usecases.steering import (
     ApproveRequest,
@@ -160,7 +161,12 @@ def complete(
     mandate_id: str = MANDATE_ID,
     outcome: str = typer.Option(..., "--outcome", help="What the task produced."),
     effort_days: str | None = typer.Option(None, "--effort-days", help="Effort in person-days."),
-    cost: str | None = typer.Option(None, "--cost", help="Cost, e.g. 1500 or 1500 EUR (default USD)."),
+    cost: str | None = typer.Option(
+        None,
+        "--cost",
+        metavar="AMOUNT",
+        help="Cost with its currency, e.g. '1500 EUR' (a bare number: in $MANDATES_CURRENCY).",
+    ),
     person: str | None = typer.Option(None, "--as", help="Who completed it (default: $MANDATES_USER)."),
     step: str | None = _step("the current task or report"),
     timeout: float = TIMEOUT,
@@ -168,19 +174,18 @@ def complete(
     """Complete the current task or report, with its outcome, effort and cost."""
     if not outcome.strip():
         fail("--outcome is empty", code=2)
-    currency = "USD"
-    amount_text = cost
-    if cost is not None and " " in cost.strip():
-        amount_text, currency = cost.strip().rsplit(" ", 1)
-        currency = currency.upper()
-        if not (len(currency) == 3 and currency.isalpha()):
-            fail(f"--cost currency must be a three-letter code, not {currency!r}", code=2)
+    amount, currency = Decimal(0), "USD"  # (no cost: none is recorded)
+    if cost is not None:
+        try:
+            amount, currency = steering.parse_cost(cost, Settings.load().currency)
+        except BadInput as exc:
+            fail(f"--cost: {exc}", code=2)
     request = _request(
         CompleteTaskRequest,
         by=caller() if person is None else person,
         outcome=outcome,
         effort_days=_amount(effort_days, "--effort-days"),
-        cost=_amount(amount_text, "--cost"),
+        cost=amount,
         currency=currency,
         step_id=step,
     )

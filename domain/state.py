@@ -123,7 +123,8 @@ class DeadlineRecord(BaseModel):
 
 
 class CostRecord(BaseModel):
-    """The effort and cost of one completed task or report."""
+    """The effort and cost of one completed task or report (one that gave either: a cost of
+    0 is none, and its currency means nothing)."""
 
     step_id: str
     at: AwareDatetime
@@ -194,7 +195,7 @@ class MandateState(BaseModel):
     current_step: str | None = None
     steps: dict[str, StepState] = {}
     effort_days: Decimal = Decimal(0)
-    costs: dict[str, Decimal] = {}  # currency -> total
+    costs: dict[str, Decimal] = {}  # currency -> total (currencies with a cost only)
     cost_lines: list[CostRecord] = []
     deadlines: list[DeadlineRecord] = []
     started_at: AwareDatetime | None = None
@@ -431,19 +432,21 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             step = s.steps.get(e.step_id)
             if step is not None:
                 step.outcome = e.outcome
-            s.effort_days = EXACT.add(s.effort_days, e.effort_days)
-            s.costs[e.currency] = EXACT.add(s.costs.get(e.currency, Decimal(0)), e.cost)
-            s.cost_lines.append(
-                CostRecord(
-                    step_id=e.step_id,
-                    at=e.at,
-                    by=e.by,
-                    effort_days=e.effort_days,
-                    cost=e.cost,
-                    currency=e.currency,
-                    ref=position,
+            if e.effort_days or e.cost:  # (neither given: nothing to count)
+                s.effort_days = EXACT.add(s.effort_days, e.effort_days)
+                if e.cost:
+                    s.costs[e.currency] = EXACT.add(s.costs.get(e.currency, Decimal(0)), e.cost)
+                s.cost_lines.append(
+                    CostRecord(
+                        step_id=e.step_id,
+                        at=e.at,
+                        by=e.by,
+                        effort_days=e.effort_days,
+                        cost=e.cost,
+                        currency=e.currency,
+                        ref=position,
+                    )
                 )
-            )
         case ev.StepCompleted():
             step = s.steps.get(e.step_id)
             s.current_step = None

@@ -193,3 +193,14 @@ def listing(names: Sequence[str], limit: int = 12) -> str:
     """Names for a message: all of them, or the first ``limit`` and how many more."""
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """A cost as the engine writes it everywhere: ``USD 1,500.00``."""
+    return f"{currency} {amount:,.2f}"
+
+
+def person_days(value: Decimal) -> str:
+    """An effort as the engine writes it: ``2.5 person-days`` (``1 person-day``)."""
+    text = format(value.normalize(), ",f") if value else "0"
+    return f"{text} person-day{'' if value == 1 else 's'}"

@@ -88,7 +88,8 @@ class _Rows:
     def cost_totals(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
         for row in self.costs:
-            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["cost"]
+            if row["cost"]:  # (a cost of 0 is none: as the fold counts)
+                totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["cost"]
         return dict(sorted(totals.items()))
 
     def current(self) -> asyncpg.Record | None:

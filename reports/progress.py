@@ -466,7 +466,7 @@ def _cooperation(
 
 def _money(costs: Iterable[CostLine]) -> list[Money]:
     totals: dict[str, tuple[Decimal, list[int]]] = {}
-    for line in costs:
+    for line in (c for c in costs if c.cost):  # (a line of effort only has no cost)
         amount, refs = totals.get(line.currency, (Decimal(0), []))
         totals[line.currency] = (amount + line.cost, [*refs, line.ref])
     return [Money(currency=c, amount=a, refs=sorted(r)) for c, (a, r) in sorted(totals.items())]

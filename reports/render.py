@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from domain.values import money as format_money
 from domain.vocabulary import ACTOR_LABELS
 from reports.progress import (
     ConsultationLine,
@@ -100,12 +101,8 @@ def number(value: Decimal) -> str:
     return format(value.normalize(), ",f") if value else "0"
 
 
-def amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 def money(totals: Sequence[Money]) -> str:
-    return "; ".join(f"{m.currency} {amount(m.amount)}" for m in totals) or "none"
+    return "; ".join(format_money(m.amount, m.currency) for m in totals) or "none"
 
 
 def refs(*groups: Iterable[int]) -> Refs:
@@ -173,7 +170,7 @@ def _summary(report: ProgressReport) -> list[Block]:
         rows.append(((f"Deadlines {count.label}",), (str(count.count),), (refs(count.refs),)))
     rows.append((("Effort (person-days)",), (number(totals.effort_days),), (refs(totals.effort_refs),)))
     for total in totals.costs:
-        rows.append(((f"Costs ({total.currency})",), (amount(total.amount),), (refs(total.refs),)))
+        rows.append((("Costs",), (format_money(total.amount, total.currency),), (refs(total.refs),)))
     if not totals.costs:
         rows.append((("Costs",), ("none recorded",), ()))
     return [Heading(2, "Summary"), Table(("Figure", "Value", "Sources"), tuple(rows), numeric=frozenset({1}))]
@@ -346,7 +343,7 @@ def _cost_row(c: CostLine) -> tuple[Line, ...]:
         (day(c.at),),
         (c.by,),
         (number(c.effort_days),),
-        (f"{c.currency} {amount(c.cost)}",),
+        (format_money(c.cost, c.currency) if c.cost else "",),
         (refs([c.ref]),),
     )
 

@@ -9,6 +9,8 @@ progress report compiles it first, whoever completes it (``reporting.compile_rep
 from __future__ import annotations
 
 import asyncio
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -18,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.values import matching_name, moment
 from usecases.engine import Engine
-from usecases.errors import Refused
+from usecases.errors import BadInput, Refused
 from usecases.reading import MandateDetail, show_mandate
 from usecases.reporting import CompiledReport, compile_report_for_step
 from workflows.mandate import MandateWorkflow
@@ -31,6 +33,31 @@ from workflows.messages import (
     UpdateResult,
     WithdrawRequest,
 )
+
+_COST = re.compile(r"^\s*(?:([A-Za-z]{3})\s+)?([^\s]+?)(?:\s+([A-Za-z]{3}))?\s*$")
+
+
+def parse_cost(text: str, default_currency: str | None) -> tuple[Decimal, str]:
+    """A cost as a person writes it: ``1500 EUR``, ``EUR 1500`` or ``1,500.50 usd``; a bare
+    number is in ``default_currency`` (``MANDATES_CURRENCY``), and refused when there is none,
+    rather than silently taken as dollars.
+
+    Raises:
+        BadInput: not an amount, a currency that is not three letters, or no currency.
+    """
+    found = _COST.match(text)
+    if found is None or (found[1] and found[3]):
+        raise BadInput(f"{text!r} is not a cost such as '1500 USD'")
+    number, code = found[2].replace(",", ""), (found[1] or found[3] or default_currency)
+    try:
+        amount = Decimal(number)
+    except InvalidOperation:
+        raise BadInput(f"{text!r} is not a cost such as '1500 USD'") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadInput(f"must be zero or more, not {text!r}")
+    if code is None:
+        raise BadInput(f"{text!r} needs its currency, e.g. '{number} USD' (or set MANDATES_CURRENCY)")
+    return amount, code.upper()
 
 
 class Recorded(BaseModel):
@@ -162,6 +189,7 @@ __all__ = [
     "approve",
     "complete",
     "extend",
+    "parse_cost",
     "reject",
     "respond",
     "withdraw",

@@ -72,6 +72,34 @@ async def test_a_completion_sent_again_is_refused_naming_the_current_step(
     ).error(2)
 
 
+async def test_a_cost_names_its_currency_and_no_cost_shows_none(
+    engine: Engine, pool: asyncpg.Pool, command: Command
+) -> None:
+    mandate = await started(engine, pool, "steer-costs")
+
+    bare = await command("complete", mandate, "--outcome", "Drafted", "--cost", "1500")
+    assert bare.error(2) == "--cost: '1500' needs its currency, e.g. '1500 USD' (or set MANDATES_CURRENCY)"
+    done = await command("complete", mandate, "--outcome", "Drafted", "--effort-days", "2")
+    assert done.code == 0, done.err
+    await Projector(pool).catch_up()
+    shown = await command("show", mandate)
+
+    assert "0.00" not in shown.out
+    assert "total: 2 person-days" in shown.out
+    assert "draft done by coordinator: 2 person-days" in shown.out  # (the timeline)
+    for party in ("States parties", "OECD Working Group on Bribery"):
+        assert (await command("respond", mandate, "--party", party, "--text", "ok")).code == 0
+    assert (await command("approve", mandate, "--as", "chief.of.section")).code == 0
+    submitted = await command(
+        "complete", mandate, "--outcome", "Sent", "--cost", "1,500", MANDATES_CURRENCY="EUR"
+    )
+    assert submitted.code == 0, submitted.err
+    await Projector(pool).catch_up()
+    shown = await command("show", mandate)
+    assert "EUR 1,500.00" in shown.out and "total: 2 person-days · EUR 1,500.00" in shown.out
+    assert "submit done by coordinator: EUR 1,500.00" in shown.out
+
+
 async def test_approve_and_reject_act_as_mandates_user_by_default(
     engine: Engine, pool: asyncpg.Pool, command: Command
 ) -> None:
