@@ -247,6 +247,7 @@ class ProgressReport(_Model):
     as_of: datetime | None
     as_of_is_period_end: bool
     period: ReportPeriod | None
+    period_not_over: bool = False  # the period ends after ``as_of`` (now): figures as of now
     resolution_filter: str | None
     first_position: int | None
     last_position: int | None
@@ -497,6 +498,7 @@ def build_progress_report(
     resolution: str | None = None,
     period: ReportPeriod | None = None,
     as_of: datetime | None = None,
+    now: datetime | None = None,
     body: str = IMPLEMENTATION_REVIEW_GROUP,
 ) -> ProgressReport:
     """The progress report on every mandate in ``records`` (or those of one resolution).
@@ -506,8 +508,11 @@ def build_progress_report(
         resolution: A resolution's slug or symbol (case-insensitive); None for all.
         period: Only events up to its end count; deadline outcomes and costs are
             those that fall within it.
-        as_of: When the report stands; default the period's end, else the time the
-            last included event was recorded.
+        as_of: When the report stands; default the period's end (or ``now``, when the
+            period has not ended by then), else the time the last included event was
+            recorded.
+        now: The time the report is made: a period that ends later is reported as it
+            stands now (a deadline still ahead is open, not overdue), never later.
         body: Who the report is addressed to.
     """
     ends_before = period.ends_before if period else None
@@ -521,6 +526,12 @@ def build_progress_report(
     chosen: dict[str, tuple[str, list[MandateSection]]] = {}
     used: list[AuditRecord] = []
     effective_as_of = as_of or ends_before
+    not_over = as_of is None and ends_before is not None and now is not None and now < ends_before
+    if not_over:
+        assert now is not None
+        # now, or the last event the period holds if the log runs ahead of this clock
+        latest = max((r.occurred_at for s in streams.values() for r in s), default=now)
+        effective_as_of = max(now, latest)
     if effective_as_of is None:
         # as of the last recorded event of the chosen resolutions: decided in a first pass
         effective_as_of = _last_recorded(streams, resolution)
@@ -571,8 +582,9 @@ def build_progress_report(
     return ProgressReport(
         body=body,
         as_of=effective_as_of,
-        as_of_is_period_end=as_of is None and ends_before is not None,
+        as_of_is_period_end=as_of is None and ends_before is not None and not not_over,
         period=period,
+        period_not_over=not_over,
         resolution_filter=resolution,
         first_position=positions[0] if positions else None,
         last_position=positions[-1] if positions else None,

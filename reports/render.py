@@ -105,6 +105,16 @@ def money(totals: Sequence[Money]) -> str:
     return "; ".join(format_money(m.amount, m.currency) for m in totals) or "none"
 
 
+def as_of_label(report: ProgressReport) -> str:
+    """When the report stands: ``the end of 2027-06-30`` (a period that is over), else the
+    moment (``2027-03-01 09:00 UTC``)."""
+    if report.as_of is None:
+        return ""
+    if report.as_of_is_period_end and report.period is not None and report.period.end is not None:
+        return f"the end of {report.period.end.isoformat()}"
+    return moment(report.as_of)
+
+
 def refs(*groups: Iterable[int]) -> Refs:
     return Refs(tuple(sorted({p for g in groups for p in g})))
 
@@ -121,13 +131,10 @@ def layout(report: ProgressReport) -> list[Block]:
     blocks: list[Block] = [Heading(1, f"Progress report to the {report.body}")]
     meta: list[str] = []
     if report.as_of is not None:
-        meta.append(
-            f"As of {day(report.as_of)} (end of the period)"
-            if report.as_of_is_period_end
-            else f"As of {moment(report.as_of)}"
-        )
+        meta.append(f"As of {as_of_label(report)}")
     if report.period is not None:
-        meta.append(f"period {report.period.label()}")
+        over = " (not over yet: the figures stand as of now)" if report.period_not_over else ""
+        meta.append(f"period {report.period.label()}{over}")
     if report.resolution_filter:
         meta.append(
             f"resolution {', '.join(r.symbol for r in report.resolutions) or report.resolution_filter}"
@@ -535,7 +542,7 @@ def to_html(report: ProgressReport) -> str:
     """The report as one self-contained HTML file (inline CSS with a print stylesheet)."""
     title = f"Progress report to the {report.body}"
     if report.as_of is not None:
-        title += f", as of {day(report.as_of)}"
+        title += f", as of {as_of_label(report)}"
     body: list[str] = []
     for block in layout(report):
         match block:

@@ -57,12 +57,15 @@ async def audit_records(engine: Engine) -> list[StoredEvent]:
 async def progress_report(
     engine: Engine, *, resolution: str | None = None, period: ReportPeriod | None = None
 ) -> ProgressReport:
-    """The progress report on every mandate (or one resolution's), over a period or all time.
+    """The progress report on every mandate (or one resolution's), over a period or all time;
+    a period that has not ended yet is reported as it stands now.
 
     Raises:
         NotFound: a resolution was named and the log holds no mandate of it.
     """
-    report = build_progress_report(await audit_records(engine), resolution=resolution, period=period)
+    report = build_progress_report(
+        await audit_records(engine), resolution=resolution, period=period, now=engine.now()
+    )
     if resolution and not report.resolutions:
         raise NotFound(f"no mandates of resolution {resolution!r} in the audit log (see `mandates list`)")
     return report

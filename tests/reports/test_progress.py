@@ -217,3 +217,26 @@ def test_an_event_this_version_cannot_read_is_named_not_guessed_at() -> None:
     records[1].payload = {**records[1].payload, "deadline": "soon"}
     with pytest.raises(ReportUnreadable, match=r"audit event #2 \(StepStarted\) cannot be read: deadline"):
         build_progress_report(records)
+
+
+def test_a_period_not_over_yet_is_reported_as_it_stands_now() -> None:
+    """`report --period 2027-01-01..2027-06-30` early in 2027 dated the report after the period
+    and counted every open deadline as overdue, though none had passed."""
+    story = Story(make_mandate("res", paragraph=1, kinds=[MandateKind.REPORTING]))
+    half = ReportPeriod(start=date(2027, 1, 1), end=date(2027, 6, 30))
+    now = T0 + timedelta(days=1)
+
+    report = build_progress_report(records_of(story), period=half, now=now)
+
+    assert report.as_of == now and report.period_not_over and not report.as_of_is_period_end
+    (mandate,) = report.resolutions[0].mandates
+    assert [d.outcome for d in mandate.deadlines] == ["open"]
+    assert [c.label for c in report.totals.deadlines] == ["open"]
+    text = to_markdown(report)
+    assert "As of 2027-01-05 09:00 UTC · period 2027-01-01 to 2027-06-30 (not over yet" in text
+    assert "overdue" not in text.lower()
+
+    over = build_progress_report(records_of(story), period=half, now=datetime(2027, 8, 1, tzinfo=UTC))
+    assert over.as_of == datetime(2027, 7, 1, tzinfo=UTC) and not over.period_not_over
+    assert "As of the end of 2027-06-30 · period 2027-01-01 to 2027-06-30 · " in to_markdown(over)
+    assert [c.label for c in over.totals.deadlines] == ["overdue"]  # (by then it had passed)
