@@ -155,6 +155,7 @@ class CooperationLine(_Model):
 class DeadlineLine(_Model):
     step_id: str
     title: str
+    attempt: int = 1  # the step's attempt it was set for (a step reworked has several)
     deadline: datetime
     outcome: Literal["met", "missed", "extended", "open", "overdue", "cancelled"]
     closed_at: datetime | None
@@ -219,9 +220,14 @@ class ResolutionSection(_Model):
 
 
 class Count(_Model):
+    """How many mandates, or steps, are in one state. For deadlines: the steps with a
+    deadline of this outcome (``count``) and those deadlines (``deadlines``: more when a
+    step was reworked, or extended more than once)."""
+
     label: str
     count: int
     refs: list[int]
+    deadlines: int | None = None
 
 
 class Totals(_Model):
@@ -367,6 +373,7 @@ def _deadline_line(d: DeadlineRecord, title: str, as_of: datetime | None) -> Dea
         return DeadlineLine(
             step_id=d.step_id,
             title=title,
+            attempt=max(d.attempt, 1),
             deadline=d.deadline,
             outcome="overdue" if overdue else "open",
             closed_at=None,
@@ -378,6 +385,7 @@ def _deadline_line(d: DeadlineRecord, title: str, as_of: datetime | None) -> Dea
     return DeadlineLine(
         step_id=d.step_id,
         title=title,
+        attempt=max(d.attempt, 1),
         deadline=d.deadline,
         outcome=d.status,
         closed_at=d.closed_at,
@@ -651,12 +659,13 @@ def _totals(sections: Sequence[MandateSection]) -> Totals:
         )
         for status in _STATUS_ORDER
     ]
-    lines = [d for m in sections for d in m.deadlines]
+    lines = [(m.mandate_id, d) for m in sections for d in m.deadlines]
     deadlines = [
         Count(
             label=outcome,
-            count=sum(1 for d in lines if d.outcome == outcome),
-            refs=_refs(*(d.refs[-1:] for d in lines if d.outcome == outcome)),
+            count=len({(mandate, d.step_id) for mandate, d in lines if d.outcome == outcome}),
+            refs=_refs(*(d.refs[-1:] for _, d in lines if d.outcome == outcome)),
+            deadlines=sum(1 for _, d in lines if d.outcome == outcome),
         )
         for outcome in _DEADLINE_ORDER
     ]

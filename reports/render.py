@@ -21,6 +21,7 @@ from domain.vocabulary import ACTOR_LABELS
 from reports.progress import (
     ConsultationLine,
     CostLine,
+    Count,
     DeadlineLine,
     MandateSection,
     Money,
@@ -174,13 +175,22 @@ def _summary(report: ProgressReport) -> list[Block]:
         )
         rows.append(((label,), (str(count.count),), (refs(count.refs),)))
     for count in totals.deadlines:
-        rows.append(((f"Deadlines {count.label}",), (str(count.count),), (refs(count.refs),)))
+        rows.append(((f"Deadlines {count.label}",), (_steps_count(count),), (refs(count.refs),)))
     rows.append((("Effort (person-days)",), (number(totals.effort_days),), (refs(totals.effort_refs),)))
     for total in totals.costs:
         rows.append((("Costs",), (format_money(total.amount, total.currency),), (refs(total.refs),)))
     if not totals.costs:
         rows.append((("Costs",), ("none recorded",), ()))
     return [Heading(2, "Summary"), Table(("Figure", "Value", "Sources"), tuple(rows), numeric=frozenset({1}))]
+
+
+def _steps_count(count: Count) -> str:
+    """``3 steps``, or ``3 steps (5 deadlines)`` when steps were reworked or extended again."""
+    text = f"{count.count} step{'s' if count.count != 1 else ''}"
+    if count.deadlines is not None and count.deadlines != count.count:
+        what = "extensions" if count.label == "extended" else "attempts"
+        text += f" ({count.deadlines} {what})"
+    return text
 
 
 def _resolution(resolution: ResolutionSection) -> list[Block]:
@@ -340,7 +350,15 @@ def _deadline_outcome(d: DeadlineLine) -> str:
 def _deadlines(lines: Sequence[DeadlineLine]) -> list[Block]:
     if not lines:
         return []
-    rows = tuple(((d.title,), (day(d.deadline),), (_deadline_outcome(d),), (refs(d.refs),)) for d in lines)
+    rows = tuple(
+        (
+            (d.title + (f" (attempt {d.attempt})" if d.attempt > 1 else ""),),
+            (day(d.deadline),),
+            (_deadline_outcome(d),),
+            (refs(d.refs),),
+        )
+        for d in lines
+    )
     return [Heading(4, "Deadlines"), Table(("Step", "Deadline", "Outcome", "Sources"), rows)]
 
 

@@ -89,6 +89,13 @@ def test_totals_add_up_to_what_the_log_records(cosp7_log: Logged) -> None:
     assert statuses == {"active": 2, "completed": 2, "followed": 1}
     deadlines = {c.label: c.count for c in report.totals.deadlines}
     assert deadlines["extended"] == 1 and deadlines["missed"] == 2
+    # para 1's summary was returned once: its two steps met two deadlines each, and count once
+    (met,) = [c for c in report.totals.deadlines if c.label == "met"]
+    assert (met.count, met.deadlines) == (12, 14)
+    lines = [d for m in report.resolutions[0].mandates for d in m.deadlines if d.outcome == "met"]
+    assert len({(d.step_id, d.title) for d in lines}) < len(lines) == 14
+    assert "| Summarise the dialogue (attempt 2) | 2018-04-29 | met (2018-04-19) |" in to_markdown(report)
+    assert "| Deadlines met | 12 steps (14 attempts) |" in to_markdown(report)
     (resolution,) = report.resolutions
     assert [m.paragraph for m in resolution.mandates] == [1, 2, 3, 4, 5]
     p1, p2, p3, _, _ = resolution.mandates
