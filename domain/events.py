@@ -206,6 +206,7 @@ class MandateFollowed(_Event):
     mandate_id: str
     resolution_symbol: str
     resolution_slug: str
+    resolution_title: str | None = None
     paragraph: int = 0
     verb: str = ""
     addressee: str = Field("other", alias="actor")  # who the paragraph is addressed to

@@ -215,8 +215,9 @@ class MandateSection(_Model):
 
 class ResolutionSection(_Model):
     slug: str
-    symbol: str
+    symbol: str  # the slug when the resolution has no symbol
     mandates: list[MandateSection]
+    title: str | None = None
 
 
 class Count(_Model):
@@ -532,6 +533,7 @@ def build_progress_report(
         streams.setdefault(record.stream_id, []).append(record)
 
     chosen: dict[str, tuple[str, list[MandateSection]]] = {}
+    titles: dict[str, str] = {}
     used: list[AuditRecord] = []
     effective_as_of = as_of or ends_before
     not_over = as_of is None and ends_before is not None and now is not None and now < ends_before
@@ -549,10 +551,12 @@ def build_progress_report(
         if first.type == ev.FOLLOWED:
             followed, section = _followed_section(first)
             slug, symbol = followed.resolution_slug, followed.resolution_symbol
+            title = followed.resolution_title
         elif first.type == "MandateStarted":
             mandate = _event(first)
             assert isinstance(mandate, ev.MandateStarted)
             slug, symbol = mandate.mandate.resolution_slug, mandate.mandate.resolution_symbol
+            title = mandate.mandate.resolution_title
             built = _mandate_section(stream, since, effective_as_of)
             if built is None:
                 continue
@@ -563,10 +567,15 @@ def build_progress_report(
             continue
         used.extend(stream)
         chosen.setdefault(slug, (symbol, []))[1].append(section)
+        if title:
+            titles.setdefault(slug, title)
 
     resolutions = [
         ResolutionSection(
-            slug=slug, symbol=symbol, mandates=sorted(sections, key=lambda s: (s.paragraph, s.mandate_id))
+            slug=slug,
+            symbol=symbol,
+            title=titles.get(slug),
+            mandates=sorted(sections, key=lambda s: (s.paragraph, s.mandate_id)),
         )
         for slug, (symbol, sections) in sorted(chosen.items())
     ]

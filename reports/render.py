@@ -193,10 +193,18 @@ def _steps_count(count: Count) -> str:
     return text
 
 
+def resolution_heading(resolution: ResolutionSection) -> str:
+    """``Resolution 7/6: Enhancing synergies ...``: its symbol and title (the slug stands in
+    for a symbol only when there is no title either)."""
+    symbol = resolution.symbol if resolution.symbol != resolution.slug else None
+    if resolution.title:
+        return f"Resolution {symbol}: {resolution.title}" if symbol else f"Resolution: {resolution.title}"
+    return f"Resolution {resolution.symbol}"
+
+
 def _resolution(resolution: ResolutionSection) -> list[Block]:
-    title = f"Resolution {resolution.symbol}"
-    blocks: list[Block] = [Heading(2, title, anchor=f"resolution-{resolution.slug}")]
-    if resolution.slug != resolution.symbol:
+    blocks: list[Block] = [Heading(2, resolution_heading(resolution), anchor=f"resolution-{resolution.slug}")]
+    if resolution.slug != resolution.symbol or resolution.title:
         blocks.append(Para((f"Reference: {resolution.slug}.",), css="meta"))
     for mandate in resolution.mandates:
         blocks.extend(_mandate(mandate))
@@ -512,6 +520,7 @@ table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size:
 th, td { border: 1px solid #bbb; padding: .25rem .45rem; text-align: left; vertical-align: top; }
 th { background: #eee; font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
+.date { white-space: nowrap; }
 table.trace { font-size: .8rem; }
 .refs { font-size: .8em; color: #555; white-space: nowrap; }
 .refs a { color: inherit; text-decoration: none; }
@@ -539,6 +548,14 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2} UTC)?")
+
+
+def _h_dates(text: str) -> str:
+    """``text`` escaped, each date (``2027-01-15``, ``2027-01-15 09:00 UTC``) kept on one line."""
+    return _DATE.sub(lambda m: f'<span class="date">{m.group()}</span>', _h(text))
+
+
 def _html_inline(parts: Line) -> str:
     out = []
     for part in parts:
@@ -552,7 +569,7 @@ def _html_inline(parts: Line) -> str:
                     links = ", ".join(f'<a href="#e{p}">#{p}</a>' for p in part.positions)
                     out.append(f'<span class="refs">[{links}]</span>')
             case str():
-                out.append(_h(part))
+                out.append(_h_dates(part))
     return "".join(out).strip()
 
 
