@@ -152,7 +152,7 @@ def describe(d: MandateDetail) -> str:
             table(
                 ["#", "step", "type", "status", "deadline", "note"],
                 [
-                    (n, s.step_id, s.type, s.status, _day(s.deadline or s.planned_due), _note(s))
+                    (n, s.step_id, s.type, s.status, _day(s.deadline or s.planned_due), _note(s, current))
                     for n, s in enumerate(d.steps, 1)
                 ],
             )
@@ -233,8 +233,11 @@ def _num(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _note(s: StepDetail) -> str:
+def _note(s: StepDetail, current: StepDetail | None = None) -> str:
     notes = []
+    if s.status == "pending" and current is not None and current.deadline is not None:
+        if s.planned_due < current.deadline:  # (a report held before its session, say)
+            notes.append("planned before the current step's deadline")
     if s.overdue and s.status == "active":
         notes.append("overdue")
     if s.extensions:

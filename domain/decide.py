@@ -19,7 +19,7 @@ from domain import events as ev
 from domain.deadlines import Alarm, AlarmKind, escalation_time
 from domain.errors import DomainError
 from domain.mandate import Mandate
-from domain.plan import ApprovalStep, ConsultationStep, StepId
+from domain.plan import ApprovalStep, ConsultationStep, ReportStep, StepId, start_of_day
 from domain.state import MandateState, MandateStatus, StepState, StepStatus, evolve
 from domain.values import Amount, Comment, Deadline, Name, Text, listing, matching_name, moment
 
@@ -136,11 +136,16 @@ class CompleteTask(_Command):
 
 
 class ExtendDeadline(_Command):
+    """The current step's deadline moves later. ``move_later_steps``: the later steps' planned
+    deadlines move with it (the workflows ask for it; extensions decided before they did
+    moved nothing, and must replay so)."""
+
     type: Literal["ExtendDeadline"] = "ExtendDeadline"
     until: Deadline
     reason: Text
     by: Name
     step_id: StepId | None = None
+    move_later_steps: bool = False
 
 
 class Withdraw(_Command):
@@ -457,6 +462,7 @@ def _extend(batch: _Batch, cmd: ExtendDeadline, now: datetime) -> None:
             closes_at = cmd.until + timedelta(days=planned.grace_days)
         except OverflowError:
             raise DeadlineNotLater(f"{moment(cmd.until)} is too far in the future") from None
+    later = _later_steps(batch, step, cmd.until) if cmd.move_later_steps else {}
     batch.add(
         ev.DeadlineExtended(
             step_id=step.step_id,
@@ -465,9 +471,35 @@ def _extend(batch: _Batch, cmd: ExtendDeadline, now: datetime) -> None:
             closes_at=closes_at,
             reason=cmd.reason,
             by=cmd.by,
+            later=later,
             at=now,
         )
     )
+
+
+def _later_steps(batch: _Batch, step: StepState, until: datetime) -> dict[str, datetime]:
+    """The planned deadlines of the steps after ``step``, moved by as much as its deadline
+    moves to ``until``, and never before it; the plan's rules still hold: a report stays
+    before its session (ending its day before, at the latest) and no step falls before an
+    earlier one. Only those that move are given."""
+    assert step.deadline is not None
+    shift = until - step.deadline
+    plan = batch.mandate.plan
+    ids = plan.step_ids()[plan.index(step.step_id) + 1 :]
+    moved: dict[str, datetime] = {}
+    ceiling: datetime | None = None
+    for step_id in reversed(ids):  # (from the last: a report bound to its session bounds those before)
+        planned, state = plan.step(step_id), batch.state.steps[step_id]
+        due = max(state.planned_due + shift, until)
+        if isinstance(planned, ReportStep) and planned.session_date is not None:
+            session_eve = start_of_day(planned.session_date) - timedelta(minutes=1)
+            due = min(due, max(session_eve, state.planned_due))
+        if ceiling is not None:
+            due = min(due, ceiling)
+        ceiling = due
+        if due != state.planned_due:
+            moved[step_id] = due
+    return dict(reversed(moved.items()))
 
 
 def _alarm(

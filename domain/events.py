@@ -114,6 +114,9 @@ class DeadlineExtended(_Event):
     closes_at: AwareDatetime | None = None  # a consultation's new closing time
     reason: str
     by: str
+    # The later steps' planned deadlines, moved with this one (``decide._later_steps``); none
+    # in extensions recorded before they were moved.
+    later: dict[str, AwareDatetime] = {}
 
 
 class StepOverdue(_Event):

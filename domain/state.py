@@ -374,6 +374,9 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
                 step.escalations = 0
                 if e.closes_at is not None:
                     step.closes_at = e.closes_at
+            for step_id, due in e.later.items():
+                if step_id in s.steps:
+                    s.steps[step_id].planned_due = due
             for record in s.open_deadlines(e.step_id):
                 record.close(e.at, position, "extended")
                 record.extended_to = e.until

@@ -90,9 +90,11 @@ def describe_event(event_type: str, payload: dict[str, Any]) -> str:
                 f"({_day(p.get('deadline'))}) to {_names(p.get('recipients'))}"
             )
         case "DeadlineExtended":
+            later = p.get("later")
+            moved = f"; {_count(list(later), 'later step', 'later steps')} moved" if later else ""
             return (
                 f"{step} deadline extended from {_day(p.get('previous'))} to {_day(p.get('until'))} "
-                f"by {p.get('by', '?')}: {p.get('reason', '')}"
+                f"by {p.get('by', '?')}: {p.get('reason', '')}{moved}"
             )
         case "StepOverdue":
             deadline = _day(p.get("deadline"))

@@ -54,7 +54,14 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         WithdrawRequest,
     )
-    from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
+    from workflows.recorder import (
+        Recorder,
+        extension,
+        past_history_limit,
+        refusal,
+        update_id,
+        update_result,
+    )
 
 
 FORWARD_BY_CAUSE_PATCH = "forwarded-commands-answered-by-cause"
@@ -276,8 +283,9 @@ class MandateWorkflow:
 
     @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
     async def extend_deadline(self, request: ExtendDeadlineRequest) -> UpdateResult:
-        """The current step's deadline moves later (with a reason); its reminders follow."""
-        command = request.to_command()
+        """The current step's deadline moves later (with a reason); its reminders follow, and
+        the later steps' planned deadlines move with it."""
+        command = extension(request.to_command())
         step = self._state.active_step()
         if step is None or step.type != "consultation":
             return await self._execute(command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -184,6 +185,44 @@ async def test_a_name_typed_in_another_case_is_signed_as_the_plan_spells_it(
         assert [(e.payload["party"], e.actor) for e in stored if e.type == "ResponseReceived"] == [
             ("OECD Working Group on Bribery", "OECD Working Group on Bribery")
         ]
+
+
+async def test_an_extension_moves_what_follows_in_show_and_shows_what_cannot_move(
+    engine: Engine, pool: asyncpg.Pool, command: Command
+) -> None:
+    session = (datetime.now(UTC) + timedelta(days=30)).date()
+    plan = validate_plan(
+        {"steps": [
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 10},
+            {"type": "task", "id": "edit", "title": "Edit", "due_in_days": 15},
+            {"type": "report", "id": "submit", "title": "Submit", "due_in_days": 20,
+             "session_date": session.isoformat()},
+            {"type": "task", "id": "follow-up", "title": "Follow up", "due_in_days": 60},
+        ]}
+    )  # fmt: skip
+    mandate = make_mandate("steer-extend", plan, coordinator="coordinator")
+    await start(engine, mandate)
+    await Projector(pool).catch_up()
+    before = {s["step_id"]: s for s in json.loads((await command("show", mandate.id, "--json")).out)["steps"]}
+    until = datetime.fromisoformat(before["draft"]["deadline"]) + timedelta(days=25)
+
+    extended = await command(
+        "extend", mandate.id, "--step", "draft", "--until", until.isoformat(), "--reason", "late"
+    )
+
+    assert extended.code == 0, extended.err
+    await Projector(pool).catch_up()
+    after = {s["step_id"]: s for s in json.loads((await command("show", mandate.id, "--json")).out)["steps"]}
+    moved = {k: datetime.fromisoformat(v["planned_due"]) - datetime.fromisoformat(before[k]["planned_due"])
+             for k, v in after.items() if k != "draft"}  # fmt: skip
+    assert moved["follow-up"] == timedelta(days=25)
+    eve = datetime.combine(session, datetime.min.time(), tzinfo=UTC) - timedelta(minutes=1)
+    # the report is held before its session, and the step before it with it
+    assert [datetime.fromisoformat(after[k]["planned_due"]) for k in ("edit", "submit")] == [eve, eve]
+    shown = (await command("show", mandate.id)).out
+    (submit,) = [line for line in shown.splitlines() if " submit " in line]
+    assert "planned before the current step's deadline" in submit
+    assert "1 later step moved" not in shown and "3 later steps moved" in shown  # (the timeline)
 
 
 async def test_withdrawing_says_the_mandate_is_withdrawn_and_later_actions_say_so_too(

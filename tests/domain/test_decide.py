@@ -404,3 +404,52 @@ def MandateStatefour_step_story() -> Story:
     story = Story.__new__(Story)
     story.events, story.state = [], MandateState()
     return story
+
+
+def test_an_extension_moves_the_later_steps_with_it_and_the_plan_stays_valid() -> None:
+    """Extending a step left the later planned deadlines earlier than the new one (in `show`
+    and the calendar). They move by as much, so the plan keeps its order."""
+    story = four_step_story()
+    until = T0 + 45 * DAY  # the consultation, due on day 30, now due on day 45
+
+    (extended,) = story.do(
+        ExtendDeadline(until=until, reason="holidays", by="coordinator", move_later_steps=True), T0 + DAY
+    )
+
+    assert isinstance(extended, ev.DeadlineExtended)
+    assert extended.later == {"draft": T0 + 55 * DAY, "approve": T0 + 65 * DAY, "submit": T0 + 75 * DAY}
+    planned = [story.state.step(s).planned_due for s in ("consult", "draft", "approve", "submit")]
+    assert planned[1:] == [T0 + 55 * DAY, T0 + 65 * DAY, T0 + 75 * DAY]
+    assert story.state.step("consult").deadline == until <= planned[1]
+    answer_all(story, T0 + 2 * DAY)
+    assert story.state.step("draft").deadline == T0 + 55 * DAY  # the next step starts with its moved deadline
+
+    unmoved = four_step_story()  # (an extension recorded before they moved: nothing moves)
+    (before,) = unmoved.do(ExtendDeadline(until=until, reason="holidays", by="coordinator"), T0 + DAY)
+    assert isinstance(before, ev.DeadlineExtended) and before.later == {}
+    assert unmoved.state.step("draft").planned_due == T0 + 40 * DAY
+
+
+def test_a_report_bound_to_its_session_moves_no_later_than_the_eve_of_the_session() -> None:
+    session = (T0 + 70 * DAY).date()
+    plan = validate_plan(
+        {"steps": [
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 30},
+            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
+             "approvers": ["chief.of.section"]},
+            {"type": "report", "id": "submit", "title": "Submit", "due_in_days": 60,
+             "session_date": session.isoformat()},
+            {"type": "task", "id": "follow-up", "title": "Follow up", "due_in_days": 80},
+        ]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    (extended,) = story.do(
+        ExtendDeadline(until=T0 + 55 * DAY, reason="late input", by="c", move_later_steps=True), T0 + DAY
+    )
+
+    assert isinstance(extended, ev.DeadlineExtended)
+    eve = datetime.combine(session, datetime.min.time(), tzinfo=T0.tzinfo) - timedelta(minutes=1)
+    assert extended.later == {"approve": eve, "submit": eve, "follow-up": T0 + 105 * DAY}
+    moved = [story.state.step(s).planned_due for s in ("approve", "submit", "follow-up")]
+    assert moved == sorted(moved) and moved[1].date() < session  # (valid: in order, before the session)
