@@ -1,8 +1,9 @@
 """``mandates list`` and ``mandates show``: read from the read models and the audit log.
 
 Neither needs Temporal, so both work while it is down and after workflow histories
-have gone with retention. Response text is never printed: the read models do not
-hold it, and the timeline says who answered, not what they said.
+have gone with retention. The read models hold no response text: ``show`` reads the
+answers from the audit log (``mandate_answers``), and prints a confidential one only to
+those who may read it; the timeline says who answered, not what they said.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine
 from usecases.reading import (
     STATUSES,
+    AnswerText,
+    MandateAnswers,
     MandateDetail,
     MandateSummary,
     StepDetail,
     list_mandates,
+    mandate_answers,
     projection_status,
+    reader_names,
     show_mandate,
 )
 
@@ -101,27 +106,42 @@ def list_command(
     )
 
 
-async def _show(engine: Engine, mandate_id: str) -> tuple[MandateDetail | None, int]:
-    return await show_mandate(engine, mandate_id), await _behind(engine)
+async def _show(
+    engine: Engine, mandate_id: str, confidential: bool
+) -> tuple[MandateDetail | None, MandateAnswers | None, int]:
+    names = reader_names(engine)
+    if names is None and not confidential:
+        names = set()  # (no identities to judge by: confidential answers only when asked for)
+    answers = await mandate_answers(engine, mandate_id, reader_names=names)
+    return await show_mandate(engine, mandate_id), answers, await _behind(engine)
 
 
 def show_command(
     mandate_id: str = typer.Argument(..., metavar="ID", help="The mandate id (see `mandates list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    confidential: bool = typer.Option(
+        False,
+        "--confidential",
+        help="Where no identities are configured, print confidential answers too (with identities, "
+        "the mandate's coordinator and approvers read them, and no one else).",
+    ),
 ) -> None:
-    """Show a mandate: its state, steps, deadlines, who has not answered, costs and audit timeline."""
-    detail, behind = run(lambda engine: _show(engine, mandate_id))
+    """Show a mandate: its state, steps, deadlines, the answers, costs and audit timeline."""
+    detail, answers, behind = run(lambda engine: _show(engine, mandate_id, confidential))
     if detail is None:
         fail(f"no mandate {mandate_id!r} (see `mandates list`)")
     _lag_note(behind)
     if as_json:
-        print_json(detail.model_dump(mode="json"))
+        print_json(
+            detail.model_dump(mode="json")
+            | {"answers": answers.model_dump(mode="json")["steps"] if answers is not None else {}}
+        )
         return
-    echo(describe(detail))
+    echo(describe(detail, answers))
 
 
-def describe(d: MandateDetail) -> str:
-    """The human view of one mandate."""
+def describe(d: MandateDetail, answers: MandateAnswers | None = None) -> str:
+    """The human view of one mandate (with its consultations' answers, when given)."""
     actor = ACTOR_LABELS.get(d.actor, d.actor)
     lines = [
         d.mandate_id,
@@ -164,9 +184,13 @@ def describe(d: MandateDetail) -> str:
         lines += ["", "CONSULTATIONS AND APPROVALS"]
         for s in waiting:
             lines.append(f"{s.step_id}:{' (confidential)' if s.confidential else ''}")
+            given = answers.steps.get(s.step_id, {}) if answers is not None else {}
             for p in s.parties:
                 when = f" {_day(p.answered_at)}" if p.answered_at else ""
-                lines.append(f"  {p.party}: {p.status}{when}")
+                answer = given.get(p.party) if p.status == "answered" else None
+                lines.append(f"  {p.party}: {p.status}{when}{_answer_note(answer)}")
+                if answer is not None:
+                    lines += [f"    {line}" for line in answer.shown().splitlines() or [""]]
             approved = {a.approver: a for a in s.approvals}
             for approver in s.approvers if s.type == "approval" else []:
                 a = approved.get(approver)
@@ -227,6 +251,15 @@ def describe(d: MandateDetail) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def _answer_note(answer: AnswerText | None) -> str:
+    if answer is None:
+        return ""
+    notes = [f"revision {answer.revision}"] if answer.revision else []
+    if answer.by:
+        notes.append(f"recorded by {answer.by}")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _num(value: Decimal) -> str:

@@ -30,9 +30,12 @@ async def projected(pool: asyncpg.Pool, logged: list[StoredEvent]) -> list[Store
 
 
 @pytest.fixture
-def mandates(database: Database, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+def mandates(database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Invoke:
     monkeypatch.setenv("DATABASE_URL", database.app_dsn)
     monkeypatch.setenv("DATABASE_ADMIN_URL", database.admin_dsn)
+    monkeypatch.setenv("MANDATES_DATA_DIR", str(tmp_path / "data"))  # (no dev stack's identities)
+    for name in ("MANDATES_IDENTITIES", "MANDATES_USER"):
+        monkeypatch.delenv(name, raising=False)
     activated(monkeypatch)
     runner = CliRunner()
 
