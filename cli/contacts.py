@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
-from cli.output import echo, fail, print_json, run, table
+from cli.output import commands, echo, fail, hint, print_json, run, table
 from domain.contacts import Contact
 from usecases import directory
 from usecases.files import CONTACTS_LIMIT, read_limited
 
-app = typer.Typer(help="The contact directory: who reminders, overdue notices and escalations go to.")
+app = commands(help="The contact directory: who reminders, overdue notices and escalations go to.")
 
 
 @app.command("import")
@@ -48,7 +48,7 @@ def list_contacts(as_json: bool = typer.Option(False, "--json", help="Print JSON
     if as_json:
         print_json([c.model_dump(mode="json") for c in contacts])
     elif not contacts:
-        echo("the directory is empty: `mandates contacts import FILE`")
+        echo(hint("the directory is empty: `mandates contacts import FILE`"))
     else:
         echo(_table(contacts))
 

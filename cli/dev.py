@@ -8,12 +8,12 @@ import threading
 
 import typer
 
-from cli.output import echo, print_json, table
+from cli.output import commands, echo, hint, print_json, table
 from config.settings import Settings
 from devstack.mailbox import list_mail
 from devstack.stack import DevStack, PartStatus
 
-app = typer.Typer(help="Run the embedded dev stack: Temporal dev server + Web UI, Postgres, worker.")
+app = commands(help="Run the embedded dev stack: Temporal dev server + Web UI, Postgres, worker.")
 
 
 def _print_status(rows: list[PartStatus]) -> None:
@@ -37,7 +37,7 @@ def up(
     _print_console(settings)
     echo(f"Data folder: {stack.root}  (logs in {stack.log_dir})")
     if detach:
-        echo("Stop it with: mandates dev down")
+        echo(hint("Stop it with: `mandates dev down`"))
         return
     started = [name for name in stack.running() if name not in already]
     echo("Running in the foreground; press Ctrl-C to stop.")

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from cli.output import echo, fail, print_json, run, table
+from cli.output import echo, fail, hint, print_json, run, table
 from cli.steering import caller
 from domain.plan import PlanInvalid
 from domain.resolution import OperativeParagraph, Resolution
@@ -137,4 +137,4 @@ def import_command(
     out = echo if not as_json else (lambda text: echo(text, err=True))
     out("")
     out(table(["para", "mandate", "status"], rows))
-    out(f"\n{started} mandate(s) started; see them with `mandates list`.")
+    out(hint(f"\n{started} mandate(s) started; see them with `mandates list`."))

@@ -1,8 +1,9 @@
 """``mandates list`` and ``mandates show``: read from the read models and the audit log.
 
 Neither needs Temporal, so both work while it is down and after workflow histories
-have gone with retention. Response text is never printed: the read models do not
-hold it, and the timeline says who answered, not what they said.
+have gone with retention. The read models hold no response text: ``show`` reads the
+answers from the audit log (``mandate_answers``), and prints a confidential one only to
+those who may read it; the timeline says who answered, not what they said.
 """
 
 from __future__ import annotations
@@ -12,17 +13,22 @@ from decimal import Decimal
 
 import typer
 
-from cli.output import echo, fail, print_json, run, table
+from cli.output import echo, fail, hint, print_json, run, table
 from domain.mandate import KIND_LABELS
+from domain.values import money, person_days
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 from usecases import Engine
 from usecases.reading import (
     STATUSES,
+    AnswerText,
+    MandateAnswers,
     MandateDetail,
     MandateSummary,
     StepDetail,
     list_mandates,
+    mandate_answers,
     projection_status,
+    reader_names,
     show_mandate,
 )
 
@@ -46,7 +52,7 @@ def _lag_note(behind: int) -> None:
         plural = "s" if behind != 1 else ""
         echo(
             f"note: the read models are {behind} event{plural} behind the audit log "
-            "(is the projector running? `mandates projections status`)",
+            + hint("(is the projector running? `mandates projections status`)"),
             err=True,
         )
 
@@ -77,7 +83,8 @@ def list_command(
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        echo("no mandates" + (" match" if status or kind or overdue else " yet (see `mandates import`)"))
+        filtered = status or kind or overdue
+        echo("no mandates" + (" match" if filtered else hint(" yet (see `mandates import`)")))
         return
     echo(
         table(
@@ -99,27 +106,42 @@ def list_command(
     )
 
 
-async def _show(engine: Engine, mandate_id: str) -> tuple[MandateDetail | None, int]:
-    return await show_mandate(engine, mandate_id), await _behind(engine)
+async def _show(
+    engine: Engine, mandate_id: str, confidential: bool
+) -> tuple[MandateDetail | None, MandateAnswers | None, int]:
+    names = reader_names(engine)
+    if names is None and not confidential:
+        names = set()  # (no identities to judge by: confidential answers only when asked for)
+    answers = await mandate_answers(engine, mandate_id, reader_names=names)
+    return await show_mandate(engine, mandate_id), answers, await _behind(engine)
 
 
 def show_command(
     mandate_id: str = typer.Argument(..., metavar="ID", help="The mandate id (see `mandates list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    confidential: bool = typer.Option(
+        False,
+        "--confidential",
+        help="Where no identities are configured, print confidential answers too (with identities, "
+        "the mandate's coordinator and approvers read them, and no one else).",
+    ),
 ) -> None:
-    """Show a mandate: its state, steps, deadlines, who has not answered, costs and audit timeline."""
-    detail, behind = run(lambda engine: _show(engine, mandate_id))
+    """Show a mandate: its state, steps, deadlines, the answers, costs and audit timeline."""
+    detail, answers, behind = run(lambda engine: _show(engine, mandate_id, confidential))
     if detail is None:
         fail(f"no mandate {mandate_id!r} (see `mandates list`)")
     _lag_note(behind)
     if as_json:
-        print_json(detail.model_dump(mode="json"))
+        print_json(
+            detail.model_dump(mode="json")
+            | {"answers": answers.model_dump(mode="json")["steps"] if answers is not None else {}}
+        )
         return
-    echo(describe(detail))
+    echo(describe(detail, answers))
 
 
-def describe(d: MandateDetail) -> str:
-    """The human view of one mandate."""
+def describe(d: MandateDetail, answers: MandateAnswers | None = None) -> str:
+    """The human view of one mandate (with its consultations' answers, when given)."""
     actor = ACTOR_LABELS.get(d.actor, d.actor)
     lines = [
         d.mandate_id,
@@ -150,7 +172,7 @@ def describe(d: MandateDetail) -> str:
             table(
                 ["#", "step", "type", "status", "deadline", "note"],
                 [
-                    (n, s.step_id, s.type, s.status, _day(s.deadline or s.planned_due), _note(s))
+                    (n, s.step_id, s.type, s.status, _day(s.deadline or s.planned_due), _note(s, current))
                     for n, s in enumerate(d.steps, 1)
                 ],
             )
@@ -162,9 +184,13 @@ def describe(d: MandateDetail) -> str:
         lines += ["", "CONSULTATIONS AND APPROVALS"]
         for s in waiting:
             lines.append(f"{s.step_id}:{' (confidential)' if s.confidential else ''}")
+            given = answers.steps.get(s.step_id, {}) if answers is not None else {}
             for p in s.parties:
                 when = f" {_day(p.answered_at)}" if p.answered_at else ""
-                lines.append(f"  {p.party}: {p.status}{when}")
+                answer = given.get(p.party) if p.status == "answered" else None
+                lines.append(f"  {p.party}: {p.status}{when}{_answer_note(answer)}")
+                if answer is not None:
+                    lines += [f"    {line}" for line in answer.shown().splitlines() or [""]]
             approved = {a.approver: a for a in s.approvals}
             for approver in s.approvers if s.type == "approval" else []:
                 a = approved.get(approver)
@@ -194,13 +220,19 @@ def describe(d: MandateDetail) -> str:
             table(
                 ["step", "date", "by", "effort (days)", "cost"],
                 [
-                    (c.step_id, _day(c.at), c.by, _num(c.effort_days), f"{c.currency} {c.cost:,.2f}")
+                    (
+                        c.step_id,
+                        _day(c.at),
+                        c.by,
+                        _num(c.effort_days),
+                        money(c.cost, c.currency) if c.cost else "",
+                    )
                     for c in d.cost_lines
                 ],
             )
         )
-        totals = "; ".join(f"{currency} {amount:,.2f}" for currency, amount in d.costs.items())
-        lines.append(f"total: {_num(d.effort_days)} person-days · {totals}")
+        totals = [person_days(d.effort_days), *(money(a, c) for c, a in d.costs.items() if a)]
+        lines.append("total: " + " · ".join(totals))
     lines += ["", "TIMELINE (audit log)"]
     lines.append(
         table(
@@ -221,12 +253,24 @@ def describe(d: MandateDetail) -> str:
     return "\n".join(lines)
 
 
+def _answer_note(answer: AnswerText | None) -> str:
+    if answer is None:
+        return ""
+    notes = [f"revision {answer.revision}"] if answer.revision else []
+    if answer.by:
+        notes.append(f"recorded by {answer.by}")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def _num(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _note(s: StepDetail) -> str:
+def _note(s: StepDetail, current: StepDetail | None = None) -> str:
     notes = []
+    if s.status == "pending" and current is not None and current.deadline is not None:
+        if s.planned_due < current.deadline:  # (a report held before its session, say)
+            notes.append("planned before the current step's deadline")
     if s.overdue and s.status == "active":
         notes.append("overdue")
     if s.extensions:

@@ -18,11 +18,131 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+try:  # typer carries its own copy of click since 0.23
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover (an older typer, on click)
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+from config.commands import mandates_command, with_command
 from domain.errors import DomainError
 from usecases import BadInput, Engine, failure_message, open_engine
 
 T = TypeVar("T")
+
+
+def first_sentence(text: str | None) -> str:
+    """The first sentence of a help text, whole and on one line."""
+    flat = " ".join((text or "").split())
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z`])", flat, maxsplit=1)[0]
+
+
+class _Commands(TyperGroup):
+    """The command tree: bad usage (a missing or unknown option, a bad value) is one line
+    naming the command's help, exit 2, like every other error of the CLI; a command's line
+    in its group's help is its first sentence, whole."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return first_sentence(self.short_help or self.help)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        prog_name = prog_name or mandates_command()
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # a group named alone: its help, as before
+            if not standalone_mode:
+                raise
+            exc.show()
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            if not standalone_mode:
+                raise
+            echo(f"error: {usage_line(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            echo("error: aborted", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def usage_line(exc: ClickException) -> str:
+    """Click's message on one line: "missing option '--as' (see `mandates approve --help`)"."""
+    message = " ".join(exc.format_message().split()).rstrip(".").replace("Value error, ", "")
+    message = message[:1].lower() + message[1:]
+    context = getattr(exc, "ctx", None)
+    if isinstance(exc, UsageError) and context is not None:
+        message += f" (see `{context.command_path} --help`)"
+    return printable(message, keep="")
+
+
+_VALUE_NAMES = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "float": "NUMBER",
+                "float range": "NUMBER", "path": "PATH", "file": "FILE"}  # fmt: skip
+
+
+class _Option(TyperOption):
+    """An option as click writes it: ``--outcome TEXT`` (or its metavar), not ``<str>``."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        label = (super().display_type_rich(ctx) or "").strip("<>")
+        return _VALUE_NAMES.get(label, f"[{label}]" if "|" in label else label.upper())
+
+
+class _Argument(TyperArgument):
+    """An argument by its name alone: ``ID``, not ``ID <str>`` (nor ``{ID}`` in the usage)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw + ("..." if self.nargs != 1 else "")
+        return name if self.required else f"[{name}]"
+
+
+class _Command(TyperCommand):
+    """A command whose help reads as plain text: value names, no type tags."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return first_sentence(self.short_help or self.help)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperOption:
+                param.__class__ = _Option
+            elif type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
+class _Typer(typer.Typer):
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+def commands(**options: Any) -> typer.Typer:
+    """A group of commands: plain help (value names, no boxes or type tags) and one-line
+    usage errors."""
+    return _Typer(
+        cls=_Commands,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        **options,
+    )
 
 
 def run(use_case: Callable[[Engine], Awaitable[T]], *, timeout: float | None = None) -> T:
@@ -70,7 +190,9 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    echo(f"error: {printable(message, keep='')}", err=True)
+    """Print ``message`` as the one line of an error (its commands runnable from here), and
+    leave with ``code``."""
+    echo(f"error: {printable(with_command(message), keep='')}", err=True)
     raise typer.Exit(code)
 
 
@@ -79,6 +201,11 @@ def fail_each(problems: Sequence[str], code: int = 1) -> NoReturn:
     for problem in problems:
         echo(f"error: {printable(str(problem), keep='')}", err=True)
     raise typer.Exit(code)
+
+
+def hint(text: str) -> str:
+    """``text`` with the commands it quotes (```mandates list```) as they run from here."""
+    return with_command(text)
 
 
 def print_json(value: Any) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from cli.output import echo, print_json, run
+from cli.output import commands, echo, print_json, run
 from usecases.reading import projection_status, rebuild_projections
 
-app = typer.Typer(help="Read models kept from the audit log: rebuild them, or see how far they are.")
+app = commands(help="Read models kept from the audit log: rebuild them, or see how far they are.")
 
 
 @app.command()

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import typer
 
-from cli.output import echo, fail, print_json, run, table
+from cli.output import commands, echo, fail, print_json, run, table
 from cli.steering import caller
 from domain.reviews import DEFAULT_WINDOW_DAYS, BurdenView, OverlapView, StageView, spreadsheet_safe
 from usecases import reviews
 
-app = typer.Typer(help="The review calendar: the mechanisms' schedules, overlaps and the burden on States.")
+app = commands(help="The review calendar: the mechanisms' schedules, overlaps and the burden on States.")
 
 CONFIDENTIAL = typer.Option(
     False,

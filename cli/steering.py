@@ -18,7 +18,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cli.output import echo, fail, run
-from usecases import questionnaires, steering
+from config.settings import Settings
+from usecases import BadInput, questionnaires, steering
 from usecases.files import RESPONSE_LIMIT, read_limited
 from usecases.steering import (
     ApproveRequest,
@@ -33,6 +34,16 @@ MANDATE_ID = typer.Argument(..., metavar="ID", help="The mandate id (see `mandat
 TIMEOUT = typer.Option(30.0, "--timeout", min=1, max=3600, help="Seconds to wait for the mandate's answer.")
 
 
+def _step(what: str) -> Any:
+    return typer.Option(
+        None,
+        "--step",
+        metavar="STEP",
+        help=f"Act only if {what} is this step (a step id, as `mandates show` lists them); "
+        "otherwise the refusal names the current step.",
+    )
+
+
 def caller() -> str:
     """Who is acting when `--as` is not given: $MANDATES_USER, else the login name."""
     return os.environ.get("MANDATES_USER") or getpass.getuser()
@@ -40,7 +51,7 @@ def caller() -> str:
 
 _OPTIONS = {"by": "--as", "party": "--party", "text": "--text", "comment": "--comment",
             "reason": "--reason", "outcome": "--outcome", "until": "--until", "cost": "--cost",
-            "effort_days": "--effort-days", "currency": "--cost"}  # fmt: skip
+            "effort_days": "--effort-days", "currency": "--cost", "step_id": "--step"}  # fmt: skip
 
 
 def _request(model: type[BaseModel], options: dict[str, str] | None = None, **fields: Any) -> Any:
@@ -52,6 +63,8 @@ def _request(model: type[BaseModel], options: dict[str, str] | None = None, **fi
         first = exc.errors(include_url=False)[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         option = (options or {}).get(field) or _OPTIONS.get(field, field)
+        if field == "step_id" and first["type"] == "string_pattern_mismatch":
+            fail(f"--step: {first['input']!r} is not a step id (lowercase words and hyphens)", code=2)
         reason = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
         fail(f"{option}: {reason or first['msg'][:1].lower() + first['msg'][1:]}", code=2)
 
@@ -89,6 +102,7 @@ def respond(
     person: str | None = typer.Option(
         None, "--as", help="Record it on the party's behalf, as this coordinator (the log says who)."
     ),
+    step: str | None = _step("the current consultation"),
     timeout: float = TIMEOUT,
 ) -> None:
     """Record a consulted party's response to the current consultation."""
@@ -106,32 +120,48 @@ def respond(
         fail("--table goes with a .csv file of answers", code=2)
     options = {"text": "--file"} if file is not None else None
     request = _request(
-        RespondRequest, options, party=party, text=_response_text(text, file), revise=revise, by=person
+        RespondRequest,
+        options,
+        party=party,
+        text=_response_text(text, file),
+        revise=revise,
+        by=person,
+        step_id=step,
     )
     echo(run(lambda engine: steering.respond(engine, mandate_id, request), timeout=timeout).line())
 
 
 def approve(
     mandate_id: str = MANDATE_ID,
-    person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
+    person: str | None = typer.Option(
+        None, "--as", help="The approver, a named person or role (default: $MANDATES_USER)."
+    ),
     comment: str = typer.Option("", "--comment", help="An optional comment."),
+    step: str | None = _step("the pending approval"),
     timeout: float = TIMEOUT,
 ) -> None:
     """Approve the pending approval step."""
-    request = _request(ApproveRequest, by=person, comment=comment)
+    request = _request(
+        ApproveRequest, by=caller() if person is None else person, comment=comment, step_id=step
+    )
     echo(run(lambda engine: steering.approve(engine, mandate_id, request), timeout=timeout).line())
 
 
 def reject(
     mandate_id: str = MANDATE_ID,
-    person: str = typer.Option(..., "--as", help="The approver (a named person or role)."),
+    person: str | None = typer.Option(
+        None, "--as", help="The approver, a named person or role (default: $MANDATES_USER)."
+    ),
     comment: str = typer.Option(..., "--comment", help="Why: the step the plan names gets it."),
+    step: str | None = _step("the pending approval"),
     timeout: float = TIMEOUT,
 ) -> None:
     """Reject the pending approval: the mandate goes back to the step the plan names."""
     if not comment.strip():
         fail("a rejection needs a --comment saying why", code=2)
-    request = _request(RejectRequest, by=person, comment=comment)
+    request = _request(
+        RejectRequest, by=caller() if person is None else person, comment=comment, step_id=step
+    )
     echo(run(lambda engine: steering.reject(engine, mandate_id, request), timeout=timeout).line())
 
 
@@ -151,27 +181,33 @@ def complete(
     mandate_id: str = MANDATE_ID,
     outcome: str = typer.Option(..., "--outcome", help="What the task produced."),
     effort_days: str | None = typer.Option(None, "--effort-days", help="Effort in person-days."),
-    cost: str | None = typer.Option(None, "--cost", help="Cost, e.g. 1500 or 1500 EUR (default USD)."),
+    cost: str | None = typer.Option(
+        None,
+        "--cost",
+        metavar="AMOUNT",
+        help="Cost with its currency, e.g. '1500 EUR' (a bare number: in $MANDATES_CURRENCY).",
+    ),
     person: str | None = typer.Option(None, "--as", help="Who completed it (default: $MANDATES_USER)."),
+    step: str | None = _step("the current task or report"),
     timeout: float = TIMEOUT,
 ) -> None:
     """Complete the current task or report, with its outcome, effort and cost."""
     if not outcome.strip():
         fail("--outcome is empty", code=2)
-    currency = "USD"
-    amount_text = cost
-    if cost is not None and " " in cost.strip():
-        amount_text, currency = cost.strip().rsplit(" ", 1)
-        currency = currency.upper()
-        if not (len(currency) == 3 and currency.isalpha()):
-            fail(f"--cost currency must be a three-letter code, not {currency!r}", code=2)
+    amount, currency = Decimal(0), "USD"  # (no cost: none is recorded)
+    if cost is not None:
+        try:
+            amount, currency = steering.parse_cost(cost, Settings.load().currency)
+        except BadInput as exc:
+            fail(f"--cost: {exc}", code=2)
     request = _request(
         CompleteTaskRequest,
-        by=person or caller(),
+        by=caller() if person is None else person,
         outcome=outcome,
         effort_days=_amount(effort_days, "--effort-days"),
-        cost=_amount(amount_text, "--cost"),
+        cost=amount,
         currency=currency,
+        step_id=step,
     )
     recorded = run(lambda engine: steering.complete(engine, mandate_id, request), timeout=timeout)
     if recorded.compiled is not None:
@@ -197,12 +233,19 @@ def extend(
     until: str = typer.Option(..., "--until", help="The new deadline: a date (end of day, UTC)."),
     reason: str = typer.Option(..., "--reason", help="Why the deadline moves."),
     person: str | None = typer.Option(None, "--as", help="Who extends it (default: $MANDATES_USER)."),
+    step: str | None = _step("the current step"),
     timeout: float = TIMEOUT,
 ) -> None:
     """Extend the current step's deadline; its reminders are rescheduled."""
     if not reason.strip():
         fail("--reason is empty", code=2)
-    request = _request(ExtendDeadlineRequest, by=person or caller(), until=_deadline(until), reason=reason)
+    request = _request(
+        ExtendDeadlineRequest,
+        by=caller() if person is None else person,
+        until=_deadline(until),
+        reason=reason,
+        step_id=step,
+    )
     echo(run(lambda engine: steering.extend(engine, mandate_id, request), timeout=timeout).line())
 
 
@@ -215,7 +258,7 @@ def withdraw(
     """Withdraw a mandate: it stops, and the audit log says why."""
     if not reason.strip():
         fail("--reason is empty", code=2)
-    request = _request(WithdrawRequest, by=person or caller(), reason=reason)
+    request = _request(WithdrawRequest, by=caller() if person is None else person, reason=reason)
     echo(run(lambda engine: steering.withdraw(engine, mandate_id, request), timeout=timeout).line())
 
 

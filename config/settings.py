@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     web_trusted_proxies: str = Field(
         LOOPBACK, min_length=1, validation_alias=_env("MANDATES_WEB_TRUSTED_PROXIES")
     )
+    # The currency of a cost given without one (`--cost 1500`); without it a cost names its own.
+    currency: str | None = Field(None, validation_alias=_env("MANDATES_CURRENCY"))
     identity_token_file: FilePath | None = Field(None, validation_alias=_env("MANDATES_IDENTITY_TOKEN_FILE"))
     # The audit log's signatures (store/signing.py): the key the processes that append sign with,
     # and the public keys `mandates audit verify` accepts (config/audit_keys.py).
@@ -139,6 +141,16 @@ class Settings(BaseSettings):
         if tls and info.data.get("smtp_starttls"):
             raise ValueError("set MANDATES_SMTP_TLS or MANDATES_SMTP_STARTTLS, not both")
         return tls
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, code: str | None) -> str | None:
+        if code is None or not code.strip():
+            return None
+        code = code.strip().upper()
+        if not (len(code) == 3 and code.isascii() and code.isalpha()):
+            raise ValueError(f"{code!r} is not a three-letter currency code (e.g. USD, EUR)")
+        return code
 
     @field_validator("database_url_override", "database_admin_url_override")
     @classmethod
@@ -205,7 +217,8 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else "?"
-            raise SettingsInvalid(f"invalid setting {_variable(field)}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise SettingsInvalid(f"invalid setting {_variable(field)}: {message}") from None
 
     # The effective endpoints.
 

@@ -38,6 +38,7 @@ import structlog
 from pydantic import ValidationError
 
 from config.audit_keys import audit_signer
+from config.commands import mandates_command
 from config.links import AnswerLinks
 from config.settings import Settings
 from delivery.compose import envelope_sender, to_email, wire_bytes
@@ -110,6 +111,7 @@ class DeliveryPolicy:
     retry_cap: timedelta = timedelta(hours=6)
     lease: timedelta = timedelta(minutes=5)
     per_pass: int = 500  # attempts at most in one pass
+    command: str = "mandates"  # how recipients run the command the notices name
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -121,6 +123,7 @@ class DeliveryPolicy:
             retry_base=timedelta(seconds=settings.mail_retry_seconds),
             # a lease outlasts one SMTP transaction (connect, login, envelope, data)
             lease=max(timedelta(minutes=5), timedelta(seconds=6 * settings.smtp_timeout)),
+            command=mandates_command(),
         )
 
     def retry_delay(self, attempt: int) -> timedelta:
@@ -454,6 +457,7 @@ class Dispatcher:
             idempotency_key=row.idempotency_key,
             payload=row.payload,
             mandate=await self._mandate(row.mandate_id, mandates),
+            command=self.policy.command,
         )
 
     async def _items(

@@ -121,6 +121,7 @@ class NoticeItem(_Frozen):
     attachments: list[str] = []  # a confirmation: the files sent with it
     questions: tuple[str, ...] = ()  # the questionnaire's questions and tables left unanswered
     tables: tuple[str, ...] = ()  # ids of its tables (a table may be sent as CSV)
+    command: str = "mandates"  # how the recipient runs the `mandates` command (config.commands)
 
     @classmethod
     def build(
@@ -139,6 +140,7 @@ class NoticeItem(_Frozen):
         recipient_name: str = "",
         answer_link: str = "",
         console_link: str = "",
+        command: str = "mandates",
     ) -> NoticeItem:
         """From an outbox row (its columns and public payload) and the mandate, if known."""
         step_type: StepType | None = None
@@ -190,6 +192,7 @@ class NoticeItem(_Frozen):
             attachments=[str(a) for a in payload.get("attachments") or []],
             questions=questions,
             tables=tables,
+            command=command,
         )
 
     @property
@@ -263,59 +266,38 @@ def action_for(item: NoticeItem) -> Action:
 
 
 def _secretariat_action(item: NoticeItem) -> Action:
+    """The Secretariat's action: a command on the notice's step (refused, naming the current
+    step, once the mandate has moved on). A consultation's parties answer from their page."""
     mid = shlex.quote(item.mandate_id)
     who = shlex.quote(item.recipient)
+    step = shlex.quote(item.step_id)
+    mandates = shlex.quote(item.command)
     if item.kind == "escalation":
         return Action(
             summary=(
                 f"The step “{item.step_title}” is overdue. Chase whoever has not acted yet, "
                 "or extend the deadline:"
             ),
-            command=f'mandates extend {mid} --until YYYY-MM-DD --reason "..."',
+            command=f'{mandates} extend {mid} --step {step} --until YYYY-MM-DD --reason "..."',
         )
     match item.step_type:
-        case "consultation" if item.questions:
-            table = (
-                f" (a table may come as CSV: --file {item.tables[0]}.csv --table {item.tables[0]})"
-                if item.tables
-                else ""
-            )
-            return Action(
-                summary=(
-                    f"Answer the questionnaire for {item.recipient}: put the answers in a JSON file "
-                    f"(question and table ids to values) and record it{table}:"
-                ),
-                command=f"mandates respond {mid} --party {who} --file answers.json",
-            )
-        case "consultation":
-            if item.confidential:
-                return Action(
-                    summary=(
-                        f"Send the response of {item.recipient}. The information is confidential: "
-                        "put it in a text file and record it with this command, not by replying "
-                        "to this e-mail:"
-                    ),
-                    command=f"mandates respond {mid} --party {who} --file response.txt",
-                )
-            return Action(
-                summary=f"Send the response of {item.recipient} to the consultation:",
-                command=f'mandates respond {mid} --party {who} --text "..."',
-            )
         case "approval":
             return Action(
                 summary="Approve the step, or reject it with the reason:",
-                command=f"mandates approve {mid} --as {who}",
-                alternative=f'mandates reject {mid} --as {who} --comment "..."',
+                command=f"{mandates} approve {mid} --step {step} --as {who}",
+                alternative=f'{mandates} reject {mid} --step {step} --as {who} --comment "..."',
             )
         case "task" | "report":
             return Action(
                 summary="Complete the step with its outcome (and the effort and cost it took):",
-                command=f'mandates complete {mid} --outcome "..." --effort-days N --cost "N USD"',
+                command=(
+                    f'{mandates} complete {mid} --step {step} --outcome "..." --effort-days N --cost "N USD"'
+                ),
             )
         case _:
             return Action(
                 summary="Act on the step with the `mandates` command (respond, approve or complete):",
-                command=f"mandates --help  # mandate {item.mandate_id}, step {item.step_id}",
+                command=f"{mandates} --help  # mandate {item.mandate_id}, step {item.step_id}",
             )
 
 
@@ -557,15 +539,15 @@ def compose_report(report: UndeliverableReport, message_id: str) -> Notice:
         case "no_contact":
             why = f"the contact directory has no e-mail address for {item.recipient}"
             fix = "Add the address to the directory file and import it:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
         case "refused":
             why = f"the mail server refused the address of {item.recipient}"
             fix = "Correct the address in the directory file and import it again:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
         case "attempts_exhausted":
             why = f"delivery to {item.recipient} kept failing and was given up"
             fix = "Check the mail settings (MANDATES_SMTP_*) and the address, then re-import it:"
-            command = "mandates contacts import contacts.csv"
+            command = f"{shlex.quote(item.command)} contacts import contacts.csv"
     detail = f" ({report.detail})" if report.detail else ""
     subject = f"Undeliverable: {item.kind} to {item.recipient} about “{item.step_title}” · {item.where()}"
     lines = [
@@ -614,7 +596,7 @@ def _asked(item: NoticeItem) -> str:
     party's answer is recorded on its behalf: ``mandates respond ... --party``)."""
     if item.to_party:
         mid, who, step = (shlex.quote(v) for v in (item.mandate_id, item.recipient, item.step_id))
-        return f'mandates respond {mid} --step {step} --party {who} --text "..."'
+        return f'{shlex.quote(item.command)} respond {mid} --step {step} --party {who} --text "..."'
     return _secretariat_action(item).command
 
 

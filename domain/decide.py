@@ -20,9 +20,9 @@ from domain.deadlines import Alarm, AlarmKind, escalation_time
 from domain.errors import DomainError
 from domain.forms import AnswersInvalid, validate_answers
 from domain.mandate import Mandate
-from domain.plan import ApprovalStep, ConsultationStep, StepId
+from domain.plan import ApprovalStep, ConsultationStep, ReportStep, StepId, start_of_day
 from domain.state import MandateState, MandateStatus, StepState, StepStatus, evolve
-from domain.values import Amount, Comment, Deadline, Name, Text
+from domain.values import Amount, Comment, Deadline, Name, Text, listing, matching_name, moment
 
 # --- refusals ---------------------------------------------------------------
 
@@ -154,11 +154,16 @@ class CompleteTask(_Command):
 
 
 class ExtendDeadline(_Command):
+    """The current step's deadline moves later. ``move_later_steps``: the later steps' planned
+    deadlines move with it (the workflows ask for it; extensions decided before they did
+    moved nothing, and must replay so)."""
+
     type: Literal["ExtendDeadline"] = "ExtendDeadline"
     until: Deadline
     reason: Text
     by: Name
     step_id: StepId | None = None
+    move_later_steps: bool = False
 
 
 class Withdraw(_Command):
@@ -328,20 +333,28 @@ def _a(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
+def _where(state: MandateState) -> str:
+    """Where the mandate stands, for a refusal: its current step and what kind it is."""
+    current = state.active_step()
+    if current is None:
+        return "no step of this mandate is under way"
+    return f"the current step is {current.step_id!r} ({_a(current.type)})"
+
+
 def _current(state: MandateState, step_id: str | None, types: tuple[str, ...]) -> StepState:
-    """The step a person's command acts on: the current one, of one of ``types``."""
+    """The step a person's command acts on: the current one, of one of ``types`` (and the
+    step the person named, when they named one)."""
     current = state.active_step()
     wanted = " or ".join(types)
     if step_id is not None:
         if step_id not in state.steps:
-            raise StepNotPending(f"there is no step {step_id!r} in this mandate's plan")
+            raise StepNotPending(f"there is no step {step_id!r} in this mandate's plan; {_where(state)}")
         if current is None or current.step_id != step_id:
             step = state.steps[step_id]
             if step.type == "consultation" and step.status is StepStatus.COMPLETED:
-                raise ConsultationClosed(f"consultation {step_id!r} is closed")
+                raise ConsultationClosed(f"consultation {step_id!r} is closed; {_where(state)}")
             raise StepNotPending(
-                f"step {step_id!r} is not pending (it is {step.status.value}); "
-                f"the current step is {state.current_step!r}"
+                f"step {step_id!r} is not the current step (it is {step.status.value}); {_where(state)}"
             )
     if current is None:
         raise StepNotPending("no step of this mandate is under way")
@@ -350,22 +363,24 @@ def _current(state: MandateState, step_id: str | None, types: tuple[str, ...]) -
     return current
 
 
-def _approvers(batch: _Batch, step: StepState, by: str) -> ApprovalStep:
+def _approvers(batch: _Batch, step: StepState, by: str) -> tuple[ApprovalStep, str]:
+    """The approval step's plan, and the approver ``by`` names (matched as ``matching_name``)."""
     planned = batch.mandate.plan.step(step.step_id)
     assert isinstance(planned, ApprovalStep)
-    if by not in planned.approvers:
+    approver = matching_name(by, planned.approvers)
+    if approver is None:
         raise NotAnApprover(
-            f"{by!r} is not an approver of step {step.step_id!r} (approvers: {', '.join(planned.approvers)})"
+            f"{by!r} is not an approver of step {step.step_id!r} (approvers: {listing(planned.approvers)})"
         )
-    return planned
+    return planned, approver
 
 
 def _approve(batch: _Batch, cmd: Approve, now: datetime) -> None:
     step = _current(batch.state, cmd.step_id, ("approval",))
-    planned = _approvers(batch, step, cmd.by)
-    if cmd.by in step.approvals:
-        raise AlreadyApproved(f"{cmd.by!r} has already approved step {step.step_id!r}")
-    batch.add(ev.Approved(step_id=step.step_id, by=cmd.by, comment=cmd.comment, at=now))
+    planned, by = _approvers(batch, step, cmd.by)
+    if by in step.approvals:
+        raise AlreadyApproved(f"{by!r} has already approved step {step.step_id!r}")
+    batch.add(ev.Approved(step_id=step.step_id, by=by, comment=cmd.comment, at=now))
     approvals = set(batch.state.steps[step.step_id].approvals)
     if planned.rule == "any" or approvals >= set(planned.approvers):
         _finish_step(batch, step.step_id, "approved", now)
@@ -373,11 +388,11 @@ def _approve(batch: _Batch, cmd: Approve, now: datetime) -> None:
 
 def _reject(batch: _Batch, cmd: Reject, now: datetime) -> None:
     step = _current(batch.state, cmd.step_id, ("approval",))
-    planned = _approvers(batch, step, cmd.by)
+    planned, by = _approvers(batch, step, cmd.by)
     ids = batch.mandate.plan.step_ids()
     position = ids.index(step.step_id)
     go_to = planned.on_reject_go_to or ids[max(position - 1, 0)]
-    batch.add(ev.Rejected(step_id=step.step_id, by=cmd.by, comment=cmd.comment, go_to=go_to, at=now))
+    batch.add(ev.Rejected(step_id=step.step_id, by=by, comment=cmd.comment, go_to=go_to, at=now))
     _start_step(batch, go_to, now)
 
 
@@ -397,15 +412,23 @@ def _complete(batch: _Batch, cmd: CompleteTask, now: datetime) -> None:
     _finish_step(batch, step.step_id, cmd.outcome, now)
 
 
+def consulted_party(step: StepState, party: str) -> str | None:
+    """The party of the consultation ``party`` names (``matching_name``), or None."""
+    return matching_name(party, step.parties)
+
+
 def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
     step = _current(batch.state, cmd.step_id, ("consultation",))
-    if cmd.party not in step.parties:
-        raise UnknownParty(f"{cmd.party!r} is not consulted in step {step.step_id!r}")
-    earlier = step.answers.get(cmd.party) if cmd.party not in step.awaiting() else None
-    if cmd.party not in step.awaiting() and not cmd.revise:
-        when = f" at {earlier.at:%Y-%m-%d %H:%M} UTC" if earlier is not None else ""
+    party = consulted_party(step, cmd.party)
+    if party is None:
+        raise UnknownParty(
+            f"{cmd.party!r} is not consulted in step {step.step_id!r} (consulted: {listing(step.consulted)})"
+        )
+    earlier = step.answers.get(party) if party not in step.awaiting() else None
+    if party not in step.awaiting() and not cmd.revise:
+        when = f" at {moment(earlier.at)}" if earlier is not None else ""
         raise AlreadyResponded(
-            f"{cmd.party!r} has already answered step {step.step_id!r}{when}; "
+            f"{party!r} has already answered step {step.step_id!r}{when}; "
             "send the new answer as a revision to replace it"
         )
     answers = None
@@ -418,7 +441,7 @@ def _respond(batch: _Batch, cmd: RecordResponse, now: datetime) -> None:
     batch.add(
         ev.ResponseReceived(
             step_id=step.step_id,
-            party=cmd.party,
+            party=party,
             text=cmd.text,
             confidential=step.confidential,
             revision=earlier.revision + 1 if earlier is not None else 0,
@@ -453,18 +476,19 @@ def _extend(batch: _Batch, cmd: ExtendDeadline, now: datetime) -> None:
     assert step.deadline is not None
     if cmd.until <= step.deadline:
         raise DeadlineNotLater(
-            f"{cmd.until.isoformat()} is not later than the deadline of step "
-            f"{step.step_id!r} ({step.deadline.isoformat()})"
+            f"{moment(cmd.until)} is not later than the deadline of step "
+            f"{step.step_id!r} ({moment(step.deadline)})"
         )
     if cmd.until <= now:
-        raise DeadlineNotLater(f"{cmd.until.isoformat()} is in the past")
+        raise DeadlineNotLater(f"{moment(cmd.until)} is in the past")
     closes_at = None
     planned = batch.mandate.plan.step(step.step_id)
     if isinstance(planned, ConsultationStep):
         try:
             closes_at = cmd.until + timedelta(days=planned.grace_days)
         except OverflowError:
-            raise DeadlineNotLater(f"{cmd.until.isoformat()} is too far in the future") from None
+            raise DeadlineNotLater(f"{moment(cmd.until)} is too far in the future") from None
+    later = _later_steps(batch, step, cmd.until) if cmd.move_later_steps else {}
     batch.add(
         ev.DeadlineExtended(
             step_id=step.step_id,
@@ -473,9 +497,35 @@ def _extend(batch: _Batch, cmd: ExtendDeadline, now: datetime) -> None:
             closes_at=closes_at,
             reason=cmd.reason,
             by=cmd.by,
+            later=later,
             at=now,
         )
     )
+
+
+def _later_steps(batch: _Batch, step: StepState, until: datetime) -> dict[str, datetime]:
+    """The planned deadlines of the steps after ``step``, moved by as much as its deadline
+    moves to ``until``, and never before it; the plan's rules still hold: a report stays
+    before its session (ending its day before, at the latest) and no step falls before an
+    earlier one. Only those that move are given."""
+    assert step.deadline is not None
+    shift = until - step.deadline
+    plan = batch.mandate.plan
+    ids = plan.step_ids()[plan.index(step.step_id) + 1 :]
+    moved: dict[str, datetime] = {}
+    ceiling: datetime | None = None
+    for step_id in reversed(ids):  # (from the last: a report bound to its session bounds those before)
+        planned, state = plan.step(step_id), batch.state.steps[step_id]
+        due = max(state.planned_due + shift, until)
+        if isinstance(planned, ReportStep) and planned.session_date is not None:
+            session_eve = start_of_day(planned.session_date) - timedelta(minutes=1)
+            due = min(due, max(session_eve, state.planned_due))
+        if ceiling is not None:
+            due = min(due, ceiling)
+        ceiling = due
+        if due != state.planned_due:
+            moved[step_id] = due
+    return dict(reversed(moved.items()))
 
 
 def _alarm(

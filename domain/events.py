@@ -117,6 +117,9 @@ class DeadlineExtended(_Event):
     closes_at: AwareDatetime | None = None  # a consultation's new closing time
     reason: str
     by: str
+    # The later steps' planned deadlines, moved with this one (``decide._later_steps``); none
+    # in extensions recorded before they were moved.
+    later: dict[str, AwareDatetime] = {}
 
 
 class StepOverdue(_Event):
@@ -209,6 +212,7 @@ class MandateFollowed(_Event):
     mandate_id: str
     resolution_symbol: str
     resolution_slug: str
+    resolution_title: str | None = None
     paragraph: int = 0
     verb: str = ""
     addressee: str = Field("other", alias="actor")  # who the paragraph is addressed to

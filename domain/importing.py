@@ -77,6 +77,14 @@ def short_title(paragraph: OperativeParagraph) -> str:
     return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
 
 
+def resolution_title(resolution: Resolution) -> str | None:
+    """The resolution's title on one line, cut to what a label holds (``MAX_NAME``)."""
+    title = " ".join((resolution.title or "").split())
+    if not title:
+        return None
+    return title if len(title) <= MAX_NAME else title[: MAX_NAME - 1].rsplit(" ", 1)[0] + "…"
+
+
 def resolution_review_clause(resolution: Resolution) -> str | None:
     """A review clause that covers the whole resolution ("Decides to review the implementation of
     the present resolution at its tenth session"), as written, with its paragraph number."""
@@ -142,6 +150,7 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
     ``report_due`` (and so the default reporting plan's deadlines) when it is still ahead.
     """
     symbol = resolution.symbol or resolution.slug
+    title = resolution_title(resolution)
     workable = [p for p in resolution.operative if p.actor is Actor.SECRETARIAT and p.kinds]
     overrides = plans_by_paragraph(plan_data, [p.number for p in workable]) if plan_data is not None else {}
     for p in resolution.operative:
@@ -154,6 +163,7 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
                 p,
                 resolution_symbol=symbol,
                 resolution_slug=resolution.slug,
+                resolution_title=title,
                 paragraph=p.number,
                 verb=p.verb,
                 actor=p.actor,
@@ -181,6 +191,7 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
             mandate_id=mandate_id(resolution.slug, p.number),
             resolution_symbol=symbol,
             resolution_slug=resolution.slug,
+            resolution_title=title,
             paragraph=p.number,
             verb=p.verb,
             actor=p.actor.value,

@@ -50,8 +50,10 @@ class Mandate(BaseModel):
     """One operative paragraph's request to the Secretariat, with the plan to carry it out.
 
     Attributes:
-        resolution_symbol: The resolution's symbol or number as printed (e.g. "7/6").
+        resolution_symbol: The resolution's symbol or number as printed (e.g. "7/6"); its
+            slug when it has none.
         resolution_slug: Lowercase slug of the resolution; with the paragraph, makes the id.
+        resolution_title: The resolution's title ("Enhancing synergies between ..."), if known.
         paragraph: Operative paragraph number.
         verb: The operative verb ("requests", "invites", "calls upon").
         actor: Who the paragraph is addressed to.
@@ -76,6 +78,7 @@ class Mandate(BaseModel):
 
     resolution_symbol: Annotated[str, Field(min_length=1, max_length=120), STORABLE]
     resolution_slug: Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
+    resolution_title: Label | None = None
     paragraph: Annotated[int, Field(ge=1)]
     verb: Annotated[str, Field(min_length=1, max_length=80), STORABLE]
     actor: Actor = Actor.SECRETARIAT

@@ -123,7 +123,8 @@ class DeadlineRecord(BaseModel):
 
 
 class CostRecord(BaseModel):
-    """The effort and cost of one completed task or report."""
+    """The effort and cost of one completed task or report (one that gave either: a cost of
+    0 is none, and its currency means nothing)."""
 
     step_id: str
     at: AwareDatetime
@@ -194,7 +195,7 @@ class MandateState(BaseModel):
     current_step: str | None = None
     steps: dict[str, StepState] = {}
     effort_days: Decimal = Decimal(0)
-    costs: dict[str, Decimal] = {}  # currency -> total
+    costs: dict[str, Decimal] = {}  # currency -> total (currencies with a cost only)
     cost_lines: list[CostRecord] = []
     deadlines: list[DeadlineRecord] = []
     started_at: AwareDatetime | None = None
@@ -231,6 +232,12 @@ class MandateState(BaseModel):
         if isinstance(planned, ApprovalStep):
             return [a for a in planned.approvers if a not in step.approvals]
         return [planned.assignee]
+
+    def stopped_step(self) -> StepState | None:
+        """The step a withdrawn mandate stopped at (the one under way when it was withdrawn)."""
+        if self.status is not MandateStatus.WITHDRAWN:
+            return None
+        return next((s for s in self.steps.values() if s.status is StepStatus.ACTIVE), None)
 
     def next_deadline(self) -> datetime | None:
         step = self.active_step()
@@ -367,6 +374,9 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
                 step.escalations = 0
                 if e.closes_at is not None:
                     step.closes_at = e.closes_at
+            for step_id, due in e.later.items():
+                if step_id in s.steps:
+                    s.steps[step_id].planned_due = due
             for record in s.open_deadlines(e.step_id):
                 record.close(e.at, position, "extended")
                 record.extended_to = e.until
@@ -425,19 +435,21 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             step = s.steps.get(e.step_id)
             if step is not None:
                 step.outcome = e.outcome
-            s.effort_days = EXACT.add(s.effort_days, e.effort_days)
-            s.costs[e.currency] = EXACT.add(s.costs.get(e.currency, Decimal(0)), e.cost)
-            s.cost_lines.append(
-                CostRecord(
-                    step_id=e.step_id,
-                    at=e.at,
-                    by=e.by,
-                    effort_days=e.effort_days,
-                    cost=e.cost,
-                    currency=e.currency,
-                    ref=position,
+            if e.effort_days or e.cost:  # (neither given: nothing to count)
+                s.effort_days = EXACT.add(s.effort_days, e.effort_days)
+                if e.cost:
+                    s.costs[e.currency] = EXACT.add(s.costs.get(e.currency, Decimal(0)), e.cost)
+                s.cost_lines.append(
+                    CostRecord(
+                        step_id=e.step_id,
+                        at=e.at,
+                        by=e.by,
+                        effort_days=e.effort_days,
+                        cost=e.cost,
+                        currency=e.currency,
+                        ref=position,
+                    )
                 )
-            )
         case ev.StepCompleted():
             step = s.steps.get(e.step_id)
             s.current_step = None
@@ -461,6 +473,7 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             s.status_refs.extend(_refs(position))
         case ev.MandateWithdrawn():
             s.status = MandateStatus.WITHDRAWN
+            s.current_step = None  # (the step it stopped at stays active: ``stopped_step``)
             s.ended_at = e.at
             s.withdrawal_reason = e.reason
             s.status_refs.extend(_refs(position))
@@ -472,14 +485,23 @@ def progress_line(state: MandateState) -> str:
     """One public line on where the mandate stands, for the Web UI's current details.
 
     E.g. ``"para 3 · information collection · step 1 of 3: request-information ·
-    2 of 3 responses · due 2027-01-15"``.
+    2 of 3 responses · due 2027-01-15"``; when it has ended, how and when (a withdrawn
+    mandate: where it stopped and why), since Temporal shows it as any completed workflow.
     """
     mandate = state.mandate
     if mandate is None:
         return "not started"
     head = f"para {mandate.paragraph} · {mandate.kinds_label()}"
     if not state.is_active:
-        return f"{head} · {state.status.value}"
+        ended = f" on {state.ended_at.date().isoformat()}" if state.ended_at is not None else ""
+        line = f"{head} · {state.status.value}{ended}"
+        stopped = state.stopped_step()
+        if stopped is not None:
+            index = mandate.plan.index(stopped.step_id) + 1
+            line += f" at step {index} of {len(mandate.plan.steps)}: {stopped.step_id}"
+        if state.withdrawal_reason:
+            line += f" · {state.withdrawal_reason}"
+        return line
     step = state.active_step()
     if step is None or step.deadline is None:
         return f"{head} · between steps"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.mandate import KIND_LABELS
+from domain.values import money, person_days
 from domain.vocabulary import ACTOR_LABELS, MandateKind
 
 
@@ -50,6 +52,20 @@ def kinds_label(kinds: Sequence[str]) -> str:
 
 
 _KIND_VALUES = frozenset(k.value for k in MandateKind)
+
+
+def _effort_and_cost(p: dict[str, Any]) -> str:
+    """``": 2 person-days, USD 1,500.00"`` of a completion (what it gave of either)."""
+    parts = []
+    try:
+        effort, cost = Decimal(str(p.get("effort_days") or 0)), Decimal(str(p.get("cost") or 0))
+    except (ArithmeticError, ValueError):
+        return ""
+    if effort:
+        parts.append(person_days(effort))
+    if cost:
+        parts.append(money(cost, str(p.get("currency") or "?")))
+    return f": {', '.join(parts)}" if parts else ""
 
 
 def describe_event(event_type: str, payload: dict[str, Any]) -> str:
@@ -94,9 +110,11 @@ def describe_event(event_type: str, payload: dict[str, Any]) -> str:
                 f"({_day(p.get('deadline'))}) to {_names(p.get('recipients'))}"
             )
         case "DeadlineExtended":
+            later = p.get("later")
+            moved = f"; {_count(list(later), 'later step', 'later steps')} moved" if later else ""
             return (
                 f"{step} deadline extended from {_day(p.get('previous'))} to {_day(p.get('until'))} "
-                f"by {p.get('by', '?')}: {p.get('reason', '')}"
+                f"by {p.get('by', '?')}: {p.get('reason', '')}{moved}"
             )
         case "StepOverdue":
             deadline = _day(p.get("deadline"))
@@ -112,10 +130,7 @@ def describe_event(event_type: str, payload: dict[str, Any]) -> str:
                 f"{p.get('by', '?')} rejected {step}, back to {p.get('go_to', '?')}: {p.get('comment', '')}"
             )
         case "TaskCompleted":
-            return (
-                f"{step} done by {p.get('by', '?')}: {p.get('effort_days', 0)} days, "
-                f"{p.get('cost', 0)} {p.get('currency', '')}"
-            )
+            return f"{step} done by {p.get('by', '?')}" + _effort_and_cost(p)
         case "StepCompleted":
             outcome = p.get("outcome")
             return f"step {step} completed" + (f": {outcome}" if outcome else "")

@@ -25,6 +25,7 @@ noncharacters (``unstorable``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -169,3 +170,37 @@ Deadline = Annotated[AwareDatetime, AfterValidator(_deadline)]
 """A moment with a time zone, from ``EARLIEST_DEADLINE`` to before ``LATEST_DEADLINE``."""
 DueInDays = Annotated[int, Field(ge=0, le=MAX_DUE_IN_DAYS)]
 """A deadline relative to a start, in days."""
+
+
+def moment(value: datetime) -> str:
+    """A moment as messages print it: to the minute, in UTC (``2027-01-15 09:00 UTC``)."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def matching_name(name: str, names: Iterable[str]) -> str | None:
+    """The one of ``names`` that ``name`` means: itself, else the only one equal to it but for
+    case and surrounding spaces (``"states parties"`` for ``"States parties"``); None when
+    there is none, or more than one."""
+    candidates = list(names)
+    if name in candidates:
+        return name
+    wanted = name.strip().casefold()
+    found = [c for c in candidates if c.strip().casefold() == wanted]
+    return found[0] if len(found) == 1 else None
+
+
+def listing(names: Sequence[str], limit: int = 12) -> str:
+    """Names for a message: all of them, or the first ``limit`` and how many more."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """A cost as the engine writes it everywhere: ``USD 1,500.00``."""
+    return f"{currency} {amount:,.2f}"
+
+
+def person_days(value: Decimal) -> str:
+    """An effort as the engine writes it: ``2.5 person-days`` (``1 person-day``)."""
+    text = format(value.normalize(), ",f") if value else "0"
+    return f"{text} person-day{'' if value == 1 else 's'}"

@@ -88,7 +88,8 @@ class _Rows:
     def cost_totals(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
         for row in self.costs:
-            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["cost"]
+            if row["cost"]:  # (a cost of 0 is none: as the fold counts)
+                totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["cost"]
         return dict(sorted(totals.items()))
 
     def current(self) -> asyncpg.Record | None:
@@ -321,7 +322,7 @@ class StepDetail(_Out):
     step_id: str
     title: str
     type: str
-    status: str
+    status: str  # pending | active | completed | stopped (under way when the mandate was withdrawn)
     attempt: int
     planned_due: datetime
     deadline: datetime | None
@@ -444,7 +445,7 @@ async def mandate_detail(pool: asyncpg.Pool, mandate_id: str) -> MandateDetail |
                 step_id=s["step_id"],
                 title=s["title"],
                 type=s["type"],
-                status=s["status"],
+                status="stopped" if s["status"] == "active" and m["status"] != "active" else s["status"],
                 attempt=s["attempt"],
                 planned_due=s["planned_due"],
                 deadline=s["deadline"],

@@ -177,6 +177,7 @@ class CooperationLine(_Model):
 class DeadlineLine(_Model):
     step_id: str
     title: str
+    attempt: int = 1  # the step's attempt it was set for (a step reworked has several)
     deadline: datetime
     outcome: Literal["met", "missed", "extended", "open", "overdue", "cancelled"]
     closed_at: datetime | None
@@ -236,14 +237,20 @@ class MandateSection(_Model):
 
 class ResolutionSection(_Model):
     slug: str
-    symbol: str
+    symbol: str  # the slug when the resolution has no symbol
     mandates: list[MandateSection]
+    title: str | None = None
 
 
 class Count(_Model):
+    """How many mandates, or steps, are in one state. For deadlines: the steps with a
+    deadline of this outcome (``count``) and those deadlines (``deadlines``: more when a
+    step was reworked, or extended more than once)."""
+
     label: str
     count: int
     refs: list[int]
+    deadlines: int | None = None
 
 
 class Totals(_Model):
@@ -301,6 +308,7 @@ class ProgressReport(_Model):
     as_of: datetime | None
     as_of_is_period_end: bool
     period: ReportPeriod | None
+    period_not_over: bool = False  # the period ends after ``as_of`` (now): figures as of now
     resolution_filter: str | None
     first_position: int | None
     last_position: int | None
@@ -421,6 +429,7 @@ def _deadline_line(d: DeadlineRecord, title: str, as_of: datetime | None) -> Dea
         return DeadlineLine(
             step_id=d.step_id,
             title=title,
+            attempt=max(d.attempt, 1),
             deadline=d.deadline,
             outcome="overdue" if overdue else "open",
             closed_at=None,
@@ -432,6 +441,7 @@ def _deadline_line(d: DeadlineRecord, title: str, as_of: datetime | None) -> Dea
     return DeadlineLine(
         step_id=d.step_id,
         title=title,
+        attempt=max(d.attempt, 1),
         deadline=d.deadline,
         outcome=d.status,
         closed_at=d.closed_at,
@@ -521,7 +531,7 @@ def _cooperation(
 
 def _money(costs: Iterable[CostLine]) -> list[Money]:
     totals: dict[str, tuple[Decimal, list[int]]] = {}
-    for line in costs:
+    for line in (c for c in costs if c.cost):  # (a line of effort only has no cost)
         amount, refs = totals.get(line.currency, (Decimal(0), []))
         totals[line.currency] = (amount + line.cost, [*refs, line.ref])
     return [Money(currency=c, amount=a, refs=sorted(r)) for c, (a, r) in sorted(totals.items())]
@@ -552,6 +562,7 @@ def build_progress_report(
     resolution: str | None = None,
     period: ReportPeriod | None = None,
     as_of: datetime | None = None,
+    now: datetime | None = None,
     body: str = IMPLEMENTATION_REVIEW_GROUP,
 ) -> ProgressReport:
     """The progress report on every mandate in ``records`` (or those of one resolution).
@@ -561,8 +572,11 @@ def build_progress_report(
         resolution: A resolution's slug or symbol (case-insensitive); None for all.
         period: Only events up to its end count; deadline outcomes and costs are
             those that fall within it.
-        as_of: When the report stands; default the period's end, else the time the
-            last included event was recorded.
+        as_of: When the report stands; default the period's end (or ``now``, when the
+            period has not ended by then), else the time the last included event was
+            recorded.
+        now: The time the report is made: a period that ends later is reported as it
+            stands now (a deadline still ahead is open, not overdue), never later.
         body: Who the report is addressed to.
     """
     ends_before = period.ends_before if period else None
@@ -574,8 +588,15 @@ def build_progress_report(
         streams.setdefault(record.stream_id, []).append(record)
 
     chosen: dict[str, tuple[str, list[MandateSection]]] = {}
+    titles: dict[str, str] = {}
     used: list[AuditRecord] = []
     effective_as_of = as_of or ends_before
+    not_over = as_of is None and ends_before is not None and now is not None and now < ends_before
+    if not_over:
+        assert now is not None
+        # now, or the last event the period holds if the log runs ahead of this clock
+        latest = max((r.occurred_at for s in streams.values() for r in s), default=now)
+        effective_as_of = max(now, latest)
     if effective_as_of is None:
         # as of the last recorded event of the chosen resolutions: decided in a first pass
         effective_as_of = _last_recorded(streams, resolution)
@@ -585,10 +606,12 @@ def build_progress_report(
         if first.type == ev.FOLLOWED:
             followed, section = _followed_section(first)
             slug, symbol = followed.resolution_slug, followed.resolution_symbol
+            title = followed.resolution_title
         elif first.type == "MandateStarted":
             mandate = _event(first)
             assert isinstance(mandate, ev.MandateStarted)
             slug, symbol = mandate.mandate.resolution_slug, mandate.mandate.resolution_symbol
+            title = mandate.mandate.resolution_title
             built = _mandate_section(stream, since, effective_as_of)
             if built is None:
                 continue
@@ -599,10 +622,15 @@ def build_progress_report(
             continue
         used.extend(stream)
         chosen.setdefault(slug, (symbol, []))[1].append(section)
+        if title:
+            titles.setdefault(slug, title)
 
     resolutions = [
         ResolutionSection(
-            slug=slug, symbol=symbol, mandates=sorted(sections, key=lambda s: (s.paragraph, s.mandate_id))
+            slug=slug,
+            symbol=symbol,
+            title=titles.get(slug),
+            mandates=sorted(sections, key=lambda s: (s.paragraph, s.mandate_id)),
         )
         for slug, (symbol, sections) in sorted(chosen.items())
     ]
@@ -631,8 +659,9 @@ def build_progress_report(
     return ProgressReport(
         body=body,
         as_of=effective_as_of,
-        as_of_is_period_end=as_of is None and ends_before is not None,
+        as_of_is_period_end=as_of is None and ends_before is not None and not not_over,
         period=period,
+        period_not_over=not_over,
         resolution_filter=resolution,
         first_position=positions[0] if positions else None,
         last_position=positions[-1] if positions else None,
@@ -807,12 +836,13 @@ def _totals(sections: Sequence[MandateSection]) -> Totals:
         )
         for status in _STATUS_ORDER
     ]
-    lines = [d for m in sections for d in m.deadlines]
+    lines = [(m.mandate_id, d) for m in sections for d in m.deadlines]
     deadlines = [
         Count(
             label=outcome,
-            count=sum(1 for d in lines if d.outcome == outcome),
-            refs=_refs(*(d.refs[-1:] for d in lines if d.outcome == outcome)),
+            count=len({(mandate, d.step_id) for mandate, d in lines if d.outcome == outcome}),
+            refs=_refs(*(d.refs[-1:] for _, d in lines if d.outcome == outcome)),
+            deadlines=sum(1 for _, d in lines if d.outcome == outcome),
         )
         for outcome in _DEADLINE_ORDER
     ]

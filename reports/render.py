@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from domain.reviews import OverlapView, StageView
+from domain.values import money as format_money
 from domain.vocabulary import ACTOR_LABELS
 from reports.progress import (
     ConsultationLine,
     CostLine,
+    Count,
     DeadlineLine,
     MandateSection,
     Money,
@@ -102,12 +104,18 @@ def number(value: Decimal) -> str:
     return format(value.normalize(), ",f") if value else "0"
 
 
-def amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 def money(totals: Sequence[Money]) -> str:
-    return "; ".join(f"{m.currency} {amount(m.amount)}" for m in totals) or "none"
+    return "; ".join(format_money(m.amount, m.currency) for m in totals) or "none"
+
+
+def as_of_label(report: ProgressReport) -> str:
+    """When the report stands: ``the end of 2027-06-30`` (a period that is over), else the
+    moment (``2027-03-01 09:00 UTC``)."""
+    if report.as_of is None:
+        return ""
+    if report.as_of_is_period_end and report.period is not None and report.period.end is not None:
+        return f"the end of {report.period.end.isoformat()}"
+    return moment(report.as_of)
 
 
 def refs(*groups: Iterable[int]) -> Refs:
@@ -126,13 +134,10 @@ def layout(report: ProgressReport) -> list[Block]:
     blocks: list[Block] = [Heading(1, f"Progress report to the {report.body}")]
     meta: list[str] = []
     if report.as_of is not None:
-        meta.append(
-            f"As of {day(report.as_of)} (end of the period)"
-            if report.as_of_is_period_end
-            else f"As of {moment(report.as_of)}"
-        )
+        meta.append(f"As of {as_of_label(report)}")
     if report.period is not None:
-        meta.append(f"period {report.period.label()}")
+        over = " (not over yet: the figures stand as of now)" if report.period_not_over else ""
+        meta.append(f"period {report.period.label()}{over}")
     if report.resolution_filter:
         meta.append(
             f"resolution {', '.join(r.symbol for r in report.resolutions) or report.resolution_filter}"
@@ -244,8 +249,8 @@ def _synergies(s: Synergies, report: ProgressReport) -> list[Block]:
                 (c.mechanism,),
                 (c.currency,),
                 (str(c.answers),),
-                (amount(c.average),),
-                (f"{amount(c.lowest)} to {amount(c.highest)}",),
+                (f"{c.average:,.2f}",),
+                (f"{c.lowest:,.2f} to {c.highest:,.2f}",),
                 (", ".join(c.sources) + (f" and {c.confidential} confidential" if c.confidential else ""),),
                 (refs(c.refs),),
             )
@@ -292,19 +297,36 @@ def _summary(report: ProgressReport) -> list[Block]:
         )
         rows.append(((label,), (str(count.count),), (refs(count.refs),)))
     for count in totals.deadlines:
-        rows.append(((f"Deadlines {count.label}",), (str(count.count),), (refs(count.refs),)))
+        rows.append(((f"Deadlines {count.label}",), (_steps_count(count),), (refs(count.refs),)))
     rows.append((("Effort (person-days)",), (number(totals.effort_days),), (refs(totals.effort_refs),)))
     for total in totals.costs:
-        rows.append(((f"Costs ({total.currency})",), (amount(total.amount),), (refs(total.refs),)))
+        rows.append((("Costs",), (format_money(total.amount, total.currency),), (refs(total.refs),)))
     if not totals.costs:
         rows.append((("Costs",), ("none recorded",), ()))
     return [Heading(2, "Summary"), Table(("Figure", "Value", "Sources"), tuple(rows), numeric=frozenset({1}))]
 
 
+def _steps_count(count: Count) -> str:
+    """``3 steps``, or ``3 steps (5 deadlines)`` when steps were reworked or extended again."""
+    text = f"{count.count} step{'s' if count.count != 1 else ''}"
+    if count.deadlines is not None and count.deadlines != count.count:
+        what = "extensions" if count.label == "extended" else "attempts"
+        text += f" ({count.deadlines} {what})"
+    return text
+
+
+def resolution_heading(resolution: ResolutionSection) -> str:
+    """``Resolution 7/6: Enhancing synergies ...``: its symbol and title (the slug stands in
+    for a symbol only when there is no title either)."""
+    symbol = resolution.symbol if resolution.symbol != resolution.slug else None
+    if resolution.title:
+        return f"Resolution {symbol}: {resolution.title}" if symbol else f"Resolution: {resolution.title}"
+    return f"Resolution {resolution.symbol}"
+
+
 def _resolution(resolution: ResolutionSection) -> list[Block]:
-    title = f"Resolution {resolution.symbol}"
-    blocks: list[Block] = [Heading(2, title, anchor=f"resolution-{resolution.slug}")]
-    if resolution.slug != resolution.symbol:
+    blocks: list[Block] = [Heading(2, resolution_heading(resolution), anchor=f"resolution-{resolution.slug}")]
+    if resolution.slug != resolution.symbol or resolution.title:
         blocks.append(Para((f"Reference: {resolution.slug}.",), css="meta"))
     for mandate in resolution.mandates:
         blocks.extend(_mandate(mandate))
@@ -458,7 +480,15 @@ def _deadline_outcome(d: DeadlineLine) -> str:
 def _deadlines(lines: Sequence[DeadlineLine]) -> list[Block]:
     if not lines:
         return []
-    rows = tuple(((d.title,), (day(d.deadline),), (_deadline_outcome(d),), (refs(d.refs),)) for d in lines)
+    rows = tuple(
+        (
+            (d.title + (f" (attempt {d.attempt})" if d.attempt > 1 else ""),),
+            (day(d.deadline),),
+            (_deadline_outcome(d),),
+            (refs(d.refs),),
+        )
+        for d in lines
+    )
     return [Heading(4, "Deadlines"), Table(("Step", "Deadline", "Outcome", "Sources"), rows)]
 
 
@@ -468,7 +498,7 @@ def _cost_row(c: CostLine) -> tuple[Line, ...]:
         (day(c.at),),
         (c.by,),
         (number(c.effort_days),),
-        (f"{c.currency} {amount(c.cost)}",),
+        (format_money(c.cost, c.currency) if c.cost else "",),
         (refs([c.ref]),),
     )
 
@@ -612,6 +642,7 @@ table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size:
 th, td { border: 1px solid #bbb; padding: .25rem .45rem; text-align: left; vertical-align: top; }
 th { background: #eee; font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
+.date { white-space: nowrap; }
 table.trace { font-size: .8rem; }
 .refs { font-size: .8em; color: #555; white-space: nowrap; }
 .refs a { color: inherit; text-decoration: none; }
@@ -639,6 +670,14 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2} UTC)?")
+
+
+def _h_dates(text: str) -> str:
+    """``text`` escaped, each date (``2027-01-15``, ``2027-01-15 09:00 UTC``) kept on one line."""
+    return _DATE.sub(lambda m: f'<span class="date">{m.group()}</span>', _h(text))
+
+
 def _html_inline(parts: Line) -> str:
     out = []
     for part in parts:
@@ -652,7 +691,7 @@ def _html_inline(parts: Line) -> str:
                     links = ", ".join(f'<a href="#e{p}">#{p}</a>' for p in part.positions)
                     out.append(f'<span class="refs">[{links}]</span>')
             case str():
-                out.append(_h(part))
+                out.append(_h_dates(part))
     return "".join(out).strip()
 
 
@@ -660,7 +699,7 @@ def to_html(report: ProgressReport) -> str:
     """The report as one self-contained HTML file (inline CSS with a print stylesheet)."""
     title = f"Progress report to the {report.body}"
     if report.as_of is not None:
-        title += f", as of {day(report.as_of)}"
+        title += f", as of {as_of_label(report)}"
     body: list[str] = []
     for block in layout(report):
         match block:

@@ -26,6 +26,7 @@ import asyncpg
 import structlog
 
 from domain.errors import DomainError
+from domain.values import moment
 from store.chain import timestamp_text
 
 log = structlog.get_logger("checkpoints")
@@ -137,7 +138,7 @@ async def check_against(conn: asyncpg.Connection, checkpoint: Checkpoint) -> Che
         return CheckpointMismatch(
             last + 1,
             "truncated",
-            f"the checkpoint of {checkpoint.taken_at} records position {checkpoint.position}, "
+            f"the checkpoint of {_when(checkpoint.taken_at)} records position {checkpoint.position}, "
             f"but the log ends at {last}",
         )
     if stored != checkpoint.hash:
@@ -145,9 +146,17 @@ async def check_against(conn: asyncpg.Connection, checkpoint: Checkpoint) -> Che
             checkpoint.position,
             "rewritten",
             f"the hash at position {checkpoint.position} differs from the one signed "
-            f"at {checkpoint.taken_at}",
+            f"at {_when(checkpoint.taken_at)}",
         )
     return None
+
+
+def _when(taken_at: str) -> str:
+    """A checkpoint's time as messages print it (to the minute)."""
+    try:
+        return moment(datetime.fromisoformat(taken_at))
+    except ValueError:
+        return taken_at
 
 
 def _last_position(file: Path, key: bytes) -> int:

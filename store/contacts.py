@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.contacts import Contact
 
-_DELETE_ALL = "DELETE FROM contacts"
-_DELETE_NAMES = "DELETE FROM contacts WHERE name = ANY($1::text[])"
+_DELETE_ALL = "DELETE FROM contacts RETURNING name, role, email, display_name"
+_DELETE_NAMES = "DELETE FROM contacts WHERE name = ANY($1::text[]) RETURNING name, role, email, display_name"
 _INSERT = """
 INSERT INTO contacts (name, role, email, display_name)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
@@ -26,7 +26,7 @@ class ImportSummary(BaseModel):
 
     names: int  # names the file lists
     addresses: int  # addresses now stored for them
-    removed: int  # addresses removed (of those names, or of every name with ``replace``)
+    removed: int  # addresses removed or changed (of those names, or of every name with ``replace``)
 
 
 class ContactStore:
@@ -41,9 +41,9 @@ class ContactStore:
         names = sorted({c.name for c in contacts})
         async with self._pool.acquire() as conn, conn.transaction():
             if replace:
-                status = await conn.execute(_DELETE_ALL)
+                before = await conn.fetch(_DELETE_ALL)
             else:
-                status = await conn.execute(_DELETE_NAMES, names)
+                before = await conn.fetch(_DELETE_NAMES, names)
             await conn.execute(
                 _INSERT,
                 [c.name for c in contacts],
@@ -51,7 +51,9 @@ class ContactStore:
                 [c.email for c in contacts],
                 [c.display_name for c in contacts],
             )
-        return ImportSummary(names=len(names), addresses=len(contacts), removed=int(status.split()[-1]))
+        kept = {(c.name, c.role.value, c.email, c.display_name) for c in contacts}
+        removed = sum(1 for row in before if tuple(row) not in kept)  # (the same line again is no change)
+        return ImportSummary(names=len(names), addresses=len(contacts), removed=removed)
 
     async def of(self, name: str) -> list[Contact]:
         """The addresses of ``name`` (none when the directory does not know it)."""

@@ -39,7 +39,14 @@ from store.signing import PublicKeys, Signer
 from tests.support import cosp7
 from tests.support.database import Database, free_port, with_database, with_user
 from tests.support.mail import CONSOLE_URL, CONTACTS_CSV, LINK_SECRET, RecordingSink, Smtp
-from tests.support.temporal import Engine, running_engine, time_skipping_server
+from tests.support.temporal import Engine, forward_core_logs, running_engine, time_skipping_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sdk_core_logs() -> None:
+    """The SDK core's log lines go through Python logging, captured with each test (first of
+    all: before any client or worker makes the default runtime)."""
+    forward_core_logs()
 
 
 def _external() -> str | None:

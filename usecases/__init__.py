@@ -7,7 +7,8 @@ comes back. A refusal is a ``DomainError`` with one line to show.
 
 - ``importing``: read a resolution, plan its mandates, start them, record the rest as followed
 - ``steering``: respond, approve, reject, complete, extend, withdraw
-- ``reading``: list, show (with the timeline), the read models' status and rebuild
+- ``reading``: list, show (with the timeline), a mandate's answers (``mandate_answers``: a
+  confidential one only for its coordinator and approvers), the read models' status and rebuild
 - ``reporting``: the progress report; the report a compile step records
 - ``auditing``: verify the audit log, sign its head, one mandate's events
 - ``directory``: the contact directory

@@ -36,38 +36,63 @@ class AnswerView(BaseModel):
     length: int
     text: str | None  # None: withheld from this reader (confidential)
     attachments: list[ev.Attachment]
+    round: int = 1  # the round of its consultation (a step sent back and asked again: 2, 3...)
+    current_round: bool = True  # of the step's latest round (what counts now)
+
+    def shown(self) -> str:
+        """The text, or ``confidential: 412 characters`` when it is withheld."""
+        return self.text if self.text is not None else f"confidential: {self.length} characters"
 
 
-def _own(event: ev.ResponseReceived, names: Collection[str] | None) -> bool:
-    return names is not None and event.party in names
+class Answers(BaseModel):
+    """Every answer of a mandate, in the order they came, and who may read confidential ones."""
+
+    model_config = ConfigDict(frozen=True)
+
+    readers: list[str]  # the coordinator and the approvers of the plan
+    answers: list[AnswerView]
+
+
+def confidential_readers(mandate: Mandate) -> list[str]:
+    """Who reads a mandate's confidential answers: its coordinator and its plan's approvers."""
+    readers = [mandate.coordinator]
+    for step in mandate.plan.steps:
+        if isinstance(step, ApprovalStep):
+            readers += [a for a in step.approvers if a not in readers]
+    return readers
 
 
 def may_read_confidential(mandate: Mandate, names: Collection[str]) -> bool:
     """The mandate's coordinator and the approvers of its plan read confidential answers."""
-    readers = {mandate.coordinator}
-    readers.update(a for s in mandate.plan.steps if isinstance(s, ApprovalStep) for a in s.approvers)
-    return any(name in readers for name in names)
+    return any(name in confidential_readers(mandate) for name in names)
 
 
-async def mandate_answers(
+async def read_answers(
     engine: Engine, mandate_id: str, *, reader_names: Collection[str] | None
-) -> list[AnswerView]:
-    """Every answer of the mandate, in the order they came (``reader_names``: the reader's
-    person and roles; None reads everything, as the log's own reader)."""
-    stream = await AuditStore(await engine.pool()).read_stream(
-        mandate_id, ("MandateStarted", "ResponseReceived")
-    )
+) -> Answers | None:
+    """Every answer of the mandate (None when the log holds no mandate of that id).
+
+    ``reader_names``: the reader's person and roles; a confidential answer's text is given to
+    the mandate's coordinator and approvers, and to the party itself. None reads everything
+    (the log's own reader, or ``mandates show --confidential`` where no identities judge)."""
+    types = ("MandateStarted", "ConsultationOpened", "ResponseReceived")
+    stream = await AuditStore(await engine.pool()).read_stream(mandate_id, types)
     mandate: Mandate | None = None
-    answers: list[tuple[int, ev.ResponseReceived]] = []
+    rounds: dict[str, int] = {}
+    found: list[tuple[int, int, ev.ResponseReceived]] = []
     for record in stream:
         event = ev.event_of(record.stream_id, record.type, record.payload, record.occurred_at)
         if isinstance(event, ev.MandateStarted):
             mandate = event.mandate
+        elif isinstance(event, ev.ConsultationOpened):
+            rounds[event.step_id] = rounds.get(event.step_id, 0) + 1
         elif isinstance(event, ev.ResponseReceived):
-            answers.append((record.position, event))
-    readable = reader_names is None or (mandate is not None and may_read_confidential(mandate, reader_names))
-    last = {(e.step_id, e.party): position for position, e in answers}
-    return [
+            found.append((record.position, rounds.get(event.step_id, 1), event))
+    if mandate is None:
+        return None
+    readable = reader_names is None or may_read_confidential(mandate, reader_names)
+    last = {(e.step_id, e.party): position for position, _, e in found}
+    views = [
         AnswerView(
             step_id=e.step_id,
             party=e.party,
@@ -82,6 +107,17 @@ async def mandate_answers(
             if not e.confidential or readable or (reader_names and e.party in reader_names)
             else None,
             attachments=list(e.attachments),
+            round=number,
+            current_round=number == rounds.get(e.step_id, 1),
         )
-        for position, e in answers
+        for position, number, e in found
     ]
+    return Answers(readers=confidential_readers(mandate), answers=views)
+
+
+async def mandate_answers(
+    engine: Engine, mandate_id: str, *, reader_names: Collection[str] | None
+) -> list[AnswerView]:
+    """Every answer of the mandate, in the order they came (none for an unknown mandate)."""
+    found = await read_answers(engine, mandate_id, reader_names=reader_names)
+    return found.answers if found is not None else []

@@ -1,25 +1,36 @@
-"""Reading what the engine knows: the list of mandates, one mandate, the read models' lag.
+"""Reading what the engine knows: the list of mandates, one mandate, its answers, the read
+models' lag.
 
 All of it comes from the read models and the audit log; none of it needs Temporal, so it
-works while Temporal is down and after workflow histories have gone with retention.
+works while Temporal is down and after workflow histories have gone with retention. The
+read models hold no response text: the answers are read from the audit log, and a
+confidential one only by those who may read it (``mandate_answers``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
+from pydantic import BaseModel, ConfigDict
+
+from config.identity import load_directory
+from config.settings import SettingsInvalid
 from projections import CHECKPOINT, CheckpointStatus, MandateDetail, MandateSummary, Projector
 from projections import list_mandates as _list_mandates
 from projections import mandate_detail as _mandate_detail
 from projections.queries import StepDetail, WorkItem, count_mandates, count_work, mandate_version, work_for
+from usecases.answers import AnswerView, read_answers
 from usecases.engine import Engine
 
 STATUSES = ("active", "completed", "withdrawn", "followed")
 
 __all__ = [
     "STATUSES",
+    "AnswerText",
     "CheckpointStatus",
+    "MandateAnswers",
     "MandateDetail",
     "MandateSummary",
     "StepDetail",
@@ -27,8 +38,10 @@ __all__ = [
     "browse",
     "caught_up",
     "list_mandates",
+    "mandate_answers",
     "my_work",
     "projection_status",
+    "reader_names",
     "rebuild_projections",
     "show_mandate",
     "work_count",
@@ -104,3 +117,52 @@ async def rebuild_projections(engine: Engine) -> tuple[int, CheckpointStatus]:
     projector = Projector(await engine.pool())
     replayed = await projector.rebuild()
     return replayed, await projector.status()
+
+
+AnswerText = AnswerView
+"""A party's answer as ``show`` prints it (its text, or withheld when confidential)."""
+
+
+class MandateAnswers(BaseModel):
+    """The answers of a mandate's consultations, step by step and party by party (those of
+    each consultation's latest round, each party's latest revision), and who may read its
+    confidential ones."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mandate_id: str
+    readers: list[str]  # the coordinator and the approvers: who may read confidential answers
+    steps: dict[str, dict[str, AnswerView]]
+
+
+async def mandate_answers(
+    engine: Engine, mandate_id: str, *, reader_names: set[str] | None
+) -> MandateAnswers | None:
+    """The answers that count now, read from the mandate's audit stream (None when the log
+    holds no mandate of that id); ``reader_names`` as ``usecases.answers.read_answers`` has it
+    (None: no identities to judge by, and the reader chose to read confidential answers:
+    ``mandates show --confidential``)."""
+    found = await read_answers(engine, mandate_id, reader_names=reader_names)
+    if found is None:
+        return None
+    steps: dict[str, dict[str, AnswerView]] = {}
+    for answer in found.answers:
+        if answer.latest and answer.current_round:
+            steps.setdefault(answer.step_id, {})[answer.party] = answer
+    return MandateAnswers(mandate_id=mandate_id, readers=found.readers, steps=steps)
+
+
+def reader_names(engine: Engine) -> set[str] | None:
+    """The names the person running this command acts as (``MANDATES_USER``, else the login
+    name: the person and their roles), from the identities file when it can be read (the dev
+    stack's, or ``MANDATES_IDENTITIES``); None when there is none to read."""
+    settings = engine.settings
+    book = settings.identities_file or settings.dev_identities_file
+    if not (book.is_file() and os.access(book, os.R_OK)):
+        return None
+    person = settings.acting_person()
+    try:
+        identity = load_directory(book).person(person)
+    except SettingsInvalid:  # (the worker refuses such a file; reading goes on without it)
+        return None
+    return set(identity.names()) if identity is not None else {person}

@@ -57,12 +57,15 @@ async def audit_records(engine: Engine) -> list[StoredEvent]:
 async def progress_report(
     engine: Engine, *, resolution: str | None = None, period: ReportPeriod | None = None
 ) -> ProgressReport:
-    """The progress report on every mandate (or one resolution's), over a period or all time.
+    """The progress report on every mandate (or one resolution's), over a period or all time;
+    a period that has not ended yet is reported as it stands now.
 
     Raises:
         NotFound: a resolution was named and the log holds no mandate of it.
     """
-    report = build_progress_report(await audit_records(engine), resolution=resolution, period=period)
+    report = build_progress_report(
+        await audit_records(engine), resolution=resolution, period=period, now=engine.now()
+    )
     if resolution and not report.resolutions:
         raise NotFound(f"no mandates of resolution {resolution!r} in the audit log (see `mandates list`)")
     return report
@@ -73,12 +76,16 @@ def render(report: ProgressReport, fmt: str) -> str:
     return to_html(report) if fmt == "html" else to_markdown(report)
 
 
-async def compile_report_for_step(engine: Engine, mandate_id: str) -> CompiledReport | None:
-    """If the mandate's current step compiles the progress report, compile it, save it
-    and return where; else None."""
+async def compile_report_for_step(
+    engine: Engine, mandate_id: str, step_id: str | None = None
+) -> CompiledReport | None:
+    """If the mandate's current step (the one named, when it is current) compiles the progress
+    report, compile it, save it and return where; else None."""
     detail = await show_mandate(engine, mandate_id)
     if detail is None or detail.current_step is None:
         return None
+    if step_id is not None and step_id != detail.current_step:
+        return None  # (the completion will be refused, naming the current step)
     stream = await AuditStore(await engine.pool()).read_stream(mandate_id)
     started = next((r for r in stream if r.type == "MandateStarted"), None)
     if started is None:

@@ -36,7 +36,14 @@ with workflow.unsafe.imports_passed_through():
         StopConsultation,
         UpdateResult,
     )
-    from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
+    from workflows.recorder import (
+        Recorder,
+        extension,
+        past_history_limit,
+        refusal,
+        update_id,
+        update_result,
+    )
 
 PROGRESS_SIGNAL = "consultation_progress"
 REFUSED_SIGNAL = "consultation_refused"
@@ -124,8 +131,9 @@ class ConsultationWorkflow:
 
     @workflow.update
     async def extend_deadline(self, request: ExtendDeadlineRequest) -> UpdateResult:
-        """Move the consultation's deadline later (with a reason); reminders follow it."""
-        return await self._run(self._extend_command(request))
+        """Move the consultation's deadline later (with a reason); reminders follow it, and the
+        later steps' planned deadlines move with it."""
+        return await self._run(extension(self._extend_command(request)))
 
     @extend_deadline.validator
     def _check_extend(self, request: ExtendDeadlineRequest) -> None:

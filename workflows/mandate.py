@@ -25,11 +25,17 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.access import may, may_start
-    from domain.decide import ConsultationClosed, ExtendDeadline, RecordResponse, StartMandate
+    from domain.decide import (
+        ConsultationClosed,
+        ExtendDeadline,
+        RecordResponse,
+        StartMandate,
+        consulted_party,
+    )
     from domain.errors import DomainError
     from domain.mandate import consultation_workflow_id
     from domain.plan import ConsultationStep
-    from domain.state import MandateState, PartyStatus
+    from domain.state import MandateState, PartyStatus, progress_line
     from workflows.consultation import PROGRESS_SIGNAL, REFUSED_SIGNAL, ConsultationWorkflow
     from workflows.messages import (
         ApproveRequest,
@@ -48,7 +54,14 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         WithdrawRequest,
     )
-    from workflows.recorder import Recorder, past_history_limit, refusal, update_id, update_result
+    from workflows.recorder import (
+        Recorder,
+        extension,
+        past_history_limit,
+        refusal,
+        update_id,
+        update_result,
+    )
 
 
 FORWARD_BY_CAUSE_PATCH = "forwarded-commands-answered-by-cause"
@@ -112,7 +125,10 @@ class MandateWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._rec.publish()  # (the final status, before the run closes)
         return MandateResult(
-            mandate_id=self._rec.mandate_id, status=self._state.status, version=self._state.version
+            mandate_id=self._rec.mandate_id,
+            status=self._state.status,
+            version=self._state.version,
+            summary=progress_line(self._state),
         )
 
     def _next_run(self, input: MandateInput) -> MandateInput:
@@ -252,7 +268,8 @@ class MandateWorkflow:
         command = request.to_command()
         step = self._state.active_step()
         assert step is not None
-        step_id, attempt, party = step.step_id, step.attempt, request.party
+        step_id, attempt = step.step_id, step.attempt
+        party = consulted_party(step, request.party) or request.party  # (as the fold records it)
 
         def answered(state: MandateState) -> bool:
             now = state.steps[step_id]
@@ -266,8 +283,9 @@ class MandateWorkflow:
 
     @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
     async def extend_deadline(self, request: ExtendDeadlineRequest) -> UpdateResult:
-        """The current step's deadline moves later (with a reason); its reminders follow."""
-        command = request.to_command()
+        """The current step's deadline moves later (with a reason); its reminders follow, and
+        the later steps' planned deadlines move with it."""
+        command = extension(request.to_command())
         step = self._state.active_step()
         if step is None or step.type != "consultation":
             return await self._execute(command)

@@ -63,9 +63,13 @@ class MandateInput(_Sealed):
 
 
 class MandateResult(_Message):
+    """How a mandate ended: its status (``withdrawn`` is a status of its own, though Temporal
+    shows every mandate that ended as Completed) and one line on it (``progress_line``)."""
+
     mandate_id: str
     status: MandateStatus
     version: int
+    summary: str = ""
 
 
 class ConsultationInput(_Sealed):

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities, NotifyInput
     from domain import events as ev
     from domain.deadlines import Alarm, AlarmKind, step_alarms
-    from domain.decide import Command, command_for, decide
+    from domain.decide import Command, ExtendDeadline, command_for, decide
     from domain.errors import DomainError, IdempotencyConflict, Unrecordable, VersionConflict
     from domain.state import MandateState, fold, progress_line
     from workflows import search_attributes as sa
@@ -47,6 +47,17 @@ ACTIVITY_RETRY = RetryPolicy(
 FIRST_REMINDER_PATCH = "first-reminder-at-once"
 SEARCH_ATTRIBUTES_TASK_PATCH = "search-attributes-from-their-own-task"
 REQUEST_NOTICES_PATCH = "requests-tell-whom-they-ask"
+EXTENSION_MOVES_LATER_STEPS_PATCH = "extension-moves-later-steps"
+"""An extension moves the later steps' planned deadlines with it (``ExtendDeadline.
+move_later_steps``); extensions recorded before moved nothing, and replay so."""
+
+
+def extension(command: ExtendDeadline) -> ExtendDeadline:
+    """The extension an update handler decides: one that moves the later steps, unless the
+    run recorded its extensions before they did (call from the handler, never a validator)."""
+    if workflow.patched(EXTENSION_MOVES_LATER_STEPS_PATCH):
+        return command.model_copy(update={"move_later_steps": True})
+    return command
 
 
 def missed_first_reminder(state: MandateState, now: datetime) -> Alarm | None:

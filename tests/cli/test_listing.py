@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from store.audit import StoredEvent
 from tests.support import cosp7
@@ -103,6 +106,38 @@ def test_confidential_response_text_is_never_shown(projected: list[StoredEvent],
     assert "response from Council of Europe (GRECO) to request-information (confidential, not shown)" in [
         t["summary"] for t in timeline
     ]
+
+
+def test_show_prints_each_answer_and_a_confidential_one_only_to_who_may_read_it(
+    projected: list[StoredEvent], mandates: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    public = mandates("show", P1).stdout
+    assert "  States parties: answered 2018-02-07\n    Views of States parties on synergies\n" in public
+    withheld = mandates("show", P3)
+    length = len(cosp7.CANARY)
+    assert f"  Council of Europe (GRECO): answered 2018-01-28\n    confidential: {length} characters\n" in (
+        withheld.stdout
+    )
+    assert "CANARY" not in withheld.output
+    as_json = json.loads(mandates("show", P3, "--json").stdout)
+    greco = as_json["answers"]["request-information"][cosp7.GRECO]
+    assert (greco["text"], greco["length"], greco["confidential"]) == (None, length, True)
+    # without identities to judge by, the person running the command may ask for them
+    assert cosp7.CANARY in mandates("show", P3, "--confidential").stdout
+
+    # with identities, the mandate's coordinator and its approvers read them, no one else
+    identities = tmp_path / "identities.json"
+    identities.write_text(json.dumps({"identities": [
+        {"person": "s.okafor", "roles": ["coordinator"], "token": "s" * 32},
+        {"person": "intern", "roles": ["States parties"], "token": "i" * 32},
+    ]}))  # fmt: skip
+    identities.chmod(0o600)
+    monkeypatch.setenv("MANDATES_IDENTITIES", str(identities))
+    monkeypatch.setenv("MANDATES_USER", "s.okafor")
+    assert cosp7.CANARY in mandates("show", P3).stdout
+    monkeypatch.setenv("MANDATES_USER", "intern")
+    refused = mandates("show", P3, "--confidential")
+    assert "CANARY" not in refused.output and f"confidential: {length} characters" in refused.stdout
 
 
 def test_an_unknown_mandate_is_one_line_and_exit_1(projected: list[StoredEvent], mandates: Invoke) -> None:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.app import app
+from tests.support.cli import activated
 from tests.support.cosp7 import GOLDEN, Logged
 from tests.support.database import Database
 
@@ -16,6 +17,7 @@ from tests.support.database import Database
 def runner(database: Database, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", database.app_dsn)
     monkeypatch.setenv("DATABASE_ADMIN_URL", database.admin_dsn)
+    activated(monkeypatch)
     return CliRunner()
 
 

@@ -70,3 +70,15 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, variabl
         Settings.load()
     message = str(raised.value)
     assert message.startswith(f"invalid setting {variable}: ") and "\n" not in message
+
+
+def test_a_default_currency_is_a_three_letter_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.load().currency is None  # (none: a cost names its currency)
+    monkeypatch.setenv("MANDATES_CURRENCY", " eur ")
+    assert Settings.load().currency == "EUR"
+    monkeypatch.setenv("MANDATES_CURRENCY", "euro")
+    with pytest.raises(SettingsInvalid) as raised:
+        Settings.load()
+    assert str(raised.value) == (
+        "invalid setting MANDATES_CURRENCY: 'EURO' is not a three-letter currency code (e.g. USD, EUR)"
+    )

@@ -296,7 +296,9 @@ async def test_an_escalation_asks_the_coordinator_to_chase_or_extend(
 
     reminded, escalated = sorted(smtp.sink.accepted, key=lambda m: str(m["Subject"]))
     assert escalated["Subject"].startswith("Reminder") and reminded["Subject"].startswith("Escalation 1:")
-    assert f'mandates extend {mandate.id} --until YYYY-MM-DD --reason "..."' in body(reminded)
+    assert f'mandates extend {mandate.id} --step request-information --until YYYY-MM-DD --reason "..."' in (
+        body(reminded)
+    )
     confidential = body(escalated)
     assert len(answer_links(confidential)) == 1 and "not by e-mail" in confidential
     assert "confidential" in confidential and "mandates " not in confidential

@@ -77,13 +77,17 @@ def test_the_secretariat_is_sent_the_console_and_the_command() -> None:
     consult = item()
     approval = item(step_id="approve-sharing", recipient="chief.of.section", console_link="http://c/m")
     assert approval.step_type == "approval" and approval.step_title == "Request information"
-    assert action_for(approval).command == f"mandates approve {consult.mandate_id} --as chief.of.section"
+    assert action_for(approval).command == (
+        f"mandates approve {consult.mandate_id} --step approve-sharing --as chief.of.section"
+    )
     assert action_for(approval).link == "http://c/m"
     assert "mandates reject" in action_for(approval).alternative
     text = compose_notice(approval, "<m@x>").text
     assert text.index("http://c/m") < text.index("or with the command line:") < text.index("mandates approve")
     escalated = item(kind="escalation", recipient="coordinator")
-    assert action_for(escalated).command.startswith(f"mandates extend {consult.mandate_id} --until ")
+    assert action_for(escalated).command.startswith(
+        f"mandates extend {consult.mandate_id} --step request-information --until "
+    )
     unknown = item(mandate=None)
     assert unknown.step_type is None and unknown.coordinator == "coordinator"
     assert "respond, approve or complete" in action_for(unknown).summary
@@ -103,6 +107,21 @@ def test_a_request_and_a_confirmation_say_what_they_are() -> None:
     assert confirmation.subject.startswith("Received: your answer to “Request information”")
     assert "(revision 1)" in confirmation.text and "a.pdf" in confirmation.text
     assert LINK in confirmation.text and confirmation.ics == ""
+
+
+def test_the_commands_are_named_as_the_recipient_runs_them() -> None:
+    """Where `mandates` is on no PATH (a checkout's .venv), the e-mail names the command by its
+    path, not a name that does not exist there."""
+    local = item(command=".venv/bin/mandates", step_id="approve-sharing", recipient="chief.of.section")
+
+    notice = compose_notice(local, "<m@x>")
+
+    assert action_for(local).command.startswith(".venv/bin/mandates approve ")
+    assert ".venv/bin/mandates approve " in notice.text and " mandates approve" not in notice.text
+    party = item(command=".venv/bin/mandates")
+    report = compose_report(UndeliverableReport(about=party, reason="no_contact"), "<r@x>")
+    assert ".venv/bin/mandates contacts import contacts.csv" in report.text
+    assert ".venv/bin/mandates respond " in report.text  # what its coordinator may record for it
 
 
 def test_a_confidential_step_says_what_is_due_only() -> None:

@@ -119,7 +119,7 @@ def test_response_refusals() -> None:
     story.do(RecordResponse(party="Mexico", text="yes"), T0 + DAY)
 
     assert refused(story, RecordResponse(party="France", text="x"), T0, UnknownParty) == (
-        "'France' is not consulted in step 'consult'"
+        "'France' is not consulted in step 'consult' (consulted: Austria, Mexico, OECD)"
     )
     refused(story, RecordResponse(party="Mexico", text="again"), T0, AlreadyResponded)
     refused(story, RecordResponse(party="Mexico", text="x", step_id="draft"), T0, StepNotPending)
@@ -130,8 +130,74 @@ def test_response_refusals() -> None:
     message = refused(
         story, RecordResponse(party="Mexico", text="late", step_id="consult"), T0, ConsultationClosed
     )
-    assert message == "consultation 'consult' is closed"
+    assert message == "consultation 'consult' is closed; the current step is 'draft' (a task)"
     refused(story, RecordResponse(party="Mexico", text="late"), T0, StepNotPending)
+
+
+def test_a_command_naming_a_step_acts_on_that_step_only_and_a_mismatch_names_the_current_one() -> None:
+    """A completion sent twice (a hint run again) must not complete whatever step is current
+    by then: naming the step makes the second one a refusal that says where the mandate is."""
+    story = four_step_story()
+    answer_all(story, T0 + DAY)
+    complete_draft(story, T0 + 5 * DAY)  # draft done; the approval is current
+
+    again = CompleteTask(by="j.doe", outcome="draft v1", step_id="draft")
+    message = refused(story, again, T0 + 6 * DAY, StepNotPending)
+    assert message == (
+        "step 'draft' is not the current step (it is completed); the current step is 'approve' (an approval)"
+    )
+    assert "the current step is 'approve'" in refused(
+        story, Approve(by="chief.of.section", step_id="submit"), T0 + 6 * DAY, StepNotPending
+    )
+    assert "the current step is 'approve'" in refused(
+        story, Approve(by="chief.of.section", step_id="nope"), T0 + 6 * DAY, StepNotPending
+    )
+    assert story.types(story.do(Approve(by="chief.of.section", step_id="approve"), T0 + 6 * DAY)) == [
+        "Approved"
+    ]
+
+
+def test_party_and_approver_names_match_whatever_their_case_when_unambiguous() -> None:
+    story = four_step_story()
+
+    (received,) = story.do(RecordResponse(party=" oecd ", text="x"), T0 + DAY)
+
+    assert isinstance(received, ev.ResponseReceived) and received.party == "OECD"
+    assert story.state.step("consult").answers.keys() == {"OECD"}
+    assert "at 2027-01-05 09:00 UTC" in refused(
+        story, RecordResponse(party="oecd", text="again"), T0 + DAY, AlreadyResponded
+    )
+    story.do(RecordResponse(party="AUSTRIA", text="x"), T0 + DAY)
+    story.do(RecordResponse(party="mexico", text="x"), T0 + DAY)
+    complete_draft(story, T0 + 5 * DAY)
+    (approved,) = story.do(Approve(by="Legal-Affairs"), T0 + 6 * DAY)
+    assert isinstance(approved, ev.Approved) and approved.by == "legal-affairs"
+    refused(story, Approve(by="LEGAL-AFFAIRS"), T0 + 6 * DAY, AlreadyApproved)
+
+
+def test_names_that_differ_only_in_case_are_not_guessed_between() -> None:
+    plan = validate_plan(
+        {"steps": [{"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                    "parties": ["OECD", "Oecd", "Austria"]}]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    message = refused(story, RecordResponse(party="oecd", text="x"), T0 + DAY, UnknownParty)
+
+    assert message == "'oecd' is not consulted in step 'consult' (consulted: OECD, Oecd, Austria)"
+
+
+def test_a_refusal_names_at_most_a_dozen_parties() -> None:
+    parties = [f"State {n:03d}" for n in range(191)]
+    plan = validate_plan(
+        {"steps": [{"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+                    "parties": parties}]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    message = refused(story, RecordResponse(party="Atlantis", text="x"), T0 + DAY, UnknownParty)
+
+    assert message.endswith(f"(consulted: {', '.join(parties[:12])} and 179 more)")
 
 
 def test_a_confidential_consultation_marks_its_responses_confidential() -> None:
@@ -233,7 +299,7 @@ def test_approval_by_all_approvers_moves_on_and_refusals_say_why() -> None:
     assert story.types(done) == ["TaskCompleted", "StepCompleted", "MandateCompleted"]
     assert story.state.status is MandateStatus.COMPLETED
     refused(story, Withdraw(reason="x", by="y"), T0, MandateNotActive)
-    assert progress_line(story.state) == "para 3 · information collection · completed"
+    assert progress_line(story.state) == "para 3 · information collection · completed on 2027-01-12"
 
 
 def test_a_rejection_sends_the_mandate_back_to_the_named_step_with_the_comment() -> None:
@@ -305,11 +371,15 @@ def test_extending_a_deadline_resets_reminders_and_moves_the_closing() -> None:
     assert consult.deadline == until and consult.extensions == 1
     assert consult.reminders_sent == [] and consult.overdue is False
     assert consult.deadline_set_at == deadline + DAY
-    refused(story, ExtendDeadline(until=until, reason="x", by="c"), deadline, DeadlineNotLater)
-    refused(
-        story, ExtendDeadline(until=until + DAY, reason="x", by="c"), until + 2 * DAY,
-        DeadlineNotLater,
+    not_later = refused(story, ExtendDeadline(until=until, reason="x", by="c"), deadline, DeadlineNotLater)
+    assert not_later == (
+        "2027-02-23 09:00 UTC is not later than the deadline of step 'consult' (2027-02-23 09:00 UTC)"
+    )  # (to the minute: never microseconds)
+    past = refused(
+        story, ExtendDeadline(until=until + DAY + timedelta(microseconds=123456), reason="x", by="c"),
+        until + 2 * DAY, DeadlineNotLater,
     )  # fmt: skip
+    assert past == "2027-02-24 09:00 UTC is in the past"
 
 
 def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
@@ -319,6 +389,10 @@ def test_withdrawal_ends_the_mandate_and_refuses_everything_after() -> None:
 
     assert isinstance(withdrawn, ev.MandateWithdrawn)
     assert story.state.status is MandateStatus.WITHDRAWN
+    assert progress_line(story.state) == (
+        "para 3 · information collection · withdrawn on 2027-01-05 at step 1 of 4: consult · "
+        "superseded by 8/2"
+    )
     assert story.state.withdrawal_reason == "superseded by 8/2"
     assert story.state.awaiting() == [] and story.state.next_deadline() is None
     refused(story, RecordResponse(party="Mexico", text="x"), T0, MandateNotActive)
@@ -330,3 +404,52 @@ def MandateStatefour_step_story() -> Story:
     story = Story.__new__(Story)
     story.events, story.state = [], MandateState()
     return story
+
+
+def test_an_extension_moves_the_later_steps_with_it_and_the_plan_stays_valid() -> None:
+    """Extending a step left the later planned deadlines earlier than the new one (in `show`
+    and the calendar). They move by as much, so the plan keeps its order."""
+    story = four_step_story()
+    until = T0 + 45 * DAY  # the consultation, due on day 30, now due on day 45
+
+    (extended,) = story.do(
+        ExtendDeadline(until=until, reason="holidays", by="coordinator", move_later_steps=True), T0 + DAY
+    )
+
+    assert isinstance(extended, ev.DeadlineExtended)
+    assert extended.later == {"draft": T0 + 55 * DAY, "approve": T0 + 65 * DAY, "submit": T0 + 75 * DAY}
+    planned = [story.state.step(s).planned_due for s in ("consult", "draft", "approve", "submit")]
+    assert planned[1:] == [T0 + 55 * DAY, T0 + 65 * DAY, T0 + 75 * DAY]
+    assert story.state.step("consult").deadline == until <= planned[1]
+    answer_all(story, T0 + 2 * DAY)
+    assert story.state.step("draft").deadline == T0 + 55 * DAY  # the next step starts with its moved deadline
+
+    unmoved = four_step_story()  # (an extension recorded before they moved: nothing moves)
+    (before,) = unmoved.do(ExtendDeadline(until=until, reason="holidays", by="coordinator"), T0 + DAY)
+    assert isinstance(before, ev.DeadlineExtended) and before.later == {}
+    assert unmoved.state.step("draft").planned_due == T0 + 40 * DAY
+
+
+def test_a_report_bound_to_its_session_moves_no_later_than_the_eve_of_the_session() -> None:
+    session = (T0 + 70 * DAY).date()
+    plan = validate_plan(
+        {"steps": [
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 30},
+            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 50,
+             "approvers": ["chief.of.section"]},
+            {"type": "report", "id": "submit", "title": "Submit", "due_in_days": 60,
+             "session_date": session.isoformat()},
+            {"type": "task", "id": "follow-up", "title": "Follow up", "due_in_days": 80},
+        ]}
+    )  # fmt: skip
+    story = Story(make_mandate(plan=plan))
+
+    (extended,) = story.do(
+        ExtendDeadline(until=T0 + 55 * DAY, reason="late input", by="c", move_later_steps=True), T0 + DAY
+    )
+
+    assert isinstance(extended, ev.DeadlineExtended)
+    eve = datetime.combine(session, datetime.min.time(), tzinfo=T0.tzinfo) - timedelta(minutes=1)
+    assert extended.later == {"approve": eve, "submit": eve, "follow-up": T0 + 105 * DAY}
+    moved = [story.state.step(s).planned_due for s in ("approve", "submit", "follow-up")]
+    assert moved == sorted(moved) and moved[1].date() < session  # (valid: in order, before the session)

@@ -11,6 +11,7 @@ from domain.decide import (
     RecordResponse,
     Reject,
     ReminderFired,
+    Withdraw,
 )
 from domain.state import MandateState, PartyStatus, evolve, fold
 from tests.support.mandates import T0
@@ -84,3 +85,30 @@ def test_a_task_completed_after_its_deadline_missed_it_though_no_timer_said_it_w
     assert check.status == "met"  # done on the day it was due
     assert (approve.step_id, approve.status) == ("approve", "open")
     assert fold(story.events).deadlines == story.state.deadlines
+
+
+def test_a_withdrawn_mandate_has_no_current_step_and_knows_where_it_stopped() -> None:
+    story = four_step_story()
+
+    story.do(Withdraw(reason="superseded", by="coordinator"), T0 + timedelta(days=1))
+
+    assert story.state.current_step is None
+    stopped = story.state.stopped_step()
+    assert stopped is not None and stopped.step_id == "consult"
+    assert four_step_story().state.stopped_step() is None  # (an active mandate stopped nowhere)
+
+
+def test_a_completion_without_effort_or_cost_counts_nothing_and_effort_alone_no_cost() -> None:
+    story = four_step_story()
+    for party in ("Austria", "Mexico", "OECD"):
+        story.do(RecordResponse(party=party, text="x"), T0 + DAY)
+
+    story.do(CompleteTask(by="j.doe", outcome="drafted"), T0 + 2 * DAY)  # (no --effort-days, no --cost)
+
+    assert story.state.cost_lines == [] and story.state.costs == {}
+    story.do(Reject(by="legal-affairs", comment="again"), T0 + 3 * DAY)
+    story.do(CompleteTask(by="j.doe", outcome="redrafted", effort_days=Decimal(2)), T0 + 4 * DAY)
+
+    (line,) = story.state.cost_lines
+    assert (line.effort_days, line.cost) == (Decimal(2), Decimal(0))
+    assert story.state.costs == {} and story.state.effort_days == Decimal(2)

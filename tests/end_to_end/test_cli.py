@@ -131,9 +131,15 @@ def test_import_then_steer_a_mandate(cli: Cli) -> None:
     assert "may not act as 'Atlantis'" in refused
     assert "already" in one_line_error(cli("respond", para1, "--party", "States parties", "--text", "twice"))
     assert "approval" in one_line_error(cli("approve", para1, "--as", "chief.of.section"))
-    assert "no running mandate" in one_line_error(cli("approve", PARA.format(9), "--as", "x"))
+    assert "no mandate 'mandate-cosp-7-enhancing-synergies-para-9'" in one_line_error(
+        cli("approve", PARA.format(9), "--as", "x")
+    )
     assert "exactly one of --text or --file" in one_line_error(cli("respond", para1, "--party", "P"), code=2)
-    assert cli("approve", para1).returncode == 2  # --as is required: bad usage
+    assert "missing option '--outcome'" in one_line_error(cli("complete", para1), code=2)  # bad usage
+    # approve acts as MANDATES_USER by default; the current step is named
+    assert "the current step 'dialogue-consultation' is a consultation" in one_line_error(
+        cli("approve", para1)
+    )
 
     verified = cli("audit", "verify")
     assert verified.returncode == 0 and verified.stdout.startswith("ok: ")

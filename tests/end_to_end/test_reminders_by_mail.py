@@ -91,8 +91,9 @@ async def test_a_silent_party_gets_the_plans_reminders_and_the_coordinator_its_e
     assert subjects[4].startswith("Escalation 1: “Request information” overdue since ")
     assert recipients == [["wgb@oecd.example"]] * 4 + [["coordinator@unodc.example"]]
     reminder_text = text_of(by_id[notice_message_id(rows[0].id, rows[0].idempotency_key)])
-    assert f"mandates respond {handle.id} --party 'OECD Working Group on Bribery' --file response.txt" in (
-        reminder_text
-    )
+    assert (
+        f"mandates respond {handle.id} --step request-information --party 'OECD Working Group on Bribery' "
+        "--file response.txt"
+    ) in reminder_text
     escalation_text = text_of(by_id[notice_message_id(rows[4].id, rows[4].idempotency_key)])
-    assert f"mandates extend {handle.id} --until YYYY-MM-DD" in escalation_text
+    assert f"mandates extend {handle.id} --step request-information --until YYYY-MM-DD" in escalation_text

@@ -97,6 +97,13 @@ def test_totals_add_up_to_what_the_log_records(cosp7_log: Logged) -> None:
     assert statuses == {"active": 2, "completed": 2, "followed": 1}
     deadlines = {c.label: c.count for c in report.totals.deadlines}
     assert deadlines["extended"] == 1 and deadlines["missed"] == 2
+    # para 1's summary was returned once: its two steps met two deadlines each, and count once
+    (met,) = [c for c in report.totals.deadlines if c.label == "met"]
+    assert (met.count, met.deadlines) == (12, 14)
+    lines = [d for m in report.resolutions[0].mandates for d in m.deadlines if d.outcome == "met"]
+    assert len({(d.step_id, d.title) for d in lines}) < len(lines) == 14
+    assert "| Summarise the dialogue (attempt 2) | 2018-04-29 | met (2018-04-19) |" in to_markdown(report)
+    assert "| Deadlines met | 12 steps (14 attempts) |" in to_markdown(report)
     (resolution,) = report.resolutions
     assert [m.paragraph for m in resolution.mandates] == [1, 2, 3, 4, 5]
     p1, p2, p3, _, _ = resolution.mandates
@@ -310,3 +317,26 @@ def test_a_report_without_a_calendar_has_no_synergies_section(cosp7_log: Logged)
     text = to_markdown(only_calendar)
     assert "No mandates are recorded" in text and "## Synergies between review mechanisms" in text
     assert "No mandate has consulted the States or mechanisms concerned yet." in text
+
+
+def test_a_period_not_over_yet_is_reported_as_it_stands_now() -> None:
+    """`report --period 2027-01-01..2027-06-30` early in 2027 dated the report after the period
+    and counted every open deadline as overdue, though none had passed."""
+    story = Story(make_mandate("res", paragraph=1, kinds=[MandateKind.REPORTING]))
+    half = ReportPeriod(start=date(2027, 1, 1), end=date(2027, 6, 30))
+    now = T0 + timedelta(days=1)
+
+    report = build_progress_report(records_of(story), period=half, now=now)
+
+    assert report.as_of == now and report.period_not_over and not report.as_of_is_period_end
+    (mandate,) = report.resolutions[0].mandates
+    assert [d.outcome for d in mandate.deadlines] == ["open"]
+    assert [c.label for c in report.totals.deadlines] == ["open"]
+    text = to_markdown(report)
+    assert "As of 2027-01-05 09:00 UTC · period 2027-01-01 to 2027-06-30 (not over yet" in text
+    assert "overdue" not in text.lower()
+
+    over = build_progress_report(records_of(story), period=half, now=datetime(2027, 8, 1, tzinfo=UTC))
+    assert over.as_of == datetime(2027, 7, 1, tzinfo=UTC) and not over.period_not_over
+    assert "As of the end of 2027-06-30 · period 2027-01-01 to 2027-06-30 · " in to_markdown(over)
+    assert [c.label for c in over.totals.deadlines] == ["overdue"]  # (by then it had passed)

@@ -23,7 +23,7 @@ from store.checkpoints import (
 from store.signing import PublicKeys
 from store.verify import verify_log
 
-T0 = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+T0 = datetime(2027, 1, 15, 9, 0, 12, 345678, tzinfo=UTC)
 
 
 async def fill(store: AuditStore, count: int) -> None:
@@ -130,6 +130,7 @@ async def test_a_whole_chain_rewritten_is_caught_by_the_checkpoint_and_the_signa
     # a consistent forgery of the chain: the checkpoint finds another hash at its position...
     mismatch = await check_against(admin_conn, checkpoint)
     assert mismatch is not None and (mismatch.position, mismatch.reason) == (5, "rewritten")
+    assert mismatch.detail.endswith("differs from the one signed at 2027-01-15 09:00 UTC")  # (no µs)
     # ... and the edited event's commit no longer verifies, which is named first
     for checkpoints in ([], [checkpoint]):
         result = await verify_log(admin_conn, checkpoints, public_keys=audit_keys)

@@ -21,6 +21,10 @@ async def test_an_import_replaces_the_names_it_lists_and_keeps_the_others(pool: 
     assert [c.email for c in await store.of("Austria")] == ["new@austria.example"]
     assert [c.email for c in await store.of("Mexico")] == ["m@mexico.example"]
     assert await store.of("Peru") == []
+    again = await store.import_contacts(  # (the same file again changes nothing, and says so)
+        parse_contacts("name,role,email\nAustria,party,new@austria.example\n", "b.csv")
+    )
+    assert (again.names, again.addresses, again.removed) == (1, 1, 0)
     await store.import_contacts(
         parse_contacts("name,role,email\nPeru,party,p@peru.example\n", "c.csv"), replace=True
     )

@@ -7,6 +7,7 @@ migrated database.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,6 +21,7 @@ import asyncpg
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -43,6 +45,24 @@ REPLAY_CONVERTER = build_data_converter(TEST_KEYS, strict=False)
 """For the histories recorded in the clear under tests/workflows/histories/."""
 WORKER_KEYS = KeyRing.generate()
 """The workers' sealing keys for the tests' workers (``workflows/sealing.py``)."""
+
+
+CORE_LOGGER = logging.getLogger("temporalio.core")
+"""Where the SDK core's log lines go in the tests (``forward_core_logs``)."""
+
+
+def forward_core_logs() -> None:
+    """Send the SDK core's log lines (its coloured ``WARN temporalio_sdk_core`` lines, written
+    from its own threads) through Python logging instead of straight to the terminal: pytest
+    then captures them with the test that caused them (shown when it fails), rather than
+    printing them amid its progress. Call before anything makes the default runtime."""
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=CORE_LOGGER),
+        )
+    )
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 
 @asynccontextmanager

@@ -10,15 +10,18 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
+from temporalio.worker import Replayer
 
 from domain import events as ev
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep
 from domain.state import MandateState, fold
 from tests.support import ROOT
-from tests.support.temporal import Engine
+from tests.support.temporal import DATA_CONVERTER, WORKER_KEYS, Engine
+from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
 from workflows.messages import ApproveRequest, CompleteTaskRequest, MandateResult, RespondRequest
+from workflows.sealing import Sealing
 from workflows.starter import mandate_handle, start_mandate
 
 HISTORIES = ROOT / "tests" / "workflows" / "histories"
@@ -130,3 +133,14 @@ async def record_histories(engine: Engine, handle: WorkflowHandle[Any, Any], nam
             runs += 1
             step = execution.workflow_id.rsplit("--", 1)[-1]
             (HISTORIES / f"{name}--{runs}-{step}.json").write_text((await child.fetch_history()).to_json())
+
+
+async def assert_replays(*handles: WorkflowHandle[Any, Any]) -> None:
+    """Each workflow's history replays against the code that made it (with this session's
+    sealing keys: a history recorded here replays here only)."""
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, interceptors=[Sealing(WORKER_KEYS)]
+    )
+    for handle in handles:
+        result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
+        assert result.replay_failure is None, f"{handle.id}: {result.replay_failure}"

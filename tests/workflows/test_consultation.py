@@ -12,7 +12,15 @@ from domain.state import MandateStatus, PartyStatus
 from store.notifications import NotificationKind
 from tests.support.mandates import COORDINATOR, make_mandate
 from tests.support.temporal import Engine
-from tests.support.workflows import checked_log, record_histories, start, state_of, types, until
+from tests.support.workflows import (
+    assert_replays,
+    checked_log,
+    record_histories,
+    start,
+    state_of,
+    types,
+    until,
+)
 from workflows.consultation import ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (
@@ -133,6 +141,7 @@ async def test_extending_a_consultation_deadline_moves_its_reminders(engine: Eng
     handle = await start(engine, make_mandate("consultation-extension", plan))
     first_deadline = (await state_of(handle)).step("consult").deadline
     assert first_deadline is not None
+    compile_planned = (await state_of(handle)).step("compile").planned_due
 
     await engine.env.sleep(20 * DAY)
     await handle.execute_update(MandateWorkflow.respond, RespondRequest(party="Austria", text="yes"))
@@ -142,6 +151,8 @@ async def test_extending_a_consultation_deadline_moves_its_reminders(engine: Eng
         ExtendDeadlineRequest(by="coordinator", until=new_deadline, reason="regional holidays"),
     )
     assert extended.events == ["DeadlineExtended"]
+    moved = await until(handle, lambda s: s.step("consult").extensions == 1)
+    assert moved.step("compile").planned_due == compile_planned + 20 * DAY  # (the later step moves too)
     await engine.env.sleep(36 * DAY)
     state = await until(handle, lambda s: s.current_step == "compile")
     compile_deadline = state.step("compile").deadline
@@ -180,4 +191,28 @@ async def test_extending_a_consultation_deadline_moves_its_reminders(engine: Eng
     assert timedelta(0) <= closed.at - (new_deadline + 5 * DAY) < timedelta(seconds=5)
     final = await state_of(handle)
     assert final.costs == {"EUR": 450} and final.effort_days == 3
+    await assert_replays(handle, consultation_handle(engine.client, handle.id, "consult"))
     await record_histories(engine, handle, "consultation-extension")
+
+
+async def test_an_extension_sent_to_the_consultation_itself_moves_the_later_steps_too(engine: Engine) -> None:
+    plan = validate_plan(
+        {"steps": [
+            {"type": "consultation", "id": "consult", "title": "Consult", "due_in_days": 30,
+             "parties": ["Austria"]},
+            {"type": "task", "id": "compile", "title": "Compile", "due_in_days": 40},
+        ]}
+    )  # fmt: skip
+    handle = await start(engine, make_mandate("consultation-direct-extension", plan))
+    before = await state_of(handle)
+    deadline = before.step("consult").deadline
+    assert deadline is not None
+    child = consultation_handle(engine.client, handle.id, "consult")
+
+    await child.execute_update(
+        ConsultationWorkflow.extend_deadline,
+        ExtendDeadlineRequest(by="coordinator", until=deadline + 10 * DAY, reason="holidays"),
+    )
+
+    after = await until(handle, lambda s: s.step("consult").extensions == 1)
+    assert after.step("compile").planned_due == before.step("compile").planned_due + 10 * DAY

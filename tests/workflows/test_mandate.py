@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -45,12 +46,15 @@ from workflows.mandate import MandateWorkflow
 from workflows.messages import (
     ApproveRequest,
     CompleteTaskRequest,
+    ExtendDeadlineRequest,
     MandateInput,
     RejectRequest,
     RespondRequest,
     WithdrawRequest,
 )
 from workflows.starter import consultation_handle, start_mandate
+
+DAY = timedelta(days=1)
 
 REWORK_PLAN = validate_plan(
     {
@@ -151,6 +155,33 @@ async def test_withdrawal_during_a_consultation(engine: Engine) -> None:
     await record_histories(engine, handle, "decisions-withdrawal")
 
 
+async def test_extending_a_task_moves_the_later_steps_planned_deadlines(engine: Engine) -> None:
+    plan = validate_plan(
+        {"steps": [
+            {"type": "task", "id": "draft", "title": "Draft", "due_in_days": 20},
+            {"type": "approval", "id": "approve", "title": "Approve", "due_in_days": 30,
+             "approvers": ["chief.of.section"]},
+        ]}
+    )  # fmt: skip
+    handle = await start(engine, make_mandate("decisions-extension", plan))
+    before = await state_of(handle)
+    assert before.step("draft").deadline is not None
+
+    await handle.execute_update(
+        MandateWorkflow.extend_deadline,
+        ExtendDeadlineRequest(
+            by="coordinator", until=before.step("draft").deadline + 15 * DAY, reason="late"
+        ),
+    )
+
+    after = await checked_log(engine, handle)
+    (extended,) = [e for e in after if isinstance(e, ev.DeadlineExtended)]
+    assert extended.later == {"approve": before.step("approve").planned_due + 15 * DAY}
+    assert (await state_of(handle)).step("approve").planned_due == before.step(
+        "approve"
+    ).planned_due + 15 * DAY
+
+
 async def test_refused_requests_get_the_reason_and_never_enter_the_history(engine: Engine) -> None:
     handle = await start(engine, make_mandate("decisions-refusals", REWORK_PLAN))
     child = consultation_handle(engine.client, handle.id, "consult-partners")
@@ -159,7 +190,10 @@ async def test_refused_requests_get_the_reason_and_never_enter_the_history(engin
         handle.execute_update(MandateWorkflow.respond, RespondRequest(party="France", text="x"))
     )
     assert unknown.type == "unknown_party"
-    assert unknown.message == "'France' is not consulted in step 'consult-partners'"
+    assert unknown.message == (
+        "'France' is not consulted in step 'consult-partners' "
+        "(consulted: OECD Working Group on Bribery, OAS (MESICIC))"
+    )
     not_pending = await refusal(
         handle.execute_update(
             MandateWorkflow.approve, ApproveRequest(by="legal-affairs", step_id="legal-approval")

@@ -14,13 +14,14 @@ from temporalio.client import Client
 from temporalio.converter import PayloadConverter, decode_typed_search_attributes
 
 from domain.default_plans import default_plan
+from domain.state import MandateStatus
 from domain.vocabulary import MandateKind
 from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
 from tests.support.workflows import start, until
 from workflows import search_attributes as sa
 from workflows.mandate import MandateWorkflow
-from workflows.messages import RespondRequest
+from workflows.messages import RespondRequest, WithdrawRequest
 from workflows.search_attributes import VALUE_BYTES, within_value_limit
 from workflows.starter import consultation_handle
 
@@ -116,3 +117,32 @@ async def test_a_confidential_consultation_is_legible_without_its_content(engine
         *(str(e.user_metadata) for e in history.events),
     ]
     assert all(SECRET not in text for text in shown)
+
+
+async def test_a_withdrawn_mandate_says_so_in_the_web_ui(engine: Engine) -> None:
+    """Temporal shows a mandate that ended as Completed, withdrawn or not: its result, its
+    current details and its status attribute say withdrawn, where and why."""
+    plan = default_plan([MandateKind.MOU_EXPLORATION])
+    mandate = make_mandate("legibility-withdrawn", plan, kinds=[MandateKind.MOU_EXPLORATION], paragraph=2)
+    handle = await start(engine, mandate)
+
+    await handle.execute_update(
+        MandateWorkflow.withdraw, WithdrawRequest(by="coordinator", reason="superseded by 8/2")
+    )
+    result = await handle.result()
+
+    assert result.status is MandateStatus.WITHDRAWN
+    first = plan.steps[0].id
+    expected = (
+        f"para 2 · MoU exploration · withdrawn on {result.summary.split(' on ')[1][:10]} "
+        f"at step 1 of {len(plan.steps)}: {first} · superseded by 8/2"
+    )
+    assert result.summary == expected
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert metadata.current_details == expected
+    fields = (
+        await described(engine.client, handle.id)
+    ).workflow_execution_info.search_attributes.indexed_fields
+    default = PayloadConverter.default
+    assert default.from_payload(fields[sa.MANDATE_STATUS.name], str) == "withdrawn"
+    assert default.from_payload(fields[sa.CURRENT_STEP.name]) is None  # (unset)
