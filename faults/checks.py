@@ -358,12 +358,17 @@ async def _check_outbox(
     mail_folder: Path,
 ) -> None:
     ids = [p.mandate_id for p in parties]
-    notices = [
+    notices = [  # the timers' notices, and the requests of consultations and approvals
         (sid, e.version, recipient)
         for sid in ids
         for e in streams[sid]
-        if e.type in TIMER_EVENTS
-        for recipient in (e.payload.get("recipients") or [e.payload.get("recipient")])
+        if e.type in TIMER_EVENTS or e.type in ev.REQUESTING
+        for recipient in (
+            e.payload.get("recipients")
+            or e.payload.get("parties")
+            or e.payload.get("approvers")
+            or [e.payload.get("recipient")]
+        )
     ]
     rows = await conn.fetch(
         "SELECT idempotency_key, sent_at FROM notifications_outbox WHERE mandate_id = ANY($1::text[])", ids

@@ -15,6 +15,7 @@ from tests.support.temporal import Engine
 from tests.support.workflows import (
     assert_replays,
     checked_log,
+    child_started,
     record_histories,
     start,
     state_of,
@@ -208,6 +209,7 @@ async def test_an_extension_sent_to_the_consultation_itself_moves_the_later_step
     deadline = before.step("consult").deadline
     assert deadline is not None
     child = consultation_handle(engine.client, handle.id, "consult")
+    await child_started(engine.client, child.id)
 
     await child.execute_update(
         ConsultationWorkflow.extend_deadline,
