@@ -14,6 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.forms import FormAnswers
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep
 from store.audit import AuditStore
@@ -36,6 +37,7 @@ class AnswerView(BaseModel):
     length: int
     text: str | None  # None: withheld from this reader (confidential)
     attachments: list[ev.Attachment]
+    answers: FormAnswers | None = None  # its questionnaire's answers (withheld as its text is)
     round: int = 1  # the round of its consultation (a step sent back and asked again: 2, 3...)
     current_round: bool = True  # of the step's latest round (what counts now)
 
@@ -49,6 +51,7 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    mandate: Mandate
     readers: list[str]  # the coordinator and the approvers of the plan
     answers: list[AnswerView]
 
@@ -92,6 +95,10 @@ async def read_answers(
         return None
     readable = reader_names is None or may_read_confidential(mandate, reader_names)
     last = {(e.step_id, e.party): position for position, _, e in found}
+
+    def may_read(e: ev.ResponseReceived) -> bool:
+        return not e.confidential or readable or bool(reader_names and e.party in reader_names)
+
     views = [
         AnswerView(
             step_id=e.step_id,
@@ -103,16 +110,15 @@ async def read_answers(
             by=e.by,
             confidential=e.confidential,
             length=len(e.text),
-            text=e.text
-            if not e.confidential or readable or (reader_names and e.party in reader_names)
-            else None,
+            text=e.text if may_read(e) else None,
             attachments=list(e.attachments),
+            answers=e.answers if may_read(e) else None,
             round=number,
             current_round=number == rounds.get(e.step_id, 1),
         )
         for position, number, e in found
     ]
-    return Answers(readers=confidential_readers(mandate), answers=views)
+    return Answers(mandate=mandate, readers=confidential_readers(mandate), answers=views)
 
 
 async def mandate_answers(

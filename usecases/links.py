@@ -22,11 +22,13 @@ from pydantic import BaseModel, ConfigDict
 from config import links
 from config.identity import ON_BEHALF_OF
 from domain import events as ev
+from domain.forms import AnswersInvalid, Form, FormAnswers, summary, table_rows_from_csv, validate_answers
+from domain.plan import ConsultationStep
 from projections.queries import MandateDetail, StepDetail
 from store.console import ConsoleStore
 from store.notifications import Notification, NotificationKind, NotificationOutbox
 from usecases import steering
-from usecases.answers import AnswerView, mandate_answers
+from usecases.answers import AnswerView, read_answers
 from usecases.engine import Engine
 from usecases.errors import NotFound, Refused
 from usecases.reading import show_mandate
@@ -66,6 +68,8 @@ class PartyRequest(BaseModel):
     mandate: MandateDetail
     step: StepDetail
     earlier: AnswerView | None  # the party's own latest answer in this round
+    form: Form | None = None  # the consultation's questionnaire, if it has one
+    answers: FormAnswers | None = None  # the party's latest answers to it (to start from)
 
 
 def _secret(engine: Engine) -> bytes:
@@ -112,13 +116,68 @@ async def open_link(engine: Engine, token: str) -> PartyRequest:
     if link.party not in {p.party for p in step.parties}:
         raise links.LinkInvalid("this answer link is not for a party of this consultation")
     answered = any(p.party == link.party and p.status == "answered" for p in step.parties)
+    found = await read_answers(engine, link.mandate_id, reader_names={link.party})
     own = [
         a
-        for a in await mandate_answers(engine, link.mandate_id, reader_names={link.party})
-        if a.step_id == link.step_id and a.party == link.party and a.latest
+        for a in (found.answers if found is not None else [])
+        if a.step_id == link.step_id and a.party == link.party and a.latest and a.current_round
     ]
     earlier = own[-1] if answered and own else None  # (this round's: a new round asks afresh)
-    return PartyRequest(token=token, party=link.party, mandate=detail, step=step, earlier=earlier)
+    planned = found.mandate.plan.step(link.step_id) if found is not None else None
+    form = planned.form if isinstance(planned, ConsultationStep) else None
+    return PartyRequest(
+        token=token,
+        party=link.party,
+        mandate=detail,
+        step=step,
+        earlier=earlier,
+        form=form,
+        answers=earlier.answers if earlier is not None and form is not None else None,
+    )
+
+
+def form_answers(
+    request: PartyRequest, fields: dict[str, str], tables: dict[str, tuple[str, bytes]]
+) -> FormAnswers:
+    """The answers a party's page sends: each question's field, and each table as the CSV file
+    sent for it (a table sent no file for keeps the rows the party sent before).
+
+    Raises:
+        AnswersInvalid: one message per bad field or file; nothing is recorded.
+    """
+    assert request.form is not None
+    raw: dict[str, object] = {q.id: fields.get(q.id, "") for q in request.form.questions}
+    for question in request.form.questions:
+        if question.type == "money" and fields.get(question.id, "").strip():
+            raw[question.id] = f"{fields[question.id]} {fields.get(question.id + '.currency', '')}".strip()
+    problems: list[str] = []
+    unread: set[str] = set()
+    for table in request.form.tables:
+        sent = tables.get(table.id)
+        if sent is not None:
+            try:
+                raw[table.id] = table_rows_from_csv(table, sent[1], sent[0])
+            except AnswersInvalid as exc:  # (said with the questions' problems, all at once)
+                problems += exc.problems
+                unread.add(table.id)
+        elif request.answers is not None and table.id in request.answers.tables:
+            raw[table.id] = request.answers.tables[table.id]
+    try:
+        answers = validate_answers(request.form, raw, request.party)
+    except AnswersInvalid as exc:
+        problems += [p for p in exc.problems if p.split(":", 1)[0] not in unread]
+    if problems:
+        raise AnswersInvalid([_labelled(request.form, p) for p in problems])
+    return answers
+
+
+def _labelled(form: Form, problem: str) -> str:
+    """A problem as the page's reader knows the field: by its label, not its id."""
+    for field_id, label, _ in form.field_labels():
+        for separator in (":", " "):
+            if problem.startswith(field_id + separator):
+                return label + problem[len(field_id) :]
+    return problem
 
 
 def check_upload(upload: Upload) -> ev.Attachment:
@@ -144,9 +203,18 @@ def check_upload(upload: Upload) -> ev.Attachment:
     return ev.Attachment(name=name, sha256=digest, size=len(upload.content), content_type=kind)
 
 
-async def answer(engine: Engine, token: str, text: str, uploads: list[Upload]) -> Recorded:
-    """Record the link's party's answer (a revision when it answered this round before)."""
+async def answer(
+    engine: Engine, token: str, text: str, uploads: list[Upload], answers: FormAnswers | None = None
+) -> Recorded:
+    """Record the link's party's answer (a revision when it answered this round before), with
+    its ``answers`` to the questionnaire (checked: ``form_answers``)."""
     request = await open_link(engine, token)
+    if request.form is not None and answers is None:
+        raise Refused("this consultation asks its questions on the form: answer them there")
+    if not text.strip():
+        if answers is None or request.form is None:
+            raise Refused("write your answer before sending it")
+        text = summary(request.form, answers)
     if len(uploads) > MAX_FILES:
         raise Refused(f"at most {MAX_FILES} files with one answer")
     attachments = [check_upload(u) for u in uploads]
@@ -159,6 +227,7 @@ async def answer(engine: Engine, token: str, text: str, uploads: list[Upload]) -
         step_id=request.step.step_id,
         revise=True,  # (a second answer replaces the first: the page says so, and both are kept)
         attachments=attachments,
+        answers={**answers.questions, **answers.tables} if answers is not None else {},
     )
     reset = ON_BEHALF_OF.set(request.party)
     try:

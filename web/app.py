@@ -31,7 +31,7 @@ from domain.errors import DomainError
 from domain.mandate import KIND_LABELS
 from domain.timeline import kinds_label
 from domain.vocabulary import ACTOR_LABELS, MandateKind
-from usecases import Engine, failure_message, importing, links, reporting, steering
+from usecases import Engine, failure_message, importing, links, reporting, reviews, steering
 from usecases.answers import AnswerView, mandate_answers
 from usecases.auditing import recent_checkpoints, verify
 from usecases.reading import STATUSES, browse, caught_up, my_work, show_mandate, work_count
@@ -49,6 +49,7 @@ HERE = Path(__file__).parent
 PER_PAGE = 25
 WORK_SHOWN = 100  # My work: the soonest deadlines (the count in the navigation is of all)
 MAX_UPLOAD = 50 * 1024 * 1024
+MAX_TABLES = 20  # (a questionnaire's tables, each sent as a CSV file)
 KINDS = tuple(k.value for k in MandateKind)
 _HEADING = re.compile(r"<(/?)h([1-5])")
 
@@ -555,21 +556,58 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         checkpoints = await asyncio.to_thread(recent_checkpoints, engine)
         return await signed_in(request, "audit.html", result=result, checkpoints=checkpoints)
 
+    # --- the review calendar ----------------------------------------------------------------
+
+    @app.get("/reviews")
+    async def review_overlaps(
+        request: Request,
+        window_days: int = reviews.DEFAULT_WINDOW_DAYS,
+        state: str = "",
+        confidential: str = "",
+    ) -> HTMLResponse:
+        _, identity = _person(request)
+        engine = _console(request).engine
+        viewer = reviews.Viewer(person=identity.person, names=identity.names())
+        found = await reviews.overlaps(
+            engine, window_days=window_days, state=state or None, viewer=viewer, reveal=bool(confidential)
+        )
+        heaviest = (await reviews.burden(engine, viewer=viewer, reveal=bool(confidential)))[:10]
+        costs = await reviews.costs(engine)
+        return await signed_in(
+            request, "reviews.html", overlaps=found, heaviest=heaviest, costs=costs,
+            window_days=window_days, state=state, confidential=bool(confidential),
+        )  # fmt: skip
+
+    @app.get("/reviews/{state}")
+    async def review_timeline(
+        request: Request, state: str, window_days: int = reviews.DEFAULT_WINDOW_DAYS, confidential: str = ""
+    ) -> HTMLResponse:
+        _, identity = _person(request)
+        viewer = reviews.Viewer(person=identity.person, names=identity.names())
+        timeline = await reviews.state_timeline(
+            _console(request).engine, state, window_days=window_days, viewer=viewer, reveal=bool(confidential)
+        )
+        return await signed_in(
+            request, "timeline.html", timeline=timeline, chart=_chart(timeline), window_days=window_days,
+            confidential=bool(confidential),
+        )  # fmt: skip
+
     # --- the party's page -------------------------------------------------------------------
 
     @app.get("/answer/{token}")
     async def party_page(request: Request, token: str) -> HTMLResponse:
         asked = await links.open_link(_console(request).engine, token)
         signer = _console(request).signer
-        return templates.TemplateResponse(
-            request, "answer.html", {"asked": asked, "csrf": signer.csrf("link:" + token), "error": None}
-        )
+        context = {"asked": asked, "csrf": signer.csrf("link:" + token), "error": None, "problems": []}
+        return templates.TemplateResponse(request, "answer.html", context)
 
     @app.post("/answer/{token}")
     async def party_answer(request: Request, token: str) -> HTMLResponse:
         engine = _console(request).engine
         asked = await links.open_link(engine, token)
-        form = await request.form(max_files=links.MAX_FILES + 1, max_part_size=links.MAX_FILE_BYTES + 1024)
+        form = await request.form(
+            max_files=links.MAX_FILES + MAX_TABLES + 1, max_part_size=links.MAX_FILE_BYTES + 1024
+        )
         signer = _console(request).signer
         if not signer.csrf_holds("link:" + token, str(form.get("csrf") or "")):
             raise _Refusal("this form has expired: reload the page and answer again", 403)
@@ -580,18 +618,65 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
             content = await item.read(links.MAX_FILE_BYTES + 1)
             uploads.append(links.Upload(item.filename or "attachment", item.content_type or "", content))
         text = str(form.get("text") or "").strip()
+        problems: list[str] = []
         try:
-            if not text:
-                raise DomainError("write your answer before sending it")
-            recorded = await links.answer(engine, token, text, uploads)
+            answers = None
+            if asked.form is not None:
+                fields = {k[2:]: str(v) for k, v in form.items() if k.startswith("q.") and isinstance(v, str)}
+                tables = {}
+                for table in asked.form.tables:
+                    sent = form.get(f"table.{table.id}")
+                    if sent is not None and not isinstance(sent, str) and sent.filename:
+                        tables[table.id] = (sent.filename, await sent.read(links.MAX_FILE_BYTES + 1))
+                answers = links.form_answers(asked, fields, tables)
+            recorded = await links.answer(engine, token, text, uploads, answers)
         except (DomainError, ValidationError) as exc:
-            context = {"asked": asked, "csrf": signer.csrf("link:" + token), "error": _one_line(exc)}
-            status = 409 if isinstance(exc, DomainError) else 400
+            problems = list(getattr(exc, "problems", []))
+            context = {
+                "asked": asked,
+                "csrf": signer.csrf("link:" + token),
+                "error": "Some answers need correcting:" if problems else _one_line(exc),
+                "problems": problems,
+                "sent": {k: v for k, v in form.items() if isinstance(v, str)},
+            }
+            status = 400 if problems or isinstance(exc, ValidationError) else 409
             return templates.TemplateResponse(request, "answer.html", context, status_code=status)
         await caught_up(engine, recorded.mandate_id, recorded.result.version)
         return templates.TemplateResponse(
             request, "answered.html", {"asked": asked, "revision": asked.earlier is not None, "token": token}
         )
+
+
+LANE_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 34, 900, 220
+
+
+def _chart(timeline: Any) -> dict[str, Any]:
+    """The timeline drawn as SVG (no script, no inline style): a lane per mechanism, a bar per
+    stage placed by its dates, overlapping stages marked; hidden stages are not drawn."""
+    shown = [s for lane in timeline.lanes for s in lane.stages if s.start is not None and s.end is not None]
+    if not shown:
+        return {"lanes": [], "width": CHART_WIDTH, "height": 0, "ticks": []}
+    first, last = min(s.start for s in shown), max(s.end for s in shown)
+    days = max((last - first).days + 1, 1)
+    scale = (CHART_WIDTH - LABEL_WIDTH - 10) / days
+    lanes = []
+    for number, lane in enumerate(timeline.lanes):
+        bars = [
+            {
+                "x": LABEL_WIDTH + round((s.start - first).days * scale, 1),
+                "width": max(round(((s.end - s.start).days + 1) * scale, 1), 3),
+                "overlaps": s.uid in lane.overlapping,
+                "label": f"{s.cycle or ''} {s.stage or ''}: {s.start} to {s.end}".strip(),
+            }
+            for s in lane.stages
+            if s.start is not None and s.end is not None
+        ]
+        lanes.append({"y": number * LANE_HEIGHT, "mechanism": lane.mechanism, "bars": bars})
+    years = range(first.year + (first.month > 1 or first.day > 1), last.year + 1)
+    ticks = [
+        {"x": LABEL_WIDTH + round((date(y, 1, 1) - first).days * scale, 1), "label": str(y)} for y in years
+    ]
+    return {"lanes": lanes, "width": CHART_WIDTH, "height": len(lanes) * LANE_HEIGHT + 20, "ticks": ticks}
 
 
 def _safe_next(target: str) -> str:

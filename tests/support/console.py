@@ -163,16 +163,23 @@ Recalling its earlier resolutions,
 
 
 def consultation(
-    stack: ConsoleStack, folder: Path, name: str, parties: list[str], *, confidential: bool = False
+    stack: ConsoleStack,
+    folder: Path,
+    name: str,
+    parties: list[str],
+    *,
+    confidential: bool = False,
+    form: dict[str, object] | None = None,
 ) -> str:
     """Start a mandate of a resolution of its own (``name``: one word, unique in the run) whose
-    plan consults ``parties`` and then asks the approver; its id."""
+    plan consults ``parties`` (with the questionnaire ``form``) and then asks the approver; its
+    id."""
     resolution = folder / f"{name}.txt"
     resolution.write_text(RESOLUTION.format(title=f"{name.capitalize()} questions for partners", topic=name))
     plan = folder / f"{name}-plan.json"
     steps = [
         {"type": "consultation", "id": "consult", "title": f"Consult on {name}", "due_in_days": 30,
-         "parties": parties, "confidential": confidential},
+         "parties": parties, "confidential": confidential, **({"form": form} if form else {})},
         {"type": "approval", "id": "approve", "title": f"Approve the {name} summary", "due_in_days": 40,
          "approvers": ["chief.of.section"], "rule": "any"},
     ]  # fmt: skip

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from domain.default_plans import PARTNER_SECRETARIATS
 from tests.support.console import MANDATE, PEOPLE, SEED, ConsoleStack, Person, consultation
+from tests.support.questionnaires import FORM
 
 pytestmark = pytest.mark.devstack
 
@@ -252,3 +253,62 @@ def test_the_report_and_the_audit_read_well(page: Page, stack: ConsoleStack) -> 
     checkpoints = page.get_by_role("table", name="The latest signed checkpoints, newest first")
     expect(checkpoints.locator("tbody tr").first).to_be_visible()
     shot(page, "audit")
+
+
+CALENDAR = """mechanism,state,cycle,stage,start,end
+UNCAC,Austria,cycle 2,country visit,2027-01-21,2027-01-23
+UNCAC,Chile,cycle 2,country visit,2027-03-01,2027-03-03
+"""
+SCHEDULE = "state,round,stage,start,end\nAustria,round 5,on-site visit,{start},{end}\n"
+
+
+def test_a_party_answers_a_questionnaire_on_its_page_and_the_calendar_shows_the_overlap(
+    browser: Browser, page: Page, stack: ConsoleStack, tmp_path: Path
+) -> None:
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(CALENDAR)
+    imported = stack.cli("reviews", "import", str(calendar))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    mandate = consultation(stack, tmp_path, "schedules", [GRECO, OECD], form=FORM)
+    party = browser.new_context().new_page()
+    party.goto(stack.answer_link(GRECO_MAIL, mandate))
+    expect(party.get_by_role("group", name=re.compile("The questionnaire"))).to_be_visible()
+
+    party.get_by_label("Cost of one country review: amount").fill("52000")
+    party.get_by_label("Cost of one country review: currency (three letters)").fill("EUR")
+    party.get_by_label("Working language").select_option("English")
+    reversed_dates = SCHEDULE.format(start="2027-01-26", end="2027-01-22").encode()
+    party.get_by_label(re.compile("Your review schedule")).set_input_files(
+        files=[{"name": "schedule.csv", "mimeType": "text/csv", "buffer": reversed_dates}]
+    )
+    party.get_by_role("button", name="Send the answer").click()
+    problems = party.get_by_role("alert")
+    expect(problems).to_contain_text("Some answers need correcting")
+    expect(problems).to_contain_text("Focal point for the schedule: required")  # each bad field, named
+    expect(problems).to_contain_text("Your review schedule for 2027-2029 row 1: end (2027-01-22) is before")
+    expect(party.get_by_label("Cost of one country review: amount")).to_have_value("52000")  # kept
+    shot(party, "questionnaire")
+
+    party.get_by_label(re.compile("Focal point for the schedule")).fill("Jane Roe, GRECO secretariat")
+    good = SCHEDULE.format(start="2027-01-22", end="2027-01-26").encode()
+    party.get_by_label(re.compile("Your review schedule")).set_input_files(
+        files=[{"name": "schedule.csv", "mimeType": "text/csv", "buffer": good}]
+    )
+    party.get_by_role("button", name="Send the answer").click()
+    expect(party.get_by_role("status")).to_contain_text("is recorded")
+
+    sign_in(page, stack, PEOPLE["coordinator"], then=f"/mandates/{mandate}")
+    answers = page.locator("ul.answers")
+    expect(answers).to_contain_text("Jane Roe, GRECO secretariat")
+    expect(answers).to_contain_text("on-site visit")
+    page.get_by_role("link", name="Reviews", exact=True).click()
+    stack.wait_for(lambda: "Council of Europe (GRECO)" in reloaded(page))  # (the calendar's projection)
+    austria = page.locator("tr", has_text="Austria").filter(has_text="Council of Europe (GRECO)")
+    expect(austria.first).to_contain_text("UNCAC")
+    expect(austria.first).to_contain_text("overlap")
+    shot(page, "reviews")
+    page.get_by_role("link", name="Austria").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Austria: its reviews")
+    expect(page.locator("svg.timeline rect.overlapping")).to_have_count(2)
+    expect(page.get_by_role("heading", level=2, name=re.compile("GRECO"))).to_be_visible()
+    shot(page, "timeline")
