@@ -227,7 +227,7 @@ async def answer(
         step_id=request.step.step_id,
         revise=True,  # (a second answer replaces the first: the page says so, and both are kept)
         attachments=attachments,
-        answers={**answers.questions, **answers.tables} if answers is not None else {},
+        answers={**answers.questions, **answers.tables} if answers is not None else None,
     )
     reset = ON_BEHALF_OF.set(request.party)
     try:
