@@ -19,12 +19,14 @@ from pydantic import BaseModel, ValidationError
 
 from cli.output import echo, fail, run
 from config.settings import Settings
-from usecases import BadInput, questionnaires, steering
+from domain.decide import AlreadyResponded
+from usecases import BadInput, Engine, Refused, questionnaires, steering
 from usecases.files import RESPONSE_LIMIT, read_limited
 from usecases.steering import (
     ApproveRequest,
     CompleteTaskRequest,
     ExtendDeadlineRequest,
+    Recorded,
     RejectRequest,
     RespondRequest,
     WithdrawRequest,
@@ -128,7 +130,17 @@ def respond(
         by=person,
         step_id=step,
     )
-    echo(run(lambda engine: steering.respond(engine, mandate_id, request), timeout=timeout).line())
+    echo(run(lambda engine: _respond(engine, mandate_id, request), timeout=timeout).line())
+
+
+async def _respond(engine: Engine, mandate_id: str, request: RespondRequest) -> Recorded:
+    """``steering.respond``, its refusal of a second answer saying how to send one."""
+    try:
+        return await steering.respond(engine, mandate_id, request)
+    except Refused as refusal:
+        if refusal.reason == AlreadyResponded.code:
+            raise Refused(f"{refusal} (`--revise`)") from None
+        raise
 
 
 def approve(

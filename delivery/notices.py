@@ -713,7 +713,8 @@ def open_deadlines(states: Iterable[MandateState], party: str | None = None) -> 
                 start, stamp, planned_note = step.deadline, step.deadline_set_at or state.started_at, ""
                 involved = state.awaiting()
             else:
-                start, stamp, planned_note = step.planned_due, state.started_at, " (planned)"
+                start, planned_note = step.planned_due, " (planned)"
+                stamp = step.planned_moved_at or state.started_at  # (a moved entry is news to calendars)
                 involved = _planned_people(planned)
             if party is not None and party != mandate.coordinator and party not in involved:
                 continue

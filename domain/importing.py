@@ -152,6 +152,7 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
     symbol = resolution.symbol or resolution.slug
     title = resolution_title(resolution)
     workable = [p for p in resolution.operative if p.actor is Actor.SECRETARIAT and p.kinds]
+    chosen = {id(p) for p in workable}  # (by identity: comparing paragraphs is by every field)
     overrides = plans_by_paragraph(plan_data, [p.number for p in workable]) if plan_data is not None else {}
     for p in resolution.operative:
         _check_paragraph(p)
@@ -205,6 +206,6 @@ def plan_import(resolution: Resolution, now: datetime, plan_data: Any | None = N
             ),
         )
         for p in resolution.operative
-        if p not in workable
+        if id(p) not in chosen
     ]
     return ImportPlan(resolution=resolution, mandates=mandates, followed=followed)

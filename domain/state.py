@@ -145,6 +145,7 @@ class StepState(BaseModel):
     planned_due: AwareDatetime
     deadline: AwareDatetime | None = None
     deadline_set_at: AwareDatetime | None = None
+    planned_moved_at: AwareDatetime | None = None  # when an extension last moved ``planned_due``
     extensions: int = 0
     reminders_sent: list[int] = []  # days-before offsets already sent for this deadline
     overdue: bool = False
@@ -377,6 +378,7 @@ def apply(s: MandateState, e: ev.MandateEvent, position: int | None = None) -> N
             for step_id, due in e.later.items():
                 if step_id in s.steps:
                     s.steps[step_id].planned_due = due
+                    s.steps[step_id].planned_moved_at = e.at
             for record in s.open_deadlines(e.step_id):
                 record.close(e.at, position, "extended")
                 record.extended_to = e.until

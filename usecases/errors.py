@@ -6,9 +6,15 @@ from domain.errors import DomainError
 
 
 class Refused(DomainError):
-    """The engine refuses the action (wrong person, wrong state, nothing running)."""
+    """The engine refuses the action (wrong person, wrong state, nothing running).
+    ``reason``: the code of the domain's refusal behind it, when the workflow gave one
+    (``already_responded``, ...), for an interface that has a hint to add."""
 
     code = "refused"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NotFound(DomainError):

@@ -130,7 +130,8 @@ async def _send(engine: Engine, mandate_id: str, update: Any, request: BaseModel
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-        raise Refused(f"refused: {reason}") from None
+        code = cause.type if isinstance(cause, ApplicationError) else None
+        raise Refused(f"refused: {reason}", code) from None
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise Refused(_not_steerable(mandate_id, await show_mandate(engine, mandate_id))) from None

@@ -17,6 +17,7 @@ from delivery.notices import (
     compose_digest,
     compose_notice,
     compose_report,
+    deadline_uid,
     digest_slot,
     notice_message_id,
     open_deadlines,
@@ -237,6 +238,26 @@ def test_open_deadlines_of_active_mandates_for_everyone_or_one_party() -> None:
     assert len(open_deadlines([state], "coordinator")) == 2
     done = fold([*events, ev.MandateWithdrawn(at=T0 + 2 * DAY, reason="moot", by="coordinator")])
     assert open_deadlines([done]) == []
+
+
+def test_an_extension_restamps_the_planned_deadlines_it_moves() -> None:
+    mandate = consultation_mandate()
+    due = mandate.plan.step("request-information").due
+    planned = mandate.plan.step("approve-sharing").due
+    assert due is not None and planned is not None
+    opened = [
+        ev.MandateStarted(at=T0, mandate=mandate),
+        ev.StepStarted(at=T0, step_id="request-information", deadline=due),
+    ]
+    moved = ev.DeadlineExtended(
+        at=T0 + DAY, step_id="request-information", previous=due, until=due + 7 * DAY, reason="late",
+        by="coordinator", later={"approve-sharing": planned + 7 * DAY},
+    )  # fmt: skip
+    before = {e.uid: e for e in open_deadlines([fold(opened)])}
+    after = {e.uid: e for e in open_deadlines([fold([*opened, moved])])}
+    uid = deadline_uid(mandate.id, "approve-sharing")
+    assert (before[uid].stamp, before[uid].start) == (T0, planned)
+    assert (after[uid].stamp, after[uid].start) == (T0 + DAY, planned + 7 * DAY)  # calendars take the change
 
 
 def test_a_reminder_of_a_questionnaire_names_the_questions_not_answered_yet() -> None:

@@ -129,7 +129,8 @@ def test_import_then_steer_a_mandate(cli: Cli) -> None:
     # (an identity may act only as itself or its roles: the dev stack's person is no party)
     refused = one_line_error(cli("respond", para1, "--party", "Atlantis", "--text", "hi"))
     assert "may not act as 'Atlantis'" in refused
-    assert "already" in one_line_error(cli("respond", para1, "--party", "States parties", "--text", "twice"))
+    twice = one_line_error(cli("respond", para1, "--party", "States parties", "--text", "twice"))
+    assert "already answered" in twice and twice.endswith("(`--revise`)")  # says how to send it
     assert "approval" in one_line_error(cli("approve", para1, "--as", "chief.of.section"))
     assert "no mandate 'mandate-cosp-7-enhancing-synergies-para-9'" in one_line_error(
         cli("approve", PARA.format(9), "--as", "x")
