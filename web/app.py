@@ -95,6 +95,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     templates.env.filters["day"] = _day
     templates.env.filters["moment"] = _moment
     templates.env.filters["kinds"] = lambda ks: kinds_label(list(ks)) or "-"
+    templates.env.filters["count"] = _count
     templates.env.globals["actor_label"] = lambda a: ACTOR_LABELS.get(a, a)
     proxies = TrustedProxies(settings.web_trusted_proxies)
     _routes(app, templates)
@@ -141,6 +142,11 @@ def _day(value: datetime | date | None) -> str:
 
 def _moment(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 stage``, ``2 stages``: a number with its noun (plural with an s)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _console(request: Request) -> Console:
@@ -647,23 +653,24 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         )
 
 
-LANE_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 34, 900, 220
+LANE_HEIGHT, CHART_WIDTH, MARGIN = 40, 900, 4
 
 
 def _chart(timeline: Any) -> dict[str, Any]:
-    """The timeline drawn as SVG (no script, no inline style): a lane per mechanism, a bar per
-    stage placed by its dates, overlapping stages marked; hidden stages are not drawn."""
+    """The timeline drawn as SVG (no script, no inline style): a lane per mechanism, its name
+    above its bars, a bar per stage placed by its dates, overlapping stages marked, the first
+    and last days and each new year on the axis; hidden stages are not drawn."""
     shown = [s for lane in timeline.lanes for s in lane.stages if s.start is not None and s.end is not None]
     if not shown:
-        return {"lanes": [], "width": CHART_WIDTH, "height": 0, "ticks": []}
+        return {"lanes": [], "width": CHART_WIDTH, "height": 0, "ticks": [], "ends": []}
     first, last = min(s.start for s in shown), max(s.end for s in shown)
     days = max((last - first).days + 1, 1)
-    scale = (CHART_WIDTH - LABEL_WIDTH - 10) / days
+    scale = (CHART_WIDTH - 2 * MARGIN) / days
     lanes = []
     for number, lane in enumerate(timeline.lanes):
         bars = [
             {
-                "x": LABEL_WIDTH + round((s.start - first).days * scale, 1),
+                "x": MARGIN + round((s.start - first).days * scale, 1),
                 "width": max(round(((s.end - s.start).days + 1) * scale, 1), 3),
                 "overlaps": s.uid in lane.overlapping,
                 "label": f"{s.cycle or ''} {s.stage or ''}: {s.start} to {s.end}".strip(),
@@ -673,10 +680,11 @@ def _chart(timeline: Any) -> dict[str, Any]:
         ]
         lanes.append({"y": number * LANE_HEIGHT, "mechanism": lane.mechanism, "bars": bars})
     years = range(first.year + (first.month > 1 or first.day > 1), last.year + 1)
-    ticks = [
-        {"x": LABEL_WIDTH + round((date(y, 1, 1) - first).days * scale, 1), "label": str(y)} for y in years
-    ]
-    return {"lanes": lanes, "width": CHART_WIDTH, "height": len(lanes) * LANE_HEIGHT + 20, "ticks": ticks}
+    ticks = [{"x": MARGIN + round((date(y, 1, 1) - first).days * scale, 1), "label": str(y)} for y in years]
+    height = len(lanes) * LANE_HEIGHT + 36
+    ends = [{"x": MARGIN, "label": str(first), "anchor": "start"}]
+    ends.append({"x": CHART_WIDTH - MARGIN, "label": str(last), "anchor": "end"})
+    return {"lanes": lanes, "width": CHART_WIDTH, "height": height, "ticks": ticks, "ends": ends}
 
 
 def _safe_next(target: str) -> str:
