@@ -248,7 +248,7 @@ def _party_action(item: NoticeItem) -> Action:
     )
     return Action(
         summary=(
-            f"Answer for {item.addressee} on your personal page (no account is needed; keep the link "
+            f"Answer for {item.recipient} on your personal page (no account is needed; keep the link "
             f"to yourself: it answers in your name).{note}"
         ),
         link=item.answer_link,
@@ -347,14 +347,15 @@ def _lead(item: NoticeItem) -> str:
             )
         case "request" if item.step_type == "consultation":
             return (
-                f"The Secretariat consults {item.addressee} in the step “{item.step_title}” and asks "
+                f"The Secretariat consults {item.recipient} in the step “{item.step_title}” and asks "
                 f"for your answer by {due}."
             )
         case "request":
             return f"Your approval is asked for in the step “{item.step_title}”, by {due}."
         case "confirmation":
             revised = f" (revision {item.revision})" if item.revision else ""
-            files = f", with {len(item.attachments)} file(s): {', '.join(item.attachments)}" * bool(
+            count = f"{len(item.attachments)} file" + "s" * (len(item.attachments) > 1)
+            files = f", with {count}: {', '.join(item.attachments)}" * bool(
                 item.attachments
             )
             return (

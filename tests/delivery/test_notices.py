@@ -66,6 +66,7 @@ def test_a_party_is_sent_its_answer_page_and_never_a_command() -> None:
     assert action.link == LINK and action.command == "" and action.alternative == ""
     notice = compose_notice(consult, "<m@x>")
     assert notice.text.startswith("Dear OECD Secretariat,")  # the display name, not the key
+    assert f"Answer for {consult.recipient} on your personal page" in notice.text  # the party, as consulted
     assert LINK in notice.text and f'<a href="{LINK}">' in notice.html
     assert "mandates " not in notice.text and "command" not in notice.text
     assert "http://c/m" not in notice.text  # the console is the Secretariat's
