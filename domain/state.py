@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain import events as ev
 from domain.mandate import Mandate
@@ -103,7 +103,7 @@ class DeadlineRecord(BaseModel):
     closed_by: ClosedBy | None = None
     extended_to: AwareDatetime | None = None
     extension_reason: str | None = None  # why it was extended, when it was
-    refs: list[int] = []  # where it was set, fell overdue and was closed
+    refs: list[int] = Field(default_factory=list)  # where it was set, fell overdue and was closed
 
     def close(self, at: datetime, ref: int | None, by: ClosedBy) -> None:
         """Close the deadline: met, or missed when it fell overdue or closes after it
@@ -147,31 +147,31 @@ class StepState(BaseModel):
     deadline_set_at: AwareDatetime | None = None
     planned_moved_at: AwareDatetime | None = None  # when an extension last moved ``planned_due``
     extensions: int = 0
-    reminders_sent: list[int] = []  # days-before offsets already sent for this deadline
+    reminders_sent: list[int] = Field(default_factory=list)  # days-before offsets already sent for this deadline
     overdue: bool = False
     escalations: int = 0
     # consultation
-    consulted: list[str] = []  # the parties asked when it last opened
-    parties: dict[str, PartyStatus] = {}  # those asked, and any other party that answered
-    answers: dict[str, Answer] = {}
+    consulted: list[str] = Field(default_factory=list)  # the parties asked when it last opened
+    parties: dict[str, PartyStatus] = Field(default_factory=dict)  # those asked, and any other party that answered
+    answers: dict[str, Answer] = Field(default_factory=dict)
     closes_at: AwareDatetime | None = None
     confidential: bool = False
-    non_respondents: list[str] = []
+    non_respondents: list[str] = Field(default_factory=list)
     closed_reason: str | None = None
     opened_ref: int | None = None
     closed_ref: int | None = None
     # approval
-    approvers: list[str] = []
+    approvers: list[str] = Field(default_factory=list)
     rule: str | None = None
-    approvals: list[str] = []  # who approved in the current round
-    approval_details: list[ApprovalGiven] = []
+    approvals: list[str] = Field(default_factory=list)  # who approved in the current round
+    approval_details: list[ApprovalGiven] = Field(default_factory=list)
     rejections: int = 0
-    returns: list[Return] = []
+    returns: list[Return] = Field(default_factory=list)
     rework_comment: str | None = None
     # task / report / any step
     outcome: str | None = None
     completed_at: AwareDatetime | None = None
-    refs: list[int] = []  # where it last started, and was completed
+    refs: list[int] = Field(default_factory=list)  # where it last started, and was completed
 
     def awaiting(self) -> list[str]:
         """Consulted parties that have not answered yet, in the order they were consulted."""
@@ -194,15 +194,15 @@ class MandateState(BaseModel):
     status: MandateStatus = MandateStatus.NOT_STARTED
     version: int = 0
     current_step: str | None = None
-    steps: dict[str, StepState] = {}
+    steps: dict[str, StepState] = Field(default_factory=dict)
     effort_days: Decimal = Decimal(0)
-    costs: dict[str, Decimal] = {}  # currency -> total (currencies with a cost only)
-    cost_lines: list[CostRecord] = []
-    deadlines: list[DeadlineRecord] = []
+    costs: dict[str, Decimal] = Field(default_factory=dict)  # currency -> total (currencies with a cost only)
+    cost_lines: list[CostRecord] = Field(default_factory=list)
+    deadlines: list[DeadlineRecord] = Field(default_factory=list)
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
     withdrawal_reason: str | None = None
-    status_refs: list[int] = []  # where it started (or was followed), completed or was withdrawn
+    status_refs: list[int] = Field(default_factory=list)  # where it started (or was followed), completed or was withdrawn
     first_position: int | None = None
     last_position: int | None = None
     last_event_at: AwareDatetime | None = None

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from domain import events as ev
 from domain.errors import DomainError
 from domain.state import MandateState, apply
+from domain.values import RECORDED
 from projections.rows import rows_of
 
 
@@ -77,7 +78,7 @@ def _reader(event_class: type[BaseModel]) -> Reader:
 
     def directly(stream_id: str, text: str, occurred_at: datetime) -> Any:
         try:
-            return event_class.model_validate_json(text)
+            return event_class.model_validate_json(text, context=RECORDED)
         except ValidationError:
             return as_the_domain_reads(stream_id, text, occurred_at)
 

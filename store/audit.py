@@ -76,6 +76,10 @@ _PAGE = """
 SELECT position, stream_id, version, event_type, occurred_at, payload::text
 FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2
 """
+_STREAM_RECORDS_OF = """
+SELECT position, stream_id, version, event_type, occurred_at, payload::text
+FROM audit_events WHERE stream_id = $1 AND event_type = ANY ($2::text[]) ORDER BY version
+"""
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM audit_events WHERE stream_id = $1"
 _HEAD = "SELECT position, hash FROM audit_head"
 
@@ -146,6 +150,14 @@ class StoredEvent(NewEvent):
 
     def chain_row(self) -> ChainRow:
         return ChainRow(self.position, self.prev_hash, self.hash, self.content_hash())
+
+
+async def read_stream_records(
+    pool: asyncpg.Pool, stream_id: str, types: Sequence[str]
+) -> list[asyncpg.Record]:
+    """The events of one stream of those ``types``, in version order, as ``read_page`` gives
+    them (for a reader that folds them: no ``StoredEvent`` built, the payload as text)."""
+    return await pool.fetch(_STREAM_RECORDS_OF, stream_id, list(types))
 
 
 async def read_page(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:

@@ -17,7 +17,8 @@ from domain import events as ev
 from domain.forms import FormAnswers
 from domain.mandate import Mandate
 from domain.plan import ApprovalStep
-from store.audit import AuditStore
+from projections.fold import ReadModelFold
+from store.audit import read_stream_records
 from usecases.engine import Engine
 
 
@@ -79,18 +80,18 @@ async def read_answers(
     the mandate's coordinator and approvers, and to the party itself. None reads everything
     (the log's own reader, or ``mandates show --confidential`` where no identities judge)."""
     types = ("MandateStarted", "ConsultationOpened", "ResponseReceived")
-    stream = await AuditStore(await engine.pool()).read_stream(mandate_id, types)
+    records = await read_stream_records(await engine.pool(), mandate_id, types)
     mandate: Mandate | None = None
     rounds: dict[str, int] = {}
     found: list[tuple[int, int, ev.ResponseReceived]] = []
-    for record in stream:
-        event = ev.event_of(record.stream_id, record.type, record.payload, record.occurred_at)
+    for position, stream_id, _, event_type, occurred_at, payload in records:
+        event = ReadModelFold.read(stream_id, event_type, occurred_at, payload)  # (as the projections read)
         if isinstance(event, ev.MandateStarted):
             mandate = event.mandate
         elif isinstance(event, ev.ConsultationOpened):
             rounds[event.step_id] = rounds.get(event.step_id, 0) + 1
         elif isinstance(event, ev.ResponseReceived):
-            found.append((record.position, rounds.get(event.step_id, 1), event))
+            found.append((position, rounds.get(event.step_id, 1), event))
     if mandate is None:
         return None
     readable = reader_names is None or may_read_confidential(mandate, reader_names)

@@ -74,8 +74,10 @@ async def browse(
     pool, now = await engine.pool(), engine.now()
     filters = {"status": status, "kind": kind, "overdue": overdue, "resolution": resolution, "text": text}
     page = max(page, 1)
-    rows = await _list_mandates(pool, now=now, limit=per_page, offset=(page - 1) * per_page, **filters)
-    return rows, await count_mandates(pool, now=now, **filters)
+    return await asyncio.gather(  # (two connections: the count is read while the page is)
+        _list_mandates(pool, now=now, limit=per_page, offset=(page - 1) * per_page, **filters),
+        count_mandates(pool, now=now, **filters),
+    )
 
 
 async def my_work(engine: Engine, names: set[str], limit: int | None = None) -> list[WorkItem]:

@@ -141,7 +141,10 @@ def _day(value: datetime | date | None) -> str:
 
 
 def _moment(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+    if value is None:
+        return ""
+    t = value.astimezone(UTC)  # (formatted by hand: strftime was a tenth of a mandate's page)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d} UTC"
 
 
 def _count(number: int, noun: str) -> str:
@@ -180,6 +183,16 @@ class _Refusal(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _viewer(request: Request) -> tuple[Session, Identity]:
+    """``_person`` for a page: the count of the navigation's My work starts at once, on a
+    connection of its own, while the page reads what it shows (``signed_in`` takes it)."""
+    session, identity = _person(request)
+    counting = asyncio.ensure_future(work_count(_console(request).engine, set(identity.names())))
+    counting.add_done_callback(lambda task: task.cancelled() or task.exception())  # (a page refused)
+    request.state.work_count = counting
+    return session, identity
 
 
 def _person(request: Request) -> tuple[Session, Identity]:
@@ -252,7 +265,8 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     async def signed_in(request: Request, template: str, **context: Any) -> HTMLResponse:
         _, identity = _person(request)
-        count = await work_count(_console(request).engine, set(identity.names()))
+        counting = getattr(request.state, "work_count", None)
+        count = await (counting or work_count(_console(request).engine, set(identity.names())))
         context.update(person=identity, work_count=count, roles=sorted(identity.roles))
         response = page(request, template, **context)
         response.headers["Cache-Control"] = "no-store"
@@ -336,7 +350,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/work")
     async def work(request: Request) -> HTMLResponse:
-        _, identity = _person(request)
+        _, identity = _viewer(request)
         items = await my_work(_console(request).engine, set(identity.names()), limit=WORK_SHOWN)
         return await signed_in(request, "work.html", items=items, shown=WORK_SHOWN)
 
@@ -350,7 +364,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         q: str = "",
         page_number: int = 1,
     ) -> HTMLResponse:
-        _person(request)
+        _viewer(request)
         if status and status not in STATUSES:
             raise _Refusal(f"unknown status {status!r}")
         if kind and kind not in KINDS:
@@ -375,12 +389,14 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/mandates/{mandate_id}")
     async def mandate(request: Request, mandate_id: str) -> HTMLResponse:
-        _, identity = _person(request)
+        _, identity = _viewer(request)
         engine = _console(request).engine
-        detail = await show_mandate(engine, mandate_id)
+        detail, answers = await asyncio.gather(
+            show_mandate(engine, mandate_id),
+            mandate_answers(engine, mandate_id, reader_names=identity.names()),
+        )
         if detail is None:
             raise _Refusal(f"no mandate {mandate_id!r}", 404)
-        answers = await mandate_answers(engine, mandate_id, reader_names=identity.names())
         current = next((s for s in detail.steps if s.step_id == detail.current_step), None)
         party_links = {}
         if current is not None and current.type == "consultation" and detail.coordinator in identity.names():
@@ -534,7 +550,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/report")
     async def report(request: Request, resolution: str = "", period: str = "", format: str = "") -> Response:
-        _person(request)
+        _viewer(request)
         span = reporting.ReportPeriod.parse(period) if period else None
         built = await reporting.progress_report(
             _console(request).engine, resolution=resolution or None, period=span
@@ -556,7 +572,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/audit")
     async def audit(request: Request) -> HTMLResponse:
-        _person(request)
+        _viewer(request)
         engine = _console(request).engine
         result = await verify(engine)
         checkpoints = await asyncio.to_thread(recent_checkpoints, engine)
@@ -571,7 +587,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
         state: str = "",
         confidential: str = "",
     ) -> HTMLResponse:
-        _, identity = _person(request)
+        _, identity = _viewer(request)
         engine = _console(request).engine
         viewer = reviews.Viewer(person=identity.person, names=identity.names())
         found = await reviews.overlaps(
@@ -588,7 +604,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
     async def review_timeline(
         request: Request, state: str, window_days: int = reviews.DEFAULT_WINDOW_DAYS, confidential: str = ""
     ) -> HTMLResponse:
-        _, identity = _person(request)
+        _, identity = _viewer(request)
         viewer = reviews.Viewer(person=identity.person, names=identity.names())
         timeline = await reviews.state_timeline(
             _console(request).engine, state, window_days=window_days, viewer=viewer, reveal=bool(confidential)

@@ -8,6 +8,7 @@ the rows the live projector leaves, batch by batch."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -388,10 +389,17 @@ async def test_a_rebuild_leaves_the_rows_the_live_projector_leaves(
     assert live["rm_mandates"] and live["rm_approvals"] and live["rm_costs"]
     head, _ = await audit_store.head()
     seen: list[int] = []
-    assert await Projector(pool).rebuild(progress=seen.append) == head
+    collecting: list[bool] = []
+    assert (
+        await Projector(pool).rebuild(progress=lambda n: (seen.append(n), collecting.append(gc.isenabled())))
+        == head
+    )
     assert await snapshot(pool) == live
     assert await checkpoint(pool) == head
     assert seen[-1] == head
+    assert (
+        collecting and not any(collecting) and gc.isenabled()
+    )  # no cycle collection while it folds; on after
 
 
 @pytest.mark.parametrize(("page_size", "hold"), [(1, 1), (37, 4), (200, 12)])
@@ -450,6 +458,7 @@ async def test_a_rebuild_that_fails_midway_leaves_the_read_models_as_they_were(
                 await truncate(conn)
                 await rebuild_read_models(conn, page_size=100)
         assert await conn.fetchval("SELECT 1") == 1  # the connection is usable
+    assert gc.isenabled()  # the collector is on again
     assert await snapshot(pool) == live
 
 
