@@ -81,6 +81,14 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _no_confidential_export(as_csv: bool, confidential: bool) -> None:
+    if as_csv and confidential:
+        fail(
+            "--csv is an export: confidential reviews stay 'a confidential review' (drop --confidential)",
+            code=2,
+        )
+
+
 @app.command()
 def overlaps(
     window_days: int = typer.Option(
@@ -92,11 +100,7 @@ def overlaps(
     confidential: bool = CONFIDENTIAL,
 ) -> None:
     """Stages of two different mechanisms for one State that overlap or lie within N days."""
-    if as_csv and confidential:
-        fail(
-            "--csv is an export: confidential reviews stay 'a confidential review' (drop --confidential)",
-            code=2,
-        )
+    _no_confidential_export(as_csv, confidential)
     found = run(
         lambda engine: reviews.overlaps(
             engine,
@@ -135,11 +139,7 @@ def burden(
     confidential: bool = CONFIDENTIAL,
 ) -> None:
     """Per State: the mechanisms reviewing it, the stages and the days under review, heaviest first."""
-    if as_csv and confidential:
-        fail(
-            "--csv is an export: confidential reviews stay 'a confidential review' (drop --confidential)",
-            code=2,
-        )
+    _no_confidential_export(as_csv, confidential)
     first, last = _day(start, "--from"), _day(end, "--to")
     rows: list[BurdenView] = run(
         lambda engine: reviews.burden(

@@ -168,6 +168,11 @@ def _secure(request: Request) -> bool:
 
 def _set_session(request: Request, response: Response, person: str | None) -> Session:
     session, cookie = _console(request).signer.session_cookie(person)
+    _set_cookie(request, response, cookie)
+    return session
+
+
+def _set_cookie(request: Request, response: Response, cookie: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -176,7 +181,6 @@ def _set_session(request: Request, response: Response, person: str | None) -> Se
         samesite="lax",
         secure=_secure(request),
     )
-    return session
 
 
 class _Refusal(Exception):
@@ -310,14 +314,7 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
             {"next": _safe_next(next), "error": None, "person": None, "work_count": None,
              "csrf": _console(request).signer.csrf(visitor.sid)},
         )  # fmt: skip
-        response.set_cookie(
-            SESSION_COOKIE,
-            cookie,
-            max_age=SESSION_SECONDS,
-            httponly=True,
-            samesite="lax",
-            secure=_secure(request),
-        )
+        _set_cookie(request, response, cookie)
         return response
 
     @app.post("/signin")

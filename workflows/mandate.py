@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 FORWARD_BY_CAUSE_PATCH = "forwarded-commands-answered-by-cause"
+RECORDED_BEFORE_CONTINUING_PATCH = "a-command-recorded-before-continuing-as-new"
 """Runs before it waited for the state to show a forwarded command's effect."""
 
 
@@ -113,7 +114,11 @@ class MandateWorkflow:
                     await workflow.wait_condition(workflow.all_handlers_finished)
                 # Between steps. Answers that came early for the consultation this run would
                 # start next wait for it and have recorded nothing: they are let go, and their
-                # callers retry on the next run (waiting for them here would never end).
+                # callers retry on the next run (waiting for them here would never end). A
+                # command being recorded is not: the rejection that reopened the consultation
+                # may still be sending its requests, and its caller gets its answer first.
+                if workflow.patched(RECORDED_BEFORE_CONTINUING_PATCH):
+                    await workflow.wait_condition(lambda: not self._rec.recording)
                 if self._state.is_active and not self._withdrawing:
                     workflow.continue_as_new(self._next_run(input))
                 continue

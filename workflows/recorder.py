@@ -151,6 +151,12 @@ class Recorder:
             await workflow.wait_condition(lambda: self.state.version != self._published_version)
             self.publish()
 
+    @property
+    def recording(self) -> bool:
+        """Whether a command is being decided, recorded or notified (its caller waits for
+        its answer)."""
+        return self._lock.locked()
+
     def check(self, command: Command) -> None:
         """Refuse (for an update validator) a command the current state would refuse."""
         try:
