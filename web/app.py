@@ -194,9 +194,19 @@ def _viewer(request: Request) -> tuple[Session, Identity]:
     connection of its own, while the page reads what it shows (``signed_in`` takes it)."""
     session, identity = _person(request)
     counting = asyncio.ensure_future(work_count(_console(request).engine, set(identity.names())))
-    counting.add_done_callback(lambda task: task.cancelled() or task.exception())  # (a page refused)
+    _COUNTING.add(counting)  # (held until done, even when the page is refused and never takes it)
+    counting.add_done_callback(_counted)
     request.state.work_count = counting
     return session, identity
+
+
+_COUNTING: set[asyncio.Future[int]] = set()
+
+
+def _counted(task: asyncio.Future[int]) -> None:
+    _COUNTING.discard(task)
+    if not task.cancelled():
+        task.exception()  # (retrieved: a page that failed says why itself)
 
 
 def _person(request: Request) -> tuple[Session, Identity]:
@@ -547,7 +557,10 @@ def _routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/report")
     async def report(request: Request, resolution: str = "", period: str = "", format: str = "") -> Response:
-        _viewer(request)
+        if format in ("md", "html"):
+            _person(request)  # (a download: no navigation to count for)
+        else:
+            _viewer(request)
         span = reporting.ReportPeriod.parse(period) if period else None
         built = await reporting.progress_report(
             _console(request).engine, resolution=resolution or None, period=span
