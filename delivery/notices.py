@@ -355,9 +355,7 @@ def _lead(item: NoticeItem) -> str:
         case "confirmation":
             revised = f" (revision {item.revision})" if item.revision else ""
             count = f"{len(item.attachments)} file" + "s" * (len(item.attachments) > 1)
-            files = f", with {count}: {', '.join(item.attachments)}" * bool(
-                item.attachments
-            )
+            files = f", with {count}: {', '.join(item.attachments)}" * bool(item.attachments)
             return (
                 f"Your answer{revised} to the consultation “{item.step_title}” was recorded{files}. "
                 "Thank you."

@@ -147,12 +147,14 @@ class StepState(BaseModel):
     deadline_set_at: AwareDatetime | None = None
     planned_moved_at: AwareDatetime | None = None  # when an extension last moved ``planned_due``
     extensions: int = 0
-    reminders_sent: list[int] = Field(default_factory=list)  # days-before offsets already sent for this deadline
+    # days-before offsets already sent for this deadline
+    reminders_sent: list[int] = Field(default_factory=list)
     overdue: bool = False
     escalations: int = 0
     # consultation
     consulted: list[str] = Field(default_factory=list)  # the parties asked when it last opened
-    parties: dict[str, PartyStatus] = Field(default_factory=dict)  # those asked, and any other party that answered
+    # those asked, and any other party that answered
+    parties: dict[str, PartyStatus] = Field(default_factory=dict)
     answers: dict[str, Answer] = Field(default_factory=dict)
     closes_at: AwareDatetime | None = None
     confidential: bool = False
@@ -202,7 +204,8 @@ class MandateState(BaseModel):
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
     withdrawal_reason: str | None = None
-    status_refs: list[int] = Field(default_factory=list)  # where it started (or was followed), completed or was withdrawn
+    # where it started (or was followed), completed or was withdrawn
+    status_refs: list[int] = Field(default_factory=list)
     first_position: int | None = None
     last_position: int | None = None
     last_event_at: AwareDatetime | None = None

@@ -72,13 +72,12 @@ SELECT {EVENT_COLUMNS} FROM audit_events
 WHERE stream_id = $1 AND event_type = ANY ($2::text[]) ORDER BY version
 """
 _READ_ALL = f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
-_PAGE = """
-SELECT position, stream_id, version, event_type, occurred_at, payload::text
-FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2
-"""
-_STREAM_RECORDS_OF = """
-SELECT position, stream_id, version, event_type, occurred_at, payload::text
-FROM audit_events WHERE stream_id = $1 AND event_type = ANY ($2::text[]) ORDER BY version
+_RECORD_COLUMNS = "position, stream_id, version, event_type, occurred_at, payload::text"
+"""An event as the folds read it (``read_page``, ``read_stream_records``)."""
+_PAGE = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE position > $1 ORDER BY position LIMIT $2"
+_STREAM_RECORDS_OF = f"""
+SELECT {_RECORD_COLUMNS} FROM audit_events
+WHERE stream_id = $1 AND event_type = ANY ($2::text[]) ORDER BY version
 """
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM audit_events WHERE stream_id = $1"
 _HEAD = "SELECT position, hash FROM audit_head"

@@ -49,7 +49,7 @@ async def test_the_test_server_refuses_the_superuser_and_the_application_without
     database: Database, password: str | None
 ) -> None:
     if os.environ.get("DATABASE_ADMIN_URL") or os.environ.get("DATABASE_URL"):
-        pytest.skip("an external server authenticates as its owner set it up")
+        pytest.skip(reason="an external server authenticates as its owner set it up")
     assert await refused(with_password(database.admin_dsn, password))
     assert await refused(with_password(database.app_dsn, password))
     conn = await asyncpg.connect(database.app_dsn)  # with the password: in
