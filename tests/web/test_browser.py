@@ -57,6 +57,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def reloaded(page: Page) -> str:
+    page.wait_for_load_state()
     page.reload()
     return page.content()
 
@@ -100,6 +101,7 @@ def test_a_coordinator_signs_in_imports_the_seed_and_sees_its_mandates(
     page.get_by_role("link", name="Mandates", exact=True).click()
     page.get_by_label("Status").select_option("active")
     page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"status=active"))  # (a reload during the navigation loses the page)
     stack.wait_for(lambda: "cosp-7-enhancing-synergies para 5" in reloaded(page))  # (the read models)
     for paragraph in (1, 2, 3, 5):
         expect(page.get_by_role("link", name=f"cosp-7-enhancing-synergies para {paragraph}")).to_be_visible()
@@ -302,6 +304,7 @@ def test_a_party_answers_a_questionnaire_on_its_page_and_the_calendar_shows_the_
     expect(answers).to_contain_text("Jane Roe, GRECO secretariat")
     expect(answers).to_contain_text("on-site visit")
     page.get_by_role("link", name="Reviews", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/reviews"))
     stack.wait_for(lambda: "Council of Europe (GRECO)" in reloaded(page))  # (the calendar's projection)
     austria = page.locator("tr", has_text="Austria").filter(has_text="Council of Europe (GRECO)")
     expect(austria.first).to_contain_text("UNCAC")
