@@ -137,4 +137,4 @@ def import_command(
     out = echo if not as_json else (lambda text: echo(text, err=True))
     out("")
     out(table(["para", "mandate", "status"], rows))
-    out(hint(f"\n{started} mandate(s) started; see them with `mandates list`."))
+    out(hint(f"\n{started} mandate{'s' if started != 1 else ''} started; see them with `mandates list`."))

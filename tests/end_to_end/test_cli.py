@@ -124,10 +124,10 @@ def test_import_then_steer_a_mandate(cli: Cli) -> None:
 
     first = cli("import", str(REFERENCE), "--start")
     assert first.returncode == 0, first.stderr
-    assert "4 mandate(s) started" in first.stdout
+    assert "4 mandates started" in first.stdout
     again = cli("import", str(REFERENCE), "--start")
     assert again.returncode == 0
-    assert again.stdout.count("already running") == 4 and "0 mandate(s) started" in again.stdout
+    assert again.stdout.count("already running") == 4 and "0 mandates started" in again.stdout
 
     para1 = PARA.format(1)
     done = cli(
@@ -167,7 +167,7 @@ def test_approval_by_the_named_approver_only(cli: Cli, tmp_path: Path) -> None:
     resolution = tmp_path / "approvals.txt"
     resolution.write_text(REFERENCE.read_text().replace("Enhancing synergies", "Enhancing approvals"))
     started = cli("import", str(resolution), "--start")
-    assert started.returncode == 0 and "4 mandate(s) started" in started.stdout, started.stderr
+    assert started.returncode == 0 and "4 mandates started" in started.stdout, started.stderr
     para5 = "mandate-cosp-7-enhancing-approvals-para-5"
     compiled = cli("complete", para5, "--outcome", "Report compiled", "--effort-days", "3")
     assert compiled.returncode == 0, compiled.stderr
