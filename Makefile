@@ -44,9 +44,8 @@ demo: $(STAMP)
 next: $(STAMP)
 	@$(BIN)/python examples/demo_next.py $(M)
 
-# The tests in their files' order. Every test passes alone and shuffled (pytest-randomly;
-# `make test-shuffled`), except tests/bench/test_smoke.py::test_results_file, which needs the
-# benchmarks of its module to have run first; once it passes alone, `make test` shuffles too.
+# The tests in their files' order, so that a failure in CI runs again the same way. Every
+# test passes alone and shuffled as well (pytest-randomly: `make test-shuffled`).
 test: $(STAMP) chromium
 	@$(BIN)/pytest -m "not soak" -p no:randomly; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
