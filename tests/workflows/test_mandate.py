@@ -20,7 +20,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from activities.audit import AppendEventsInput, AppendEventsResult, AuditActivities
-from activities.notifications import NotificationActivities
+from activities.notifications import NotificationActivities, NotifyInput, NotifyResult
 from domain import events as ev
 from domain.default_plans import default_plan
 from domain.plan import ApprovalStep, ConsultationStep, validate_plan
@@ -41,18 +41,19 @@ from tests.support.workflows import (
     types,
     until,
 )
-from workflows.consultation import ConsultationWorkflow
+from workflows.consultation import REFUSED_SIGNAL, ConsultationWorkflow
 from workflows.mandate import MandateWorkflow
 from workflows.messages import (
     ApproveRequest,
     CompleteTaskRequest,
     ExtendDeadlineRequest,
+    ForwardRefused,
     MandateInput,
     RejectRequest,
     RespondRequest,
     WithdrawRequest,
 )
-from workflows.starter import consultation_handle, start_mandate
+from workflows.starter import consultation_handle, mandate_handle, start_mandate
 
 DAY = timedelta(days=1)
 
@@ -447,3 +448,84 @@ async def test_a_mandate_continues_as_new_during_a_consultation_and_between_step
     assert len(consultation_runs[0]) > 1, lengths  # the consultation continued as new
     # The mandate's last run began after the consultation: it holds no child of its own.
     assert children(mandate_runs[-1]) == [], lengths
+
+
+class HeldNotifications(NotificationActivities):
+    """The real notifications, each held until ``released`` is set."""
+
+    def __init__(self, real: NotificationActivities) -> None:
+        self.__dict__.update(real.__dict__)
+        self.released = asyncio.Event()
+        self.released.set()
+        self.held = 0
+
+    @activity.defn(name="enqueue_notifications")
+    async def enqueue_notifications(self, request: NotifyInput) -> NotifyResult:
+        if not self.released.is_set():
+            self.held += 1
+            await self.released.wait()
+        return await super().enqueue_notifications(request)
+
+
+async def test_a_rejection_still_sending_its_requests_gets_its_answer_before_the_mandate_continues_as_new(
+    engine_factory: Any, pool: Any
+) -> None:
+    """A rejection that sends the work back to a consultation is answered in the run that
+    took it, even when that run is past its history limit and its requests are still being
+    sent when the consultation becomes the current step: the mandate continues as new only
+    once the rejection is recorded and notified (a run that continued at once left the
+    approver's call unanswered, and the call made again was refused: the step had moved)."""
+    plan = validate_plan(
+        {
+            "steps": [
+                {"type": "consultation", "id": "consult", "title": "Consult the parties",
+                 "due_in_days": 30, "parties": MANY_PARTIES[:2]},
+                {"type": "approval", "id": "approve", "title": "Approve the findings", "due_in_days": 45,
+                 "approvers": [CHIEF], "rule": "any", "on_reject_go_to": "consult"},
+            ]
+        }
+    )  # fmt: skip
+    notifications = HeldNotifications(NotificationActivities(NotificationOutbox(pool)))
+    audit = AuditActivities(AuditStore(pool))
+    async with engine_factory([audit.append_mandate_events, notifications.enqueue_notifications]) as engine:
+        mandate = make_mandate("rejected-past-the-limit", plan)
+        started = await engine.client.start_workflow(
+            MandateWorkflow.run,
+            MandateInput(mandate=mandate, history_limit=SMALL_LIMIT),
+            id=mandate.id,
+            task_queue=engine.task_queue,
+        )
+        handle = mandate_handle(engine.client, mandate.id)
+        log, calls = Log(engine, mandate.id), Calls()
+        await log.until(lambda events: count("ConsultationOpened", "consult", events) == 1)
+        await answer_all(engine.client, mandate.id, 1, MANY_PARTIES[:2], calls)
+        await log.until(lambda events: count("ApprovalRequested", "approve", events) == 1)
+
+        # Past the limit while the approval waits: signals without the workers' seal are
+        # dropped (they change no state, so the mandate does not look at its limit again).
+        forged = ForwardRefused(causation_id="forged", code="none", message="padding")
+        while len((await handle.fetch_history()).events) <= SMALL_LIMIT:
+            for _ in range(5):
+                await handle.signal(REFUSED_SIGNAL, forged)
+        runs_before = len(await chain(engine.client, mandate.id, started.result_run_id or ""))
+
+        notifications.released.clear()
+        reject = RejectRequest(by=CHIEF, comment="ask again")
+        rejecting = asyncio.create_task(handle.execute_update(MandateWorkflow.reject, reject, id="r"))
+        await log.until(lambda events: count("Rejected", "approve", events) == 1)
+        await asyncio.sleep(1)  # (the mandate, past its limit, finds the consultation current)
+        held = notifications.held  # the rejection's requests, still being sent
+        notifications.released.set()
+        await asyncio.wait_for(rejecting, 60)  # answered, not left to a run that has closed
+
+        await log.until(lambda events: count("ConsultationOpened", "consult", events) == 2)
+        runs = await chain(engine.client, mandate.id, started.result_run_id or "")
+    assert held > 0
+    assert len(runs) > runs_before  # the mandate did continue as new, past its limit
+    rejected_in = [
+        r for r in runs
+        if any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
+               and e.workflow_execution_update_completed_event_attributes.meta.update_id == "r"
+               for e in r.events)
+    ]  # fmt: skip
+    assert len(rejected_in) == 1 and rejected_in[0] is not runs[-1]  # answered before it continued
