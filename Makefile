@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The bench extra (profilers, benchmark 7's peer library): `make bench` uses it, and the
+# tests' smoke run of every benchmark too. Installed once, and again when the pins change.
+BENCH_STAMP := $(VENV)/.bench-installed
 # Quiet: the build backend's warnings (setuptools' editable-install banner) too, which
 # pip's --quiet leaves on the terminal.
 PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
@@ -46,7 +49,7 @@ next: $(STAMP)
 
 # The tests in their files' order, so that a failure in CI runs again the same way. Every
 # test passes alone and shuffled as well (pytest-randomly: `make test-shuffled`).
-test: $(STAMP) chromium
+test: $(BENCH_STAMP) chromium
 	@$(BIN)/pytest -m "not soak" -p no:randomly; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
@@ -64,15 +67,12 @@ screenshots: $(STAMP) chromium
 
 # The tests in a random order; the header prints the seed (`Using --randomly-seed=N`), and
 # `make test-shuffled SEED=N` runs that order again.
-test-shuffled: $(STAMP) chromium
+test-shuffled: $(BENCH_STAMP) chromium
 	@$(BIN)/pytest -m "not soak" -p randomly $(if $(SEED),--randomly-seed=$(SEED)); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
 # Benchmarks (BENCHMARKS.md): BENCH_SCALE=small for a quick pass; results in bench/results.json.
-# The bench extra (profilers, benchmark 7's peer library) is installed once, and again when
-# the pins change.
-BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
 	$(PIP) install -c constraints.txt -e '.[dev,embedded,bench]'
