@@ -18,6 +18,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
+    WorkflowHandle,
     WorkflowHistory,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -27,15 +28,29 @@ from temporalio.service import RPCError
 
 from domain import events as ev
 from domain.deadlines import next_alarm
+from domain.mandate import Mandate
 from domain.state import fold
 from store.audit import StoredEvent
 from tests.support.temporal import Engine
 from workflows.mandate import MandateWorkflow
-from workflows.messages import RespondRequest
+from workflows.messages import MandateInput, MandateResult, RespondRequest
 from workflows.starter import mandate_handle
 
 BATCH = 10  # updates in flight at once (a Temporal server admits 10 per workflow)
 TIMERS = ("ReminderDue", "StepOverdue")
+
+
+async def start_with_limit(
+    engine: Engine, mandate: Mandate, limit: int
+) -> WorkflowHandle[MandateWorkflow, MandateResult]:
+    """Start ``mandate`` with a history limit of ``limit`` events; the handle of its first
+    run (``result_run_id`` names it, for ``chain``)."""
+    return await engine.client.start_workflow(
+        MandateWorkflow.run,
+        MandateInput(mandate=mandate, history_limit=limit),
+        id=mandate.id,
+        task_queue=engine.task_queue,
+    )
 
 
 @dataclass

@@ -34,13 +34,23 @@ from temporalio.worker import Replayer
 
 from domain.plan import validate_plan
 from domain.state import MandateStatus
-from tests.support.history import Calls, Log, answer_all, chain, children, count, send, skip_to_the_next_timer
+from tests.support.history import (
+    Calls,
+    Log,
+    answer_all,
+    chain,
+    children,
+    count,
+    send,
+    skip_to_the_next_timer,
+    start_with_limit,
+)
 from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, WORKER_KEYS, Engine
 from tests.support.workflows import audit_log
 from workflows import WORKFLOWS
 from workflows.mandate import MandateWorkflow
-from workflows.messages import HISTORY_LIMIT, ApproveRequest, MandateInput, RejectRequest
+from workflows.messages import HISTORY_LIMIT, ApproveRequest, RejectRequest
 from workflows.sealing import Sealing
 from workflows.starter import mandate_handle
 
@@ -71,12 +81,7 @@ def rework_plan():
 async def test_thousands_of_answers_and_reminders_stay_far_below_the_history_limits(engine: Engine) -> None:
     began = time.monotonic()
     mandate = make_mandate("history-limits", rework_plan())
-    started = await engine.client.start_workflow(
-        MandateWorkflow.run,
-        MandateInput(mandate=mandate, history_limit=LIMIT),
-        id=mandate.id,
-        task_queue=engine.task_queue,
-    )
+    started = await start_with_limit(engine, mandate, LIMIT)
     handle = mandate_handle(engine.client, mandate.id)
     log = Log(engine, mandate.id)
     calls = Calls()

@@ -28,7 +28,7 @@ from domain.state import MandateStatus, StepStatus, fold
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore
 from store.notifications import NotificationKind, NotificationOutbox
-from tests.support.history import Calls, Log, answer_all, chain, children, count, send
+from tests.support.history import Calls, Log, answer_all, chain, children, count, send, start_with_limit
 from tests.support.mandates import make_mandate
 from tests.support.temporal import Engine
 from tests.support.workflows import (
@@ -401,12 +401,7 @@ async def test_a_mandate_continues_as_new_during_a_consultation_and_between_step
         }
     )  # fmt: skip
     mandate = make_mandate("continue-as-new", plan)
-    started = await engine.client.start_workflow(
-        MandateWorkflow.run,
-        MandateInput(mandate=mandate, history_limit=SMALL_LIMIT),
-        id=mandate.id,
-        task_queue=engine.task_queue,
-    )
+    started = await start_with_limit(engine, mandate, SMALL_LIMIT)
     log, calls = Log(engine, mandate.id), Calls()
     await log.until(lambda events: count("ConsultationOpened", "consult", events) == 1)
 
@@ -489,12 +484,7 @@ async def test_a_rejection_still_sending_its_requests_gets_its_answer_before_the
     audit = AuditActivities(AuditStore(pool))
     async with engine_factory([audit.append_mandate_events, notifications.enqueue_notifications]) as engine:
         mandate = make_mandate("rejected-past-the-limit", plan)
-        started = await engine.client.start_workflow(
-            MandateWorkflow.run,
-            MandateInput(mandate=mandate, history_limit=SMALL_LIMIT),
-            id=mandate.id,
-            task_queue=engine.task_queue,
-        )
+        started = await start_with_limit(engine, mandate, SMALL_LIMIT)
         handle = mandate_handle(engine.client, mandate.id)
         log, calls = Log(engine, mandate.id), Calls()
         await log.until(lambda events: count("ConsultationOpened", "consult", events) == 1)
