@@ -588,9 +588,9 @@ def read_addressee(verb: str, rest: str) -> Addressee:
             zone_end, asked = found.start(), True
     elif infinitive is not None:
         zone_end, asked = infinitive.start(), True
-    stop = re.search(r"[;.]|\s\((?:[a-z]{1,2}|[ivx]{1,5})\)\s", head[:zone_end])
-    if stop is not None:
-        zone_end, asked = stop.start(), False
+    stop = re.search(r"[;.:]|\s\((?:[a-z]{1,2}|[ivx]{1,5}|\d{1,2})\)\s", head[:zone_end])
+    if stop is not None:  # a colon opens what is asked ("the Director-General: (1) to ..."): the ask stands
+        zone_end, asked = stop.start(), asked and stop.group() == ":"
     zone = head[:zone_end].strip().rstrip(",")
     if that:
         zone = zone[5:]
@@ -1257,7 +1257,7 @@ _LATER_CLAUSE_RE = re.compile(
     rf"(?:{_alternation(CLAUSE_VERBS)}))(?=\s+(?:the|all|that|its|those|relevant|other|each|both|[A-Z]))"
 )
 _SUB_CLAUSE_RE = re.compile(
-    r"(?:^|[;:]\s+)(?:\((?:[a-z]{1,2}|[ivxl]{1,6})\)\s+)?(?P<verb>(?:(?:also|further)\s+)?(?:"
+    r"(?:^|[;:]\s+)(?:\((?:[a-z]{1,2}|[ivxl]{1,6}|\d{1,2})\)\s+)?(?P<verb>(?:(?:also|further)\s+)?(?:"
     + _alternation([*CLAUSE_VERBS, *PARTICIPLES])
     + r"))(?=\s+(?:the|all|that|its|those|relevant|other|each|both|[A-Z]))",
     re.IGNORECASE,

@@ -158,14 +158,19 @@ _FURNITURE_RES = (
 _SYMBOL_LINE_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,11}(?:/[A-Za-z0-9.\-]{1,20}){2,8}$")
 _ADOPTING_RE = re.compile(r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$")
 _CLOSING_RE = re.compile(
-    r"^\d{1,3}(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting(?:\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4})?\.?$",
+    r"^(?:\d{1,3}(?:st|nd|rd|th)|(?-i:[A-Z][a-z]*(?:-[a-z]+)?(?:st|nd|rd|th)))\s+(?:plenary\s+)?meeting"
+    r"(?:,?\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4})?\.?$",
     re.IGNORECASE,
 )
+"""The closing line: "22nd plenary meeting", "Eighth plenary meeting, 30 May 2023" (an
+ordinal in words is capitalised: "at its\nfifth meeting." is a paragraph's last line)."""
 _ANNEX_RE = re.compile(r"^Annex(?:es)?(?:\s+(?:[IVXL]{1,6}|\d{1,2}))?\.?$")
-_LABEL_ONLY_RE = re.compile(r"^(?:\d{1,3}\.|\((?:[a-z]{1,2}|[ivxl]{1,6})\)|[IVXL]{1,6}\.|[A-H]\.)$")
+_SUB_LABEL = r"[a-z]{1,2}|[ivxl]{1,6}|\d{1,2}"
+"""A sub-paragraph's label between brackets: "(a)", "(iv)", "(2)"."""
+_LABEL_ONLY_RE = re.compile(rf"^(?:\d{{1,3}}\.|\((?:{_SUB_LABEL})\)|[IVXL]{{1,6}}\.|[A-H]\.)$")
 _OPERATIVE_LINE_RE = re.compile(r"^(?P<number>\d{1,4})\s*\.\s+(?P<rest>\S.*)$")
-_SUB_LINE_RE = re.compile(r"^\((?P<label>[a-z]{1,2}|[ivxl]{1,6})\)\s*(?P<rest>\S.*)$")
-_QUOTED_START_RE = re.compile(r"^[“\"]\s*(?=\d{1,3}\s*\.\s|\((?:[a-z]{1,2}|[ivxl]{1,6})\)\s|[A-Z])")
+_SUB_LINE_RE = re.compile(rf"^\((?P<label>{_SUB_LABEL})\)\s*(?P<rest>\S.*)$")
+_QUOTED_START_RE = re.compile(rf"^[“\"]\s*(?=\d{{1,3}}\s*\.\s|\((?:{_SUB_LABEL})\)\s|[A-Z])")
 _MAX_FOOTNOTE_GAP = 2
 """How far a footnote's number may run ahead of the last one seen (a lost footnote)."""
 
@@ -829,7 +834,7 @@ class _Draft:
     subs: list[list[str]]  # [label, text] pairs
     markers: list[int] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
-    sub_style: str = ""  # "letters" or "roman"
+    sub_style: str = ""  # "letters", "roman" or "numbers"
     nested: str = ""  # last nested roman label inside the current sub-paragraph
 
     def tail(self) -> str:
@@ -863,6 +868,16 @@ def _next_roman(label: str) -> str:
         return ""
 
 
+def _next_number(label: str) -> str:
+    """The number label after label ("2" after "1")."""
+    return str(int(label) + 1) if label.isdigit() else ""
+
+
+_SUB_STYLES = {"a": "letters", "i": "roman", "1": "numbers"}
+"""The style of the sub-paragraphs a first label opens."""
+_NEXT_LABEL = {"letters": _next_letter, "roman": _next_roman, "numbers": _next_number}
+
+
 def _sub_may_start(tail: str) -> bool:
     """Tell whether a "(x)" line can open a sub-paragraph after the text so far."""
     tail = tail.rstrip()
@@ -874,13 +889,14 @@ def _place_sub(draft: _Draft, label: str, rest: str) -> bool:
     if not _sub_may_start(draft.tail()):
         return False
     if not draft.subs:
-        if label not in ("a", "i"):
+        style = _SUB_STYLES.get(label)
+        if style is None:
             return False
-        draft.sub_style = "letters" if label == "a" else "roman"
+        draft.sub_style = style
         draft.subs.append([label, rest])
         return True
     last = draft.subs[-1][0]
-    expected = _next_letter(last) if draft.sub_style == "letters" else _next_roman(last)
+    expected = _NEXT_LABEL[draft.sub_style](last)
     if label == expected:
         draft.subs.append([label, rest])
         draft.nested = ""

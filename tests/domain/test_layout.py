@@ -494,9 +494,38 @@ def test_a_meeting_named_inside_a_paragraph_does_not_end_it() -> None:
         "The Council,\n\n"
         "1. Takes note of the decision taken at its\n"
         "3rd meeting of the session on the agenda;\n\n"
-        "2. Decides to remain seized of the matter.\n"
+        "2. Decides to consider the matter again at its\n"
+        "fifth meeting.\n\n"
+        "3. Decides to remain seized of the matter.\n"
     )
-    assert [p.number for p in parse_resolution(text).operative] == [1, 2]
+    assert [p.number for p in parse_resolution(text).operative] == [1, 2, 3]
+
+
+def test_an_assembly_resolution_with_numbered_sub_paragraphs_and_its_meeting_in_words() -> None:
+    text = (
+        "The Ninety-ninth World Health Assembly,\n\n"
+        "Recalling its earlier resolutions on diagnostics,\n\n"
+        "1. URGES Member States:\n\n"
+        "(1) to develop national strategies;\n\n"
+        "(2) to strengthen their regulatory systems;\n\n"
+        "2. REQUESTS the Director-General:\n\n"
+        "(1) to support Member States, upon request, in developing their strategies;\n\n"
+        "(2) to report on progress to the Health Assembly in 2097 and 2099.\n\n"
+        "Eighth plenary meeting, 30 May 2095\n"
+        "A99/VR/8\n"
+    )
+    first, second = parse_resolution(text).operative
+    assert [s.label for s in first.subparagraphs] == ["1", "2"]
+    assert [(s.label, s.text) for s in second.subparagraphs] == [
+        ("1", "to support Member States, upon request, in developing their strategies;"),
+        ("2", "to report on progress to the Health Assembly in 2097 and 2099."),
+    ]  # (the meeting line and the record's symbol are not the paragraph's)
+    assert [(c.addressee, c.actor) for c in second.clauses] == [("the Director-General", Actor.SECRETARIAT)]
+    assert (second.actor, second.kinds, second.reports_to) == (
+        Actor.SECRETARIAT,
+        (MandateKind.REPORTING,),
+        "Health Assembly",
+    )
 
 
 def test_a_footnote_line_between_two_lines_of_a_paragraph() -> None:
