@@ -158,12 +158,14 @@ _FURNITURE_RES = (
 _SYMBOL_LINE_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,11}(?:/[A-Za-z0-9.\-]{1,20}){2,8}$")
 _ADOPTING_RE = re.compile(r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$")
 _CLOSING_RE = re.compile(
-    r"^(?:\d{1,3}(?:st|nd|rd|th)|(?-i:[A-Z][a-z]*(?:-[a-z]+)?(?:st|nd|rd|th)))\s+(?:plenary\s+)?meeting"
+    r"^(?:(?:\d{1,3}(?:st|nd|rd|th)|(?-i:[A-Z][a-z]*(?:-[a-z]+)?(?:st|nd|rd|th)))\s+(?:plenary\s+)?"
+    r"|(?-i:Plenary)\s+)meeting"
     r"(?:,?\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4})?\.?$",
     re.IGNORECASE,
 )
-"""The closing line: "22nd plenary meeting", "Eighth plenary meeting, 30 May 2023" (an
-ordinal in words is capitalised: "at its\nfifth meeting." is a paragraph's last line)."""
+"""The closing line: "22nd plenary meeting", "Eighth plenary meeting, 30 May 2023",
+"Plenary meeting" (an ordinal in words, or "Plenary" without one, is capitalised: "at
+its\nfifth meeting." is a paragraph's last line)."""
 _ANNEX_RE = re.compile(r"^Annex(?:es)?(?:\s+(?:[IVXL]{1,6}|\d{1,2}))?\.?$")
 _SUB_LABEL = r"[a-z]{1,2}|[ivxl]{1,6}|\d{1,2}"
 """A sub-paragraph's label between brackets: "(a)", "(iv)", "(2)"."""

@@ -496,9 +496,24 @@ def test_a_meeting_named_inside_a_paragraph_does_not_end_it() -> None:
         "3rd meeting of the session on the agenda;\n\n"
         "2. Decides to consider the matter again at its\n"
         "fifth meeting.\n\n"
-        "3. Decides to remain seized of the matter.\n"
+        "3. Decides to take up the report at a\n"
+        "plenary meeting.\n\n"
+        "4. Decides to remain seized of the matter.\n"
     )
-    assert [p.number for p in parse_resolution(text).operative] == [1, 2, 3]
+    assert [p.number for p in parse_resolution(text).operative] == [1, 2, 3, 4]
+
+
+def test_an_environment_assembly_resolution_closes_at_a_plenary_meeting_without_a_number() -> None:
+    text = (
+        "The United Nations Environment Assembly,\n\n"
+        "1. Requests the Executive Director to report on the implementation of the present\n"
+        "resolution to the Environment Assembly at its ninth session.\n"
+        "Plenary meeting\n"
+        "2 March 2095\n"
+    )
+    (only,) = parse_resolution(text).operative
+    assert only.text.endswith("at its ninth session.")
+    assert (only.actor, only.reports_to) == (Actor.SECRETARIAT, "Environment Assembly")
 
 
 def test_an_assembly_resolution_with_numbered_sub_paragraphs_and_its_meeting_in_words() -> None:
