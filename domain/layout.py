@@ -38,6 +38,9 @@ Classes of layout noise, each handled by one step below:
   "I. Global context"): left out of the paragraphs.
 * **The end of the resolution**: the closing line ("22nd plenary meeting")
   and an annex ("Annex"), whose numbered paragraphs are not operative.
+* **Unnumbered operative paragraphs** (a resolution of one paragraph, a
+  decision that numbers none): after the adopting line, each paragraph that
+  opens with an operative verb is numbered in order.
 
 This module is pure: no I/O, no clock.
 """
@@ -1010,6 +1013,45 @@ def _annex_paragraphs(items: list[_Line | None]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------
 
 
+def _first_operative(items: list[_Line | None]) -> int | None:
+    """Where the first numbered operative paragraph starts in items, if one does."""
+    return next(
+        (i for i, line in enumerate(items) if line is not None and _operative_start(line, 1) is not None),
+        None,
+    )
+
+
+def _number_unnumbered(items: list[_Line | None]) -> bool:
+    """Number the operative paragraphs of a resolution that does not number them (a
+    resolution of one operative paragraph, or a decision whose paragraphs stand unnumbered):
+    after the adopting line ("The General Assembly,"), each paragraph that opens with an
+    operative verb ("Decides ...", "Also requests ...") rather than a preambular word
+    ("Recalling ...") is given the next number, up to the closing line or an annex.
+
+    A paragraph opens after a break or after a line that ends like one (``, ; . :``).
+    Returns whether any paragraph was numbered (nothing is changed otherwise).
+    """
+    adopting = next(
+        (i for i, line in enumerate(items) if line is not None and _ADOPTING_RE.match(line.text)), None
+    )
+    if adopting is None:
+        return False
+    starts: list[_Line] = []
+    opens = True
+    for line in items[adopting + 1 :]:
+        if line is None:
+            opens = True
+            continue
+        if _CLOSING_RE.match(line.text) or _ANNEX_RE.match(line.text):
+            break
+        if opens and looks_like_operative_start(line.text):
+            starts.append(line)
+        opens = _is_complete(line.text)
+    for number, line in enumerate(starts, start=1):
+        line.text = f"{number}. {line.text}"
+    return bool(starts)
+
+
 def lay_out(text: str) -> Layout:
     """Take the layout out of a resolution's text.
 
@@ -1032,11 +1074,9 @@ def lay_out(text: str) -> Layout:
     items = _body(rows, _Markers(numbers))
     footnotes = tuple(Footnote(mark=mark, text=text) for mark, text, _ in found)
 
-    op_start = None
-    for i, line in enumerate(items):
-        if line is not None and _operative_start(line, 1) is not None:
-            op_start = i
-            break
+    op_start = _first_operative(items)
+    if op_start is None and _number_unnumbered(items):
+        op_start = _first_operative(items)
     if op_start is None:
         return Layout(header=(), adopting_body=None, preamble=(), operative=(), footnotes=footnotes)
 

@@ -54,7 +54,10 @@ __all__ = [
 MAX_SLUG_LENGTH = 60
 """Longest slug :func:`parse_resolution` derives."""
 
-NO_OPERATIVE_MESSAGE = "no operative paragraphs found (numbered paragraphs such as '1. Requests ...')"
+NO_OPERATIVE_MESSAGE = (
+    "no operative paragraphs found (paragraphs such as '1. Requests ...', or, after 'The General"
+    " Assembly,', paragraphs opening with a verb such as 'Requests ...')"
+)
 
 
 class ResolutionUnreadable(DomainError):

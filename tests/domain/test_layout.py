@@ -13,7 +13,7 @@ import re
 import pytest
 
 from domain.layout import Footnote, lay_out
-from domain.resolution import parse_resolution
+from domain.resolution import ResolutionUnreadable, parse_resolution
 from domain.vocabulary import Actor, MandateKind
 
 
@@ -559,3 +559,51 @@ def test_a_footnote_line_between_two_lines_of_a_paragraph() -> None:
         " thereon to the General Assembly at its ninety-ninth session;"
     )
     assert first.footnotes == (Footnote(mark="2", text="A/97/126, para. 106."),)
+
+
+# --- operative paragraphs that stand unnumbered -----------------------------------------
+
+
+def test_a_resolution_of_one_unnumbered_operative_paragraph() -> None:
+    text = (
+        "95/210. International Day of Integrity\n\n"
+        "The General Assembly,\n\n"
+        "Recalling its resolution 58/4 of 31 October 2003,\n\n"
+        "Also recalling its resolution 94/8,\n\n"
+        "Decides to proclaim 9 December International Day of Integrity, and requests the\n"
+        "Secretary-General to bring the present resolution to the attention of all Member States.\n\n"
+        "65th plenary meeting\n15 December 2095\n"
+    )
+    res = parse_resolution(text)
+    (only,) = res.operative
+    assert (only.number, only.verb, only.actor) == (1, "decides", Actor.SECRETARIAT)
+    assert only.text == (
+        "Decides to proclaim 9 December International Day of Integrity, and requests the"
+        " Secretary-General to bring the present resolution to the attention of all Member States."
+    )
+    assert len(res.preambular) == 2 and res.title == "International Day of Integrity"
+
+
+def test_a_decision_whose_paragraphs_stand_unnumbered() -> None:
+    text = (
+        "The Conference of the Parties,\n"
+        "Recalling its decision 3/2,\n"
+        "Requests the secretariat to compile the information received from Parties and to make\n"
+        "it available on the website;\n"
+        "Invites Parties to submit their views\n"
+        "to the secretariat;\n"
+        "Also requests the secretariat to report on progress to the Conference at its next session.\n"
+    )
+    assert [(p.number, p.verb, p.actor) for p in parse_resolution(text).operative] == [
+        (1, "requests", Actor.SECRETARIAT),
+        (2, "invites", Actor.STATES_PARTIES),
+        (3, "also requests", Actor.SECRETARIAT),
+    ]
+
+
+def test_unnumbered_paragraphs_need_the_adopting_line_and_an_operative_verb() -> None:
+    preamble_only = "The Council,\n\nRecalling its resolution 12/3,\n\nNoting the report of the Board,\n"
+    no_body = "Requests the secretariat to compile the information.\n"
+    for text in (preamble_only, no_body):
+        with pytest.raises(ResolutionUnreadable, match="no operative paragraphs found"):
+            parse_resolution(text)

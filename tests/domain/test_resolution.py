@@ -607,7 +607,8 @@ def test_unreadable(data: str | bytes, message: str) -> None:
 
 
 def test_no_operative_message_is_helpful() -> None:
-    with pytest.raises(ResolutionUnreadable, match=r"^no operative paragraphs found \(numbered"):
+    helpful = r"^no operative paragraphs found \(paragraphs such as '1\. Requests \.\.\.', or, after"
+    with pytest.raises(ResolutionUnreadable, match=helpful):
         parse_resolution("The Conference,\n\nRecalling things,")
 
 
