@@ -405,11 +405,16 @@ class ActorRule:
 _SECRETARIAT_HEADS = (
     r"(?i:secretariat)|Secretary-General|Secretary\s+General|Deputy\s+Secretary-General"
     r"|(?:Under|Assistant)-Secretary-General\b[\w\s-]{0,60}?"
-    r"|Executive\s+Director|Executive\s+Secretary|Director-General|Director\s+General"
-    r"|(?:United\s+Nations\s+)?High\s+Commissioner|Special\s+(?:Representative|Envoy|Adviser)s?\s+of\s+the"
+    r"|Executive\s+Director(?!\s+of\s+(?:the\s+)?(?:[\w’'-]+\s+){0,8}?(?:Fund|Programme)\b"
+    r"|\s+of\s+(?:UN-Women|UNICEF|UNFPA|UNAIDS|UNOPS|UN-Habitat|WFP)\b)"  # (a fund's or programme's)
+    r"|Executive\s+Secretary|Director-General|Director\s+General"
+    r"|(?:United\s+Nations\s+)?High\s+Commissioner(?!\s+for\s+Refugees)"
+    r"|Special\s+(?:Representative|Envoy|Adviser)s?\s+of\s+the"
     r"\s+Secretary-General|United\s+Nations\s+Office\s+on\s+Drugs\s+and\s+Crime|UNODC|OHCHR|DESA"
-    r"|(?:United\s+Nations\s+)?(?:Office|Department)\s+(?:of|for|on)\s+(?:the\s+)?(?!President\b)[A-Z]"
-    r"|(?:[A-Z][\w-]*\s+){1,5}(?:Support\s+)?Office\b(?!\s+of\s+the\s+President)"
+    r"|High\s+Representative\s+for\s+Disarmament\s+Affairs|Emergency\s+Relief\s+Coordinator"
+    r"|(?:United\s+Nations\s+)?(?:Office|Department)\s+(?:of|for|on)\s+(?:the\s+)?"
+    r"(?!President\b|Project\s+Services\b|United\s+Nations\s+High\s+Commissioner\s+for\s+Refugees\b)[A-Z]"
+    r"|(?:[A-Z][\w-]*\s+){1,5}(?:Support\s+)?Office\b(?!\s+of\s+the\s+President|\s+for\s+Project\s+Services)"
 )
 ACTOR_RULES: tuple[ActorRule, ...] = (
     ActorRule(
@@ -423,11 +428,14 @@ ACTOR_RULES: tuple[ActorRule, ...] = (
         description=(
             "'Requests the Secretariat', 'the Secretary-General', 'the Executive Director',"
             " 'the Executive Secretary', 'the Director-General', 'the High Commissioner',"
-            " 'the United Nations Office on Drugs and Crime', an office or department of the"
+            " 'the United Nations Office on Drugs and Crime', 'the Emergency Relief Coordinator',"
+            " 'the High Representative for Disarmament Affairs', an office or department of the"
             " Secretariat ('the Peacebuilding Support Office', 'the Department of Global"
             " Communications of the Secretariat', 'the Office for Disarmament Affairs')."
-            " Not 'the secretariats of other mechanisms', not 'the Secretary-General's"
-            " report', and only after a verb that gives work (see TASKING_VERBS)."
+            " Not the Office of the High Commissioner for Refugees or the United Nations Office"
+            " for Project Services (bodies of their own), not 'the secretariats of other"
+            " mechanisms', not 'the Secretary-General's report', and only after a verb that"
+            " gives work (see TASKING_VERBS)."
         ),
         verbs=TASKING_VERBS | DECISION_VERBS,
     ),

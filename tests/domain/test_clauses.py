@@ -56,7 +56,16 @@ def test_the_new_tables_are_documented() -> None:
         ("invites", "the Executive Secretary to consult", S),
         ("requests", "the Executive Director to report", S),
         ("requests", "the High Commissioner to present a report", S),
-        ("requests", "the United Nations High Commissioner for Refugees to continue", S),
+        ("requests", "the United Nations High Commissioner for Human Rights to present", S),
+        ("requests", "the Emergency Relief Coordinator to continue to brief", S),
+        ("requests", "the High Representative for Disarmament Affairs to convene", S),
+        ("requests", "the Executive Director of the United Nations Office on Drugs and Crime to assist", S),
+        # funds, programmes and the refugee agency are not the Secretariat (their own bodies)
+        ("requests", "the United Nations High Commissioner for Refugees to continue", Actor.OTHER),
+        ("requests", "the Office of the United Nations High Commissioner for Refugees to", Actor.OTHER),
+        ("requests", "the Executive Director of the United Nations Children's Fund to report", Actor.OTHER),
+        ("invites", "the Executive Director of UN-Women to support", Actor.OTHER),
+        ("requests", "the United Nations Office for Project Services to continue", Actor.OTHER),
         ("requests", "the Peacebuilding Support Office to publish a yearly summary", S),
         ("requests", "the Office for Disarmament Affairs to assist States", S),
         (
