@@ -708,14 +708,16 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\bcooperative\s+arrangements?\b",
             r"\bforms\s+of\s+cooperation\b",
             r"\badministrative\s+and\s+contractual\s+arrangements?\b",
-            r"\b(?:framework|relationship|liaison)\s+agreements?\b",
+            r"\b(?:framework|relationship|liaison|host\s+country|headquarters)\s+agreements?\b",
             r"\bletters?\s+of\s+(?:intent|agreement)\b",
+            r"\bnegotiat(?:e|es|ing|ions?)\b[^;.]{0,80}?\bagreements?\b",
         ),
         description=(
             "Exploring formal cooperation: 'memorandums of understanding',"
             " 'cooperation arrangements', 'cooperation agreements', 'partnership"
             " arrangements', 'forms of cooperation', 'administrative and contractual"
-            " arrangements', 'framework agreements', 'letters of intent'."
+            " arrangements', 'framework agreements', 'host country agreement', 'letters of"
+            " intent', 'negotiations ... on an agreement'."
         ),
     ),
     KindRule(
@@ -727,12 +729,15 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"(?:[\w-]+\s+){0,2}?(?:information|data)\b",
             r"\b(?:collect|gather|compile|solicit|seek|invite|request)(?:s|ed|ing)?\s+"
             r"(?:[\w-]+\s+){0,3}?(?:contributions|inputs|views|submissions|comments)\b",
+            r"\b(?:conduct|carry\s+out|undertake|circulate|send|disseminate)(?:s|ed|ing)?\s+"
+            r"(?:[\w-]+\s+){0,3}?(?:surveys?|questionnaires?)\b",
         ),
         description=(
             "Collecting or exchanging information: 'collect information',"
             " 'gather data', 'compile information', 'share information with',"
             " 'exchange of relevant information', 'gather contributions from',"
-            " 'seek their views', 'solicit inputs'."
+            " 'seek their views', 'solicit inputs', 'conduct a survey', 'circulate a"
+            " questionnaire'."
         ),
     ),
     KindRule(
