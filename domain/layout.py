@@ -41,6 +41,9 @@ Classes of layout noise, each handled by one step below:
 * **Unnumbered operative paragraphs** (a resolution of one paragraph, a
   decision that numbers none): after the adopting line, each paragraph that
   opens with an operative verb is numbered in order.
+* **Sections that number their own paragraphs** ("A", "The General
+  Assembly,", "1. ...", then "B", "The General Assembly,", "1. ..."): each
+  section's heading and preamble are left out and its paragraphs numbered on.
 
 This module is pure: no I/O, no clock.
 """
@@ -1021,6 +1024,44 @@ def _first_operative(items: list[_Line | None]) -> int | None:
     )
 
 
+def _number_on_across_sections(items: list[_Line | None], op_start: int) -> None:
+    """Number on the operative paragraphs of a resolution in sections that each number
+    their own ("A / Information in the service of humanity / The General Assembly, /
+    ... / 1. Urges ...", then "B / ... / The General Assembly, / ... / 1. Reaffirms ..."),
+    so that no paragraph of a later section is taken for the text of the one before.
+
+    A section opens at an adopting line after the first operative paragraph: its heading
+    (the lines after the last complete one), the adopting line and the section's preamble
+    are taken out, and its paragraphs are numbered on from the last number before it.
+    """
+    last = 0
+    offset = 0
+    index = op_start
+    while index < len(items):
+        line = items[index]
+        if line is not None and (_CLOSING_RE.match(line.text) or _ANNEX_RE.match(line.text)):
+            return
+        if line is not None and _ADOPTING_RE.match(line.text) and last > 0:
+            back = index - 1
+            while back > op_start and (items[back] is None or not _is_complete(items[back].text)):
+                items[back] = None  # the section's heading ("B", its title)
+                back -= 1
+            offset = last
+            while index < len(items) and (items[index] is None or _operative_start(items[index], 1) is None):
+                if items[index] is not None and _CLOSING_RE.match(items[index].text):
+                    return
+                items[index] = None  # the adopting line and the section's preamble
+                index += 1
+            continue
+        if line is not None:
+            started = _operative_start(line, last + 1 - offset)
+            if started is not None and started[0] + offset > last:
+                last = started[0] + offset
+                if offset:
+                    line.text = f"{last}. {started[1]}"
+        index += 1
+
+
 def _number_unnumbered(items: list[_Line | None]) -> bool:
     """Number the operative paragraphs of a resolution that does not number them (a
     resolution of one operative paragraph, or a decision whose paragraphs stand unnumbered):
@@ -1077,6 +1118,8 @@ def lay_out(text: str) -> Layout:
     op_start = _first_operative(items)
     if op_start is None and _number_unnumbered(items):
         op_start = _first_operative(items)
+    if op_start is not None:
+        _number_on_across_sections(items, op_start)
     if op_start is None:
         return Layout(header=(), adopting_body=None, preamble=(), operative=(), footnotes=footnotes)
 

@@ -607,3 +607,36 @@ def test_unnumbered_paragraphs_need_the_adopting_line_and_an_operative_verb() ->
     for text in (preamble_only, no_body):
         with pytest.raises(ResolutionUnreadable, match="no operative paragraphs found"):
             parse_resolution(text)
+
+
+def test_sections_that_each_number_their_paragraphs_are_numbered_on() -> None:
+    text = (
+        "95/88. Questions relating to information\n\n"
+        "The General Assembly,\n\n"
+        "Recalling its resolution 94/80,\n\n"
+        "A\nInformation in the service of humanity\n\n"
+        "The General Assembly,\n\n"
+        "Taking note of the report of the Committee on Information,\n\n"
+        "1. Urges all countries to cooperate in reducing the disparities in information flows;\n\n"
+        "2. Requests the Secretary-General to report to the Committee on Information at its next session;\n\n"
+        "B\nUnited Nations public information policies and activities\n\n"
+        "The General Assembly,\n\n"
+        "Emphasizing the role of the Department of Global Communications,\n\n"
+        "1. Reaffirms the central role of the Committee on Information;\n\n"
+        "2. Requests the Department of Global Communications to maintain contacts with the media.\n\n"
+        "65th plenary meeting\n10 December 2095\n\n"
+        "Annex\n\n"
+        "The Conference,\n\n"
+        "1. Requests the secretariat to keep the declaration.\n"
+    )
+    res = parse_resolution(text)
+    assert [(p.number, p.verb, p.actor) for p in res.operative] == [
+        (1, "urges", Actor.STATES_PARTIES),
+        (2, "requests", Actor.SECRETARIAT),
+        (3, "reaffirms", Actor.OTHER),
+        (4, "requests", Actor.SECRETARIAT),
+    ]
+    assert res.operative[1].text == (
+        "Requests the Secretary-General to report to the Committee on Information at its next session;"
+    )  # (not B's heading, preamble or paragraphs)
+    assert res.annex[-1] == "1. Requests the secretariat to keep the declaration."  # (numbered as written)
