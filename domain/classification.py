@@ -444,11 +444,13 @@ ACTOR_RULES: tuple[ActorRule, ...] = (
         actor=Actor.STATES_PARTIES,
         pattern=(
             r"^(?:that\s+)?(?:(?:all|[Tt]he|those|other|interested|relevant|concerned|affected|donor"
-            r"|developed|developing|neighbouring|nuclear-weapon|non-nuclear-weapon)\s+){0,3}"
+            r"|developed|developing|neighbouring|nuclear-weapon|non-nuclear-weapon"
+            r"|(?!United\b)[A-Z][a-z]+(?=\s+(?:States|countries)\b))\s+){0,3}"
             r"(?:States\s+(?i:parties)|Member\s+States|States|Parties|Governments|countries)\b"
         ),
         description="'Calls upon States parties', 'Urges all States parties', 'Member States',"
-        " 'those nuclear-weapon States', 'countries receiving support'.",
+        " 'those nuclear-weapon States', 'African States', 'countries receiving support'"
+        " (not 'the United States').",
     ),
     ActorRule(
         name="conference",

@@ -162,7 +162,13 @@ _FURNITURE_RES = (
     re.compile(r"^\*?\d{5,}\*?$"),  # bar codes
 )
 _SYMBOL_LINE_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,11}(?:/[A-Za-z0-9.\-]{1,20}){2,8}$")
-_ADOPTING_RE = re.compile(r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$")
+_ADOPTING_RE = re.compile(
+    r"^The\s+(?P<body>[A-Z][^,;:.]{1,200}?),$"
+    r"|^The\s+(?P<bare>(?:[A-Z][\w-]*\s+|(?:of|the|to|on|for|and|against)\s+){0,14}?"
+    r"(?:Assembly|Council|Conference|Commission|Board|Committee|Parties|Forum|Meeting))$"
+)
+"""The adopting line: "The General Assembly," (or without its comma, as printed above a
+resolution of one paragraph: "The General Assembly" then "Adopts ...")."""
 _CLOSING_RE = re.compile(
     r"^(?:(?:\d{1,3}(?:st|nd|rd|th)|(?-i:[A-Z][a-z]*(?:-[a-z]+)?(?:st|nd|rd|th)))\s+(?:plenary\s+)?"
     r"|(?-i:Plenary)\s+)meeting"
@@ -1130,7 +1136,7 @@ def lay_out(text: str) -> Layout:
         header = [u[2] for u in units if u[1] < adopting[0]]
         preamble_from = adopting[1] + 1
         match = _ADOPTING_RE.match(adopting[2])
-        body = _words(match.group("body")) if match else None
+        body = _words(match.group("body") or match.group("bare")) if match else None
     else:
         opener = next((u for u in units if is_preamble_opener(u[2]) and _is_complete(u[2])), None)
         header = [u[2] for u in units if opener is None or u[1] < opener[0]]

@@ -92,6 +92,8 @@ def test_the_new_tables_are_documented() -> None:
         ("decides", "that the Secretariat shall prepare a note", S),
         ("appeals", "to Member States to contribute", Actor.STATES_PARTIES),
         ("urges", "those nuclear-weapon States that are not yet parties to accede", Actor.STATES_PARTIES),
+        ("calls upon", "African States that have not yet done so to sign the Treaty", Actor.STATES_PARTIES),
+        ("calls upon", "the United States to lift the embargo", Actor.OTHER),
         ("reiterates", "its call upon all States to ratify", Actor.STATES_PARTIES),
         ("reiterates", "its request to the Secretary-General to continue", S),
         ("reaffirms", "its request to the Secretariat to report", S),

@@ -640,3 +640,21 @@ def test_sections_that_each_number_their_paragraphs_are_numbered_on() -> None:
         "Requests the Secretary-General to report to the Committee on Information at its next session;"
     )  # (not B's heading, preamble or paragraphs)
     assert res.annex[-1] == "1. Requests the secretariat to keep the declaration."  # (numbered as written)
+
+
+def test_a_resolution_adopting_a_declaration_under_an_adopting_line_without_its_comma() -> None:
+    text = (
+        "95/5. Doha Political Declaration of the Third World Summit for\nSocial Development\n\n"
+        "The General Assembly\n\n"
+        "Adopts the Doha Political Declaration of the Third World Summit for Social\n"
+        "Development, as contained in the annex to the present resolution.\n\n"
+        "28th plenary meeting\n4 November 2095\n\n"
+        "Annex\n\n"
+        "1.\nWe, Heads of State and Government, have gathered in Doha.\n"
+        "2.\nWe request the Secretary-General to report on this declaration to the Assembly.\n"
+    )
+    res = parse_resolution(text)
+    assert res.body == "General Assembly"
+    (only,) = res.operative  # the declaration's paragraphs are the annex's, not operative
+    assert (only.number, only.verb, only.actor) == (1, "adopts", Actor.OTHER)
+    assert res.annex[-1].startswith("2. We request the Secretary-General")
