@@ -287,8 +287,13 @@ def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
 
 
 _ADVERBS_RX = rf"(?:(?:{_alternation(VERB_ADVERBS)})\s+)*"
+_VERBS_AROUND_ADVERBS_RX = "|".join(
+    rf"\s+{_ADVERBS_RX}".join(map(re.escape, phrase.split()))
+    for phrase in sorted(OPERATIVE_VERBS, key=len, reverse=True)
+)
+"""The operative verbs, with adverbs between the words of a phrase ("Calls once again upon")."""
 _VERB_RE = re.compile(
-    rf"^(?P<verb>{_ADVERBS_RX}(?:{_alternation(OPERATIVE_VERBS)})"
+    rf"^(?P<verb>{_ADVERBS_RX}(?:{_VERBS_AROUND_ADVERBS_RX})"
     rf"(?:\s+(?:{_alternation(POSTPOSED_ADVERBS)}))?)(?![\w-])",
     re.IGNORECASE,
 )
@@ -365,12 +370,42 @@ def split_leading_verb(text: str, emphasized: str | None = None) -> tuple[str, s
     if match is None:
         return "", text.strip()
     verb = " ".join(match.group("verb").split()).lower()
-    return verb, text[match.end() :].strip()
+    rest = text[match.end() :]
+    going_on = _CONTINUES_TO_RE.match(rest) if verb.split()[-1] == "continues" else None
+    if going_on is not None:  # "Continues to welcome ...", "Continues to call upon ..."
+        verb = f"{verb} to {' '.join(going_on.group('base').lower().split())}"
+        rest = rest[going_on.end() :]
+    return verb, rest.strip()
+
+
+def _third_person(base: str) -> str:
+    """'request' -> 'requests', 'express' -> 'expresses', 'call upon' -> 'calls upon'."""
+    first, _, tail = base.partition(" ")
+    ending = "es" if first.endswith(("ss", "sh", "ch", "x")) else "s"
+    return f"{first}{ending} {tail}".strip()
+
+
+def _base_form(verb: str) -> str:
+    """'requests' -> 'request', 'expresses' -> 'express', 'calls upon' -> 'call upon'."""
+    first, _, tail = verb.partition(" ")
+    first = first[:-2] if first.endswith(("sses", "shes", "ches", "xes")) else first[:-1]
+    return f"{first} {tail}".strip()
+
+
+_CONTINUES_TO_RE = re.compile(
+    r"\s+to\s+(?P<base>"
+    + _alternation([_base_form(v) for v in OPERATIVE_VERBS if v.split()[0].endswith("s")])
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 def _base_verb(verb: str) -> str:
-    """The main verb of a verb phrase: 'also requests' -> 'requests', 'decides also' -> 'decides'."""
+    """The main verb of a verb phrase: 'also requests' -> 'requests', 'decides also' -> 'decides',
+    'continues to request' -> 'requests'."""
     words = [w for w in verb.split() if w not in VERB_ADVERBS]
+    if len(words) > 2 and words[0] == "continues" and words[1] == "to":
+        return _third_person(" ".join(words[2:])).split()[0]
     return words[0] if words else ""
 
 
@@ -731,6 +766,8 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"(?:[\w-]+\s+){0,2}?(?:information|data)\b",
             r"\b(?:collect|gather|compile|solicit|seek|invite|request)(?:s|ed|ing)?\s+"
             r"(?:[\w-]+\s+){0,3}?(?:contributions|inputs|views|submissions|comments)\b",
+            r"\bseek(?:s|ing)?\s+from\s+(?:[\w-]+\s+){1,4}?(?:views|contributions|inputs|information)\b",
+            r"\b(?:request|invit|solicit)\w*\s+(?:the\s+)?submission\s+of\b",
             r"\b(?:conduct|carry\s+out|undertake|circulate|send|disseminate)(?:s|ed|ing)?\s+"
             r"(?:[\w-]+\s+){0,3}?(?:surveys?|questionnaires?)\b",
         ),
@@ -738,8 +775,8 @@ KIND_RULES: tuple[KindRule, ...] = (
             "Collecting or exchanging information: 'collect information',"
             " 'gather data', 'compile information', 'share information with',"
             " 'exchange of relevant information', 'gather contributions from',"
-            " 'seek their views', 'solicit inputs', 'conduct a survey', 'circulate a"
-            " questionnaire'."
+            " 'seek their views', 'seek from those States their views', 'solicit inputs',"
+            " 'requesting the submission of', 'conduct a survey', 'circulate a questionnaire'."
         ),
     ),
     KindRule(
@@ -756,9 +793,9 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\bin\s+(?:a|an|his|her|its|the)\s+(?:\w+\s+){0,2}?reports?\s+to\s+be\s+(?:submitted|presented)\b",
             r"\binclude\b[^;.]{0,120}?\bin\s+(?:his|her|its|their|the)\s+(?:next\s+|forthcoming\s+"
             r"|annual\s+|regular\s+|periodic\s+)?reports?\b",
-            r"\binform(?:s|ing)?\s+the\s+(?:Conference|Implementation\s+Review\s+Group"
-            r"|General\s+Assembly|Assembly|Council|Commission|Committee|Working\s+Group)\b",
-            r"\bkeep\s+(?:the\s+)?[\w\s]{1,60}?\binformed\b",
+            r"\b(?:inform|apprise)(?:s|ing)?\s+the\s+(?:[A-Z][\w-]*\s+){0,6}(?:Conference|Group"
+            r"|Assembly|Council|Commission|Committee)\b",
+            r"\bkeep\s+(?:the\s+)?[\w\s]{1,60}?\b(?:informed|apprised)\b",
             r"\bprovide\s+(?:the|its)\s+(?:[A-Z][\w-]*\s+){1,8}with\s+(?:information|an\s+update|updates"
             r"|a\s+report|a\s+briefing|an\s+overview)\b",
             r"\b(?:prepare|present|submit|provide|make\s+available)(?:s|ing)?\b[^;.]{0,80}?\b(?:analysis"
@@ -895,21 +932,21 @@ _SESSION = (
 REPORT_TARGET_PATTERNS: tuple[str, ...] = (
     r"(?:\bto\s+report\b|\breport(?:s|ing)?(?=\s+(?:back|on|to|thereon)\b)|\bsubmit(?:s|ted|ting)?\b)"
     r"[^;]{0,300}?\bto\s+the\s+" + _TARGET,
-    r"\binform(?:s|ing)?\s+the\s+" + _TARGET,
-    r"\bkeep\s+the\s+" + _TARGET + r"[^;]{0,80}?\binformed\b",
+    r"\b(?:inform|apprise)(?:s|ing)?\s+the\s+" + _TARGET,
+    r"\bkeep\s+the\s+" + _TARGET + r"[^;]{0,80}?\b(?:informed|apprised)\b",
     r"\bprovide\s+(?:the|its)\s+" + _TARGET + r"\s+with\s+(?:information|an\s+update|updates|a\s+report"
     r"|a\s+briefing|an\s+overview)\b",
     r"\bfor\s+(?:presentation|consideration|submission|discussion)\s+(?:to|by)\s+the\s+" + _TARGET,
 )
 """Where to find the body reported to: the first capitalised 'to the X' after 'to report',
-'report back/on/to' or 'submit(ted)'; 'inform the X'; 'keep the X informed'; 'provide the
+'report back/on/to' or 'submit(ted)'; 'inform (apprise) the X'; 'keep the X informed'; 'provide the
 X with information'; 'for consideration by the X'. Matched case-sensitively, so 'to the
 extent' is skipped and the noun in 'the report of' is no trigger. Failing these, 'at its
 ninth session' (or 'to it') after a reporting wording names the adopting body."""
 
 _TRAILING_CONNECTORS = ("of", "on", "for", "and", "the", "against", "to")
 _OWN_SESSION_RE = re.compile(
-    r"(?:\bto\s+report\b|\breport|\bsubmit|\bpresent|\binform|\bprovide)[^;]{0,300}?(?:\b"
+    r"(?:\bto\s+report\b|\breport|\bsubmit|\bpresent|\binform|\bapprise|\bprovide)[^;]{0,300}?(?:\b"
     + _SESSION
     + r"|\bto\s+it\b)"
 )
@@ -927,6 +964,11 @@ def _canonical_body(target: str) -> str:
     return target
 
 
+_NOT_A_BODY_RE = re.compile(r"(?:the\s+)?(?:Secretary-General|Secretariat|secretariat)\b")
+"""Who is given information but is not a body reported to ("provide the Secretary-General
+with information": the States inform the Secretariat, nobody reports)."""
+
+
 def find_reports_to(text: str, body: str | None = None) -> str | None:
     """Find the body a paragraph asks to report to.
 
@@ -942,7 +984,8 @@ def find_reports_to(text: str, body: str | None = None) -> str | None:
     """
     best: tuple[int, str] | None = None
     for pattern in REPORT_TARGET_PATTERNS:
-        match = re.search(pattern, text)
+        found = (m for m in re.finditer(pattern, text) if not _NOT_A_BODY_RE.match(m.group("target")))
+        match = next(found, None)
         if match is not None and (best is None or match.start() < best[0]):
             best = (match.start(), match.group("target"))
     if best is None:
@@ -1265,8 +1308,11 @@ def find_resource_constraint(text: str) -> str | None:
 # Clauses
 # ---------------------------------------------------------------------------
 
-_CONNECTOR = r"(?:[,;:]\s+(?:and\s+|but\s+)?|\s(?:and|but)\s+)"
-_REGARD = r"(?:(?:in\s+(?:this|that)\s+(?:regard|respect|context)|to\s+this\s+end|accordingly)\s*,?\s+)?"
+_CONNECTOR = r"(?:[,;:]\s+(?:and,?\s+|but,?\s+)?|\s(?:and|but),?\s+)"
+_REGARD = (
+    r"(?:(?:in\s+(?:this|that)\s+(?:regard|respect|context|connection)|to\s+(?:this|that)\s+end"
+    r"|for\s+(?:this|that)\s+purpose|accordingly)\s*,?\s+)?"
+)
 _LATER_CLAUSE_RE = re.compile(
     rf"{_CONNECTOR}{_REGARD}(?P<verb>(?:(?:also|further|once\s+again|again|strongly|urgently)\s+)*"
     rf"(?:{_alternation(CLAUSE_VERBS)}))(?=\s+(?:the|all|that|its|those|relevant|other|each|both|[A-Z]))"
@@ -1281,6 +1327,10 @@ _OTHER_CLAUSE_RE = re.compile(
     rf"[,;]\s+and\s+(?P<verb>(?:(?:{_alternation(VERB_ADVERBS)})\s+)*(?:{_alternation(OPERATIVE_VERBS)}))"
     r"(?=\s+(?:its|the|that|to|with|all|[A-Z]))"
 )
+_NEED_FOR_RE = re.compile(
+    r"\b(?:need|necessity)\s+(?P<verb>for)\s+(?=(?:the\s+)?(?:Secretary-General|Secretariat)\s+to\s)"
+)
+"""'Stresses the need for the Secretary-General to ...': a task, read as a call for it."""
 _DECIDES_TO_RE = re.compile(
     r"\b(?:decides|agrees|resolves)\s+(?:also\s+|further\s+)?(?P<verb>to\s+(?:request|invite|entrust|mandate"
     r"|instruct|direct|authorize|ask|task))\s+(?=the\b|all\b|[A-Z])"
@@ -1346,12 +1396,13 @@ def read_clauses(
     verb, rest = split_leading_verb(text, emphasized)
     first_end = len(text) - len(rest)
     sites: list[tuple[int, int, str]] = [(0, first_end, verb)]
-    for regex in (_LATER_CLAUSE_RE, _SUB_CLAUSE_RE, _DECIDES_TO_RE, _OTHER_CLAUSE_RE):
+    for regex in (_LATER_CLAUSE_RE, _SUB_CLAUSE_RE, _DECIDES_TO_RE, _OTHER_CLAUSE_RE, _NEED_FOR_RE):
         for match in regex.finditer(text, first_end):
             start = match.start("verb")
             if start < first_end or any(abs(start - s) < 3 for s, _, _ in sites):
                 continue
-            sites.append((start, match.end("verb"), _clause_verb(match.group("verb"))))
+            found = "calls for" if regex is _NEED_FOR_RE else _clause_verb(match.group("verb"))
+            sites.append((start, match.end("verb"), found))
     sites.sort()
     # "and decides to request the X": the clause is the request; drop a site with no words of its own.
     sites = [
@@ -1458,7 +1509,8 @@ def classify_paragraph(text: str, emphasized: str | None = None, body: str | Non
     reporting_text = " ".join(c.text for c in reporting)
     session, due = find_report_due(reporting_text) if reporting else (None, None)
     unsure: list[str] = []
-    if not _VERB_RE.match(text) and find_clause_verb(text) is None:
+    known = _VERB_RE.match(text) or (clauses and " to " in clauses[0].verb)  # ("continues to welcome")
+    if not known and find_clause_verb(text) is None:
         unsure.append("verb")
     for clause in clauses:
         if clause.addressee_unplaced:

@@ -377,3 +377,67 @@ def test_any_operative_verb_after_and_opens_a_clause() -> None:
         clauses[0].text + ", and expresses its intention to review it by 31 March 2096;"
     )
     assert found.report_due_date is None  # the date is the review's, not the report's
+
+
+# --- wordings met in resolutions outside the development corpus ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "actor", "unsure"),
+    [
+        ("Calls once again upon all States to engage in negotiations;", "calls once again upon",
+         Actor.STATES_PARTIES, ()),
+        ("Continues to welcome the statement by the President of the Council;", "continues to welcome",
+         Actor.OTHER, ()),
+        ("Continues to request the Secretary-General to brief the Committee;", "continues to request", S, ()),
+        ("Continues its consideration of the question;", "continues", Actor.OTHER, ("verb",)),
+    ],
+)  # fmt: skip
+def test_verb_phrases_with_an_adverb_inside_or_continued(
+    text: str, verb: str, actor: Actor, unsure: tuple[str, ...]
+) -> None:
+    found = classify_paragraph(text)
+    assert (found.verb, found.actor, found.unsure) == (verb, actor, unsure)
+
+
+def test_a_task_in_a_later_clause_after_a_connective_phrase_or_as_a_need() -> None:
+    to_that_end = classify_paragraph(
+        "Reaffirms its decision to keep the Register under review, and to that end requests the"
+        " Secretary-General, with the assistance of experts, to prepare a report;"
+    )
+    assert [(c.verb, c.actor) for c in to_that_end.clauses] == [("reaffirms", Actor.OTHER), ("requests", S)]
+    need = classify_paragraph(
+        "Emphasizes the Relationship Agreement, as well as the need for the Secretary-General to continue"
+        " to inform the General Assembly at its ninety-first session of the expenses;",
+        body="General Assembly",
+    )
+    assert (need.actor, need.kinds, need.reports_to) == (S, (R,), "General Assembly")
+    assert classify_paragraph("Stresses the need for Member States to pay in full;").actor is Actor.OTHER
+
+
+def test_information_given_to_the_secretary_general_is_no_report_and_apprising_a_body_is() -> None:
+    given = classify_paragraph(
+        "Reiterates its invitation to Member States to provide the Secretary-General with information"
+        " regarding measures taken;"
+    )
+    assert given.reports_to is None
+    apprised = classify_paragraph(
+        "Requests all States to inform the Secretary-General of their measures, and requests the"
+        " Secretary-General to apprise the General Assembly of that information at its ninety-first session;",
+        body="General Assembly",
+    )
+    assert (apprised.actor, apprised.kinds, apprised.reports_to) == (S, (R,), "General Assembly")
+    assert apprised.report_due_session == "ninety-first session"
+    council = classify_paragraph("Requests the Secretariat to apprise the Human Rights Council of events;")
+    assert council.reports_to == "Human Rights Council"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "to seek from those States their views on the measures",
+        "to send a note verbale to Member States requesting the submission of their reports",
+    ],
+)
+def test_more_ways_to_ask_for_information(text: str) -> None:
+    assert I in classify_kinds(text)
