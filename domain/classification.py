@@ -86,6 +86,7 @@ __all__ = [
     "find_sunset_clause",
     "is_confidential",
     "looks_like_operative_start",
+    "starts_with_operative_verb",
     "read_addressee",
     "read_clauses",
     "split_leading_verb",
@@ -323,6 +324,12 @@ def looks_like_operative_start(text: str) -> bool:
     if _VERB_RE.match(text):
         return True
     return _OPERATIVE_START_RE.match(text) is not None
+
+
+def starts_with_operative_verb(text: str) -> bool:
+    """Tell whether text opens with a known operative verb phrase (:data:`OPERATIVE_VERBS`),
+    not merely a capitalised word ending in "s" ("Articles 10 and 13 ...")."""
+    return _VERB_RE.match(text) is not None
 
 
 def find_clause_verb(text: str) -> tuple[str, int] | None:

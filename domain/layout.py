@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.classification import find_clause_verb, looks_like_operative_start
+from domain.classification import find_clause_verb, looks_like_operative_start, starts_with_operative_verb
 
 __all__ = ["Footnote", "LaidOutParagraph", "Layout", "lay_out"]
 
@@ -437,7 +437,13 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
         if marked is not None:
             mark = marked.group("sup") or marked.group("caret") or marked.group("bracket") or ""
             start = (mark.translate(_SUPERSCRIPT_VALUE), marked.group("text"))
-        elif numbered is not None and not looks_like_operative_start(numbered.group("text")):
+        elif numbered is not None and not (
+            # below a rule only a known verb ("6 Requests ...") is no footnote: "3 Articles 10 and 13
+            # of the Agreement." is one
+            starts_with_operative_verb(numbered.group("text"))
+            if in_block and after_break
+            else looks_like_operative_start(numbered.group("text"))
+        ):
             mark, rest = numbered.group("mark"), numbered.group("text")
             number = int(mark) if mark.isdigit() else None
             if in_block and after_break and (number is None or number <= expected + 5 * _MAX_FOOTNOTE_GAP):

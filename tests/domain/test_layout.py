@@ -658,3 +658,22 @@ def test_a_resolution_adopting_a_declaration_under_an_adopting_line_without_its_
     (only,) = res.operative  # the declaration's paragraphs are the annex's, not operative
     assert (only.number, only.verb, only.actor) == (1, "adopts", Actor.OTHER)
     assert res.annex[-1].startswith("2. We request the Secretary-General")
+
+
+def test_a_footnote_opening_with_a_plural_noun_is_a_footnote() -> None:
+    text = (
+        "The General Assembly,\n\n"
+        "Acknowledging the Relationship Agreement, 3 which forms a framework for cooperation,\n\n"
+        "1. Underlines that States need to adopt appropriate measures to investigate and\n"
+        "prosecute;\n"
+        "__________________\n\n"
+        "2 A/58/874 and A/58/874/Add.1.\n\n"
+        "3 Articles 10 and 13 of the Relationship Agreement.\n\n"
+        "4 A/80/342.\n\n"
+        "2. Requests the Secretary-General to report to the Assembly at its next session.\n"
+    )
+    first, second = parse_resolution(text).operative
+    assert first.text == (
+        "Underlines that States need to adopt appropriate measures to investigate and prosecute;"
+    )
+    assert second.verb == "requests"
