@@ -86,10 +86,10 @@ __all__ = [
     "find_sunset_clause",
     "is_confidential",
     "looks_like_operative_start",
-    "starts_with_operative_verb",
     "read_addressee",
     "read_clauses",
     "split_leading_verb",
+    "starts_with_operative_verb",
     "weak_kinds",
 ]
 

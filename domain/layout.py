@@ -446,7 +446,11 @@ def _find_footnotes(rows: list[_Row]) -> list[tuple[str, str, int]]:
         ):
             mark, rest = numbered.group("mark"), numbered.group("text")
             number = int(mark) if mark.isdigit() else None
-            if in_block and after_break and (number is None or number <= expected + 5 * _MAX_FOOTNOTE_GAP):
+            if (
+                in_block
+                and after_break
+                and (number is None or number == 1 or expected <= number <= expected + 5 * _MAX_FOOTNOTE_GAP)
+            ):  # (not a number already passed: "8 and 9 December 2014, ..." is a wrapped line)
                 start = (mark, rest)
             elif (
                 in_block

@@ -677,3 +677,25 @@ def test_a_footnote_opening_with_a_plural_noun_is_a_footnote() -> None:
         "Underlines that States need to adopt appropriate measures to investigate and prosecute;"
     )
     assert second.verb == "requests"
+
+
+def test_a_wrapped_line_opening_with_a_day_after_the_footnotes_is_text() -> None:
+    text = (
+        "The General Assembly,\n\n"
+        "Recalling the conferences on the humanitarian impact of nuclear weapons held in Vienna on\n"
+        "__________________\n\n"
+        "1 See A/1.\n\n"
+        "2 See A/2.\n\n"
+        "3 See A/3.\n\n"
+        "4 See A/4.\n\n"
+        "3 December 2093, and recalling also the Pledge issued there,\n\n"
+        "__________________\n\n"
+        "5 See CD/2039.\n\n"
+        "1. Urges all States to act.\n"
+    )
+    res = parse_resolution(text)
+    assert res.preambular == (
+        "Recalling the conferences on the humanitarian impact of nuclear weapons held in Vienna on"
+        " 3 December 2093, and recalling also the Pledge issued there,",
+    )  # (a day is not footnote 3 again)
+    assert [f.mark for f in res.footnotes] == ["1", "2", "3", "4", "5"]
