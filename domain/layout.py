@@ -500,7 +500,9 @@ def _mark_running_titles(rows: list[_Row], header_end: int) -> None:
     The running title at the top of a page repeats the title (or a piece of it,
     wrapped differently) from the header. A line is taken for it when it is a
     piece of the header's text, is not punctuated like a sentence, and stands
-    within three lines of furniture, a footnote, a rule or a page break.
+    within three lines of furniture, a footnote, a rule or a page break; or when
+    it is the numbered title's first line itself, alone between blank lines (the
+    furniture beside it lost in the extraction).
     """
     header_text = _words(" ".join(r.plain for r in rows[:header_end] if r.kind == "text"))
     header_text = re.sub(r"^\d{1,3}/\d{1,3}\.\s*", "", header_text)
@@ -517,6 +519,15 @@ def _mark_running_titles(rows: list[_Row], header_end: int) -> None:
         and _words(row.plain) in header_text
         and _OPERATIVE_LINE_RE.match(row.plain) is None
     ]
+    titles = {
+        _words(_NUMBERED_TITLE_RE.sub("", r.plain))
+        for r in rows[:header_end]
+        if r.kind == "text" and _NUMBERED_TITLE_RE.match(r.plain)
+    }
+    for i in candidates:  # the title's first line alone between blank lines: its furniture lost
+        alone = all(0 <= j < len(rows) and rows[j].kind == "blank" for j in (i - 1, i + 1))
+        if alone and len(_words(rows[i].plain).split()) >= 4 and _words(rows[i].plain) in titles:
+            rows[i].kind = "furniture"
     changed = True
     while changed:
         changed = False

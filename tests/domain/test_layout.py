@@ -699,3 +699,21 @@ def test_a_wrapped_line_opening_with_a_day_after_the_footnotes_is_text() -> None
         " 3 December 2093, and recalling also the Pledge issued there,",
     )  # (a day is not footnote 3 again)
     assert [f.mark for f in res.footnotes] == ["1", "2", "3", "4", "5"]
+
+
+def test_the_title_repeated_alone_at_a_page_top_is_left_out() -> None:
+    text = (
+        "95/16. Open-ended working group on security of and in the use of\n"
+        "information technologies\n\n"
+        "The General Assembly,\n\n"
+        "1. Requests the Secretary-General to support the Global Mechanism, as endorsed by the"
+        " General Assembly in its\n\n"
+        "Open-ended working group on security of and in the use of\n\n"
+        "resolution 94/237, and to ensure a smooth transition;\n\n"
+        "2. Decides to include the item in the provisional agenda of its ninety-sixth session.\n"
+    )
+    first = parse_resolution(text).operative[0]
+    assert first.text == (
+        "Requests the Secretary-General to support the Global Mechanism, as endorsed by the General"
+        " Assembly in its resolution 94/237, and to ensure a smooth transition;"
+    )
