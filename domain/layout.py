@@ -276,6 +276,35 @@ def _unflatten(lines: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+_TAIL_PARAGRAPH_RE = re.compile(r"(?<=[.;”\"])\s+(?=\d{1,3}\.\s+[A-Z])")
+_TAIL_CLOSING_RE = re.compile(r"(?<=[.;”\"])\s+(?=\d{1,3}(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting\b)")
+
+
+def _footnote_tails(lines: list[str]) -> list[str]:
+    """Cut off what an extraction appended to a marked footnote's line: an operative paragraph
+    ("[^1]: Official Records ..., sect. III.A. 9. Decides to include ...") and the closing line
+    after it ("... context”. 52nd plenary meeting 1 December 2025")."""
+    out: list[str] = []
+    for line in lines:
+        if _MARKED_FOOTNOTE_RE.match(line.strip()) is None:
+            out.append(line)
+            continue
+        cut = next(
+            (
+                m.end()
+                for m in _TAIL_PARAGRAPH_RE.finditer(line)
+                if starts_with_operative_verb(_OPERATIVE_LINE_RE.match(line[m.end() :]).group("rest"))  # type: ignore[union-attr]
+            ),
+            None,
+        )
+        if cut is None:
+            out.append(line)
+            continue
+        out.append(line[:cut].rstrip())
+        out.extend(piece.strip() for piece in _TAIL_CLOSING_RE.split(line[cut:]))
+    return out
+
+
 def _rows(text: str) -> list[_Row]:
     """Cut decoded text into rows; a form feed is a page row."""
     text = text.translate(_CHARACTERS)
@@ -289,7 +318,7 @@ def _rows(text: str) -> list[_Row]:
                 lines.append(piece)
         else:
             lines.append(part)
-    lines = _unflatten(lines)
+    lines = _unflatten(_footnote_tails(lines))
     rows: list[_Row] = []
     for line in lines:
         if line == PAGE_BREAK:

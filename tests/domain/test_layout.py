@@ -717,3 +717,21 @@ def test_the_title_repeated_alone_at_a_page_top_is_left_out() -> None:
         "Requests the Secretary-General to support the Global Mechanism, as endorsed by the General"
         " Assembly in its resolution 94/237, and to ensure a smooth transition;"
     )
+
+
+def test_a_paragraph_and_the_closing_line_appended_to_the_last_footnote_are_taken_back() -> None:
+    text = (
+        "The General Assembly,\n\n"
+        "Recalling the guidelines on confidence-building measures,[^1]\n\n"
+        "1. Requests the Secretary-General to submit a report containing the views of Member States;\n\n"
+        "---\n\n"
+        "[^1]: Official Records of the General Assembly, Forty-eighth Session, annex II, sect. III.A."
+        " 2. Decides to include in the provisional agenda of its ninety-first session the sub-item"
+        " entitled “Confidence-building measures”. 52nd plenary meeting 1 December 2095\n"
+    )
+    res = parse_resolution(text)
+    assert [(p.number, p.verb) for p in res.operative] == [(1, "requests"), (2, "decides")]
+    assert res.operative[1].text.endswith("the sub-item entitled “Confidence-building measures”.")
+    assert [f.text for f in res.footnotes] == [
+        "Official Records of the General Assembly, Forty-eighth Session, annex II, sect. III.A."
+    ]
