@@ -806,7 +806,7 @@ KIND_RULES: tuple[KindRule, ...] = (
             r"\bprovide\s+(?:the|its)\s+(?:[A-Z][\w-]*\s+){1,8}with\s+(?:information|an\s+update|updates"
             r"|a\s+report|a\s+briefing|an\s+overview)\b",
             r"\b(?:prepare|present|submit|provide|make\s+available)(?:s|ing)?\b[^;.]{0,80}?\b(?:analysis"
-            r"|study|overview|assessment|compilation|review|summary|note|paper)\b[^;.]{0,120}?"
+            r"|study|overview|assessment|compilation|review|summary|note|paper)\b[^;.]{0,500}?"
             r"\bfor\s+(?:presentation|consideration|submission|discussion)\s+(?:at|to|by)\b",
         ),
         description=(
@@ -943,11 +943,11 @@ REPORT_TARGET_PATTERNS: tuple[str, ...] = (
     r"\bkeep\s+the\s+" + _TARGET + r"[^;]{0,80}?\b(?:informed|apprised)\b",
     r"\bprovide\s+(?:the|its)\s+" + _TARGET + r"\s+with\s+(?:information|an\s+update|updates|a\s+report"
     r"|a\s+briefing|an\s+overview)\b",
-    r"\bfor\s+(?:presentation|consideration|submission|discussion)\s+(?:to|by)\s+the\s+" + _TARGET,
+    r"\bfor\s+(?:presentation|consideration|submission|discussion)\s+(?:to|by|at)\s+the\s+" + _TARGET,
 )
 """Where to find the body reported to: the first capitalised 'to the X' after 'to report',
 'report back/on/to' or 'submit(ted)'; 'inform (apprise) the X'; 'keep the X informed'; 'provide the
-X with information'; 'for consideration by the X'. Matched case-sensitively, so 'to the
+X with information'; 'for consideration by (presentation at) the X'. Matched case-sensitively, so 'to the
 extent' is skipped and the noun in 'the report of' is no trigger. Failing these, 'at its
 ninth session' (or 'to it') after a reporting wording names the adopting body."""
 

@@ -441,3 +441,14 @@ def test_information_given_to_the_secretary_general_is_no_report_and_apprising_a
 )
 def test_more_ways_to_ask_for_information(text: str) -> None:
     assert I in classify_kinds(text)
+
+
+def test_an_analysis_for_presentation_at_a_meeting_reports_to_it() -> None:
+    found = classify_paragraph(
+        "Requests the Secretariat to prepare a comprehensive analysis, within existing resources, of progress"
+        " in the trends, challenges and opportunities related to the implementation of the Programme of"
+        " Action, including with regard to national frameworks, based on available credible information,"
+        " including information provided by Member States, for presentation at the Biennial Meeting of"
+        " States in 2096 for consideration and appropriate follow-up;"
+    )
+    assert (found.actor, found.kinds, found.reports_to) == (S, (R,), "Biennial Meeting of States")
