@@ -29,9 +29,10 @@ from bench.event_log import GeneratedLog, awaiting_approval_events, generate
 from bench.harness import FunctionBenchmark, Metric, Metrics, ratio_target
 from bench.log_reads import percentile
 from bench.registry import Context, register
-from bench.stack import Database, free_port
+from bench.stack import Database
 from config.identity import CONSOLE, hash_password
 from config.settings import Settings
+from devstack.processes import free_port
 from projections.projector import Projector
 from usecases.engine import Engine
 from web.app import create_app

@@ -23,7 +23,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ from config.client import connect_temporal
 from config.codec import KeyRing, format_keys
 from config.settings import APP_ROLE, Settings
 from devstack.postgres import EmbeddedPostgres, set_password
-from devstack.processes import LOOPBACK, ManagedProcess
+from devstack.processes import LOOPBACK, ManagedProcess, free_port
 from devstack.temporal import dev_server_command, ensure_search_attributes, temporal_cli
 from store.migrate import apply_migrations
 
@@ -57,12 +56,6 @@ CALLER_ROLES = (
 )  # fmt: skip
 _ENGINE_ENVIRONMENT = ("MANDATES_CODEC_KEYS", "MANDATES_CODEC_KEY_ID", "MANDATES_IDENTITIES",
                        "MANDATES_IDENTITY_TOKEN_FILE", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE")  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def with_database(url: str, database: str, user: str | None = None) -> str:

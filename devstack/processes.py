@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -36,6 +37,38 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
         except OSError:
             return False
     return True
+
+
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out as the local end of a client's connection."""
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # (Linux's default, and the IANA range starts at 49152)
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port on ``host`` that nothing listens on, for a server of a stack started for a
+    test, a benchmark or a fault run (never the same one twice in a process).
+
+    Chosen below the kernel's ephemeral range: a port from that range ("bind to 0") can be
+    taken, between this call and the server's own bind, as the local end of a connection
+    some client opens meanwhile (a stack's Postgres and Temporal open many), and the
+    server then finds its port busy."""
+    rng = random.SystemRandom()
+    low = _ephemeral_low()
+    for _ in range(200 if low > 11024 else 0):
+        port = rng.randrange(10000, low)
+        if port not in _HANDED_OUT and port_is_free(port, host):
+            _HANDED_OUT.add(port)
+            return port
+    with socket.socket() as probe:  # (a kernel whose ephemeral range starts low)
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def port_answers(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import asyncpg
 import psutil
 
 from config.settings import Settings
-from devstack.processes import LOOPBACK
+from devstack.processes import free_port
 from devstack.stack import DevStack
 
 # What would point the stack at servers other than its own.
@@ -41,12 +40,6 @@ _APPENDS_IN_FLIGHT = (
     "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
     " AND (query LIKE '%audit_append(%' OR query LIKE '%audit_append_group(%') AND pid <> pg_backend_pid()"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def stack_environment(root: Path, task_queue: str = "faults") -> dict[str, str]:

@@ -29,7 +29,7 @@ from config.settings import APP_ROLE
 from delivery import DeliveryPolicy, Dispatcher
 from devstack.mail_sink import serve
 from devstack.postgres import EmbeddedPostgres, set_password
-from devstack.processes import ManagedProcess
+from devstack.processes import ManagedProcess, free_port
 from domain.contacts import parse_contacts_csv
 from store.audit import AuditStore
 from store.console import ConsoleStore
@@ -37,7 +37,7 @@ from store.contacts import ContactStore
 from store.migrate import apply_migrations
 from store.signing import PublicKeys, Signer
 from tests.support import cosp7
-from tests.support.database import Database, free_port, with_database, with_user
+from tests.support.database import Database, with_database, with_user
 from tests.support.mail import CONSOLE_URL, CONTACTS_CSV, LINK_SECRET, RecordingSink, Smtp
 from tests.support.temporal import Engine, forward_core_logs, running_engine, time_skipping_server
 

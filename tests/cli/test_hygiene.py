@@ -24,11 +24,12 @@ import asyncpg
 import pytest
 
 from cli.app import run_cli
+from devstack.processes import free_port
 from domain.decide import CompleteTask, Withdraw
 from domain.vocabulary import MandateKind
 from projections import Projector
 from store.audit import AuditStore
-from tests.support.database import Database, free_port
+from tests.support.database import Database
 from tests.support.mandates import T0, make_mandate
 from tests.support.stories import Story, append_batches
 

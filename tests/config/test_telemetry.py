@@ -13,11 +13,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings, SettingsInvalid
 from config.telemetry import EngineMetrics, metrics_runtime, tracing_interceptors
+from devstack.processes import free_port
 from domain.default_plans import default_plan
 from domain.vocabulary import MandateKind
 from store.audit import AuditStore
 from store.notifications import NotificationOutbox
-from tests.support.database import free_port
 from tests.support.mandates import make_mandate
 from tests.support.temporal import DATA_CONVERTER, Engine
 from tests.support.workflows import start

@@ -17,11 +17,11 @@ from config.settings import Settings
 from delivery import Dispatcher, SmtpServer
 from delivery.notices import deadline_uid, notice_message_id
 from devstack.mail_sink import serve
+from devstack.processes import free_port
 from store.audit import AuditStore
 from store.contacts import ContactStore
 from store.deliveries import DeliveryState, DeliveryStore
 from store.notifications import NotificationOutbox
-from tests.support.database import free_port
 from tests.support.mail import (
     CONSOLE_URL,
     DAY,

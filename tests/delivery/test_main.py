@@ -16,11 +16,11 @@ import asyncpg
 import pytest
 
 from devstack.mailbox import list_mail
-from devstack.processes import port_answers
+from devstack.processes import free_port, port_answers
 from domain.contacts import parse_contacts_csv
 from store.contacts import ContactStore
 from store.notifications import NotificationOutbox
-from tests.support.database import Database, free_port
+from tests.support.database import Database
 from tests.support.mail import OECD, consultation_mandate, enqueue, reminder
 
 

@@ -20,8 +20,8 @@ import pytest
 
 from config.settings import APP_ROLE
 from devstack.postgres import AUTH_METHOD, SUPERUSER, EmbeddedPostgres
-from devstack.processes import ManagedProcess
-from tests.support.database import Database, free_port
+from devstack.processes import ManagedProcess, free_port
+from tests.support.database import Database
 
 MANDATES = str(Path(sys.executable).parent / "mandates")
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 from config.settings import Settings
+from devstack.processes import free_port
 from devstack.stack import PARTS, DevStack
 from tests.support.cli import MANDATES
-from tests.support.database import free_port
 
 pytestmark = pytest.mark.devstack
 

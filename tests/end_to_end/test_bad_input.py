@@ -27,13 +27,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from cli.app import run_cli
+from devstack.processes import free_port
 from domain import decide as d
 from domain.contacts import Contact, ContactsInvalid, parse_contacts
 from domain.errors import DomainError
 from domain.plan import Plan, PlanInvalid, load_plan
 from domain.state import MandateState, fold
 from domain.values import name_problem, unstorable
-from tests.support.database import Database, free_port
+from tests.support.database import Database
 from tests.support.mandates import make_mandate
 from tests.support.stories import KIND_SETS, Story, random_story
 from workflows.messages import (

@@ -39,14 +39,14 @@ from config.codec import EncryptionCodec, KeyRing, format_keys
 from config.codec_server import CodecServer
 from config.logging import configure_logging
 from config.settings import APP_ROLE, Settings
-from devstack.processes import DevStackError, ManagedProcess, port_answers
+from devstack.processes import DevStackError, ManagedProcess, free_port, port_answers
 from devstack.temporal import ensure_search_attributes, temporal_cli
 from domain.default_plans import default_plan
 from domain.vocabulary import MandateKind
 from reports.progress import build_progress_report
 from reports.render import to_html, to_markdown
 from store.audit import AuditStore
-from tests.support.database import free_port, with_database, with_user
+from tests.support.database import with_database, with_user
 from tests.support.mandates import make_mandate
 from worker import build_worker
 from workflows.mandate import MandateWorkflow

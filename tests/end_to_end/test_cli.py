@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from devstack.processes import free_port
 from tests.support.cli import MANDATES
-from tests.support.database import free_port
 from workflows.search_attributes import AWAITING_PARTIES
 
 pytestmark = pytest.mark.devstack

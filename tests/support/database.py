@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on (at the moment of asking)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def with_database(url: str, database: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.processes import free_port
 from tests.support.console import PEOPLE, ConsoleStack, write_identities
-from tests.support.database import free_port
 
 pytestmark = pytest.mark.devstack
 
