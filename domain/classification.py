@@ -288,11 +288,25 @@ def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
 
 
 _ADVERBS_RX = rf"(?:(?:{_alternation(VERB_ADVERBS)})\s+)*"
+
+
+def _base_form(verb: str) -> str:
+    """'requests' -> 'request', 'expresses' -> 'express', 'calls upon' -> 'call upon'."""
+    first, _, tail = verb.partition(" ")
+    first = first[:-2] if first.endswith(("sses", "shes", "ches", "xes")) else first[:-1]
+    return f"{first} {tail}".strip()
+
+
+_CONTINUED_VERBS = tuple(
+    f"continues to {_base_form(verb)}" for verb in OPERATIVE_VERBS if verb.split()[0].endswith("s")
+)
+"""'Continues to welcome', 'Continues to call upon': an operative verb, continued."""
 _VERBS_AROUND_ADVERBS_RX = "|".join(
     rf"\s+{_ADVERBS_RX}".join(map(re.escape, phrase.split()))
-    for phrase in sorted(OPERATIVE_VERBS, key=len, reverse=True)
+    for phrase in sorted((*OPERATIVE_VERBS, *_CONTINUED_VERBS), key=len, reverse=True)
 )
-"""The operative verbs, with adverbs between the words of a phrase ("Calls once again upon")."""
+"""The operative verbs (and those continued), with adverbs between the words of a phrase
+("Calls once again upon")."""
 _VERB_RE = re.compile(
     rf"^(?P<verb>{_ADVERBS_RX}(?:{_VERBS_AROUND_ADVERBS_RX})"
     rf"(?:\s+(?:{_alternation(POSTPOSED_ADVERBS)}))?)(?![\w-])",
@@ -377,12 +391,7 @@ def split_leading_verb(text: str, emphasized: str | None = None) -> tuple[str, s
     if match is None:
         return "", text.strip()
     verb = " ".join(match.group("verb").split()).lower()
-    rest = text[match.end() :]
-    going_on = _CONTINUES_TO_RE.match(rest) if verb.split()[-1] == "continues" else None
-    if going_on is not None:  # "Continues to welcome ...", "Continues to call upon ..."
-        verb = f"{verb} to {' '.join(going_on.group('base').lower().split())}"
-        rest = rest[going_on.end() :]
-    return verb, rest.strip()
+    return verb, text[match.end() :].strip()
 
 
 def _third_person(base: str) -> str:
@@ -390,21 +399,6 @@ def _third_person(base: str) -> str:
     first, _, tail = base.partition(" ")
     ending = "es" if first.endswith(("ss", "sh", "ch", "x")) else "s"
     return f"{first}{ending} {tail}".strip()
-
-
-def _base_form(verb: str) -> str:
-    """'requests' -> 'request', 'expresses' -> 'express', 'calls upon' -> 'call upon'."""
-    first, _, tail = verb.partition(" ")
-    first = first[:-2] if first.endswith(("sses", "shes", "ches", "xes")) else first[:-1]
-    return f"{first} {tail}".strip()
-
-
-_CONTINUES_TO_RE = re.compile(
-    r"\s+to\s+(?P<base>"
-    + _alternation([_base_form(v) for v in OPERATIVE_VERBS if v.split()[0].endswith("s")])
-    + r")(?![\w-])",
-    re.IGNORECASE,
-)
 
 
 def _base_verb(verb: str) -> str:
@@ -1516,8 +1510,7 @@ def classify_paragraph(text: str, emphasized: str | None = None, body: str | Non
     reporting_text = " ".join(c.text for c in reporting)
     session, due = find_report_due(reporting_text) if reporting else (None, None)
     unsure: list[str] = []
-    known = _VERB_RE.match(text) or (clauses and " to " in clauses[0].verb)  # ("continues to welcome")
-    if not known and find_clause_verb(text) is None:
+    if not _VERB_RE.match(text) and find_clause_verb(text) is None:
         unsure.append("verb")
     for clause in clauses:
         if clause.addressee_unplaced:

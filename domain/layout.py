@@ -276,7 +276,7 @@ def _unflatten(lines: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-_TAIL_PARAGRAPH_RE = re.compile(r"(?<=[.;”\"])\s+(?=\d{1,3}\.\s+[A-Z])")
+_TAIL_PARAGRAPH_RE = re.compile(r"(?<=[.;”\"])\s+(?=\d{1,3}\.\s+(?P<rest>[A-Z].*))")
 _TAIL_CLOSING_RE = re.compile(r"(?<=[.;”\"])\s+(?=\d{1,3}(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting\b)")
 
 
@@ -289,14 +289,8 @@ def _footnote_tails(lines: list[str]) -> list[str]:
         if _MARKED_FOOTNOTE_RE.match(line.strip()) is None:
             out.append(line)
             continue
-        cut = next(
-            (
-                m.end()
-                for m in _TAIL_PARAGRAPH_RE.finditer(line)
-                if starts_with_operative_verb(_OPERATIVE_LINE_RE.match(line[m.end() :]).group("rest"))  # type: ignore[union-attr]
-            ),
-            None,
-        )
+        found = _TAIL_PARAGRAPH_RE.finditer(line)
+        cut = next((m.end() for m in found if starts_with_operative_verb(m.group("rest"))), None)
         if cut is None:
             out.append(line)
             continue
